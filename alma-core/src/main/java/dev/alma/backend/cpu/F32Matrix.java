@@ -1,0 +1,31 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.tensor.Layouts;
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** A F32 weight matrix, read in place. */
+final class F32Matrix extends CpuMatrix {
+    private final MemorySegment w;
+
+    F32Matrix(Tensor t) {
+        super(t);
+        this.w = t.data();
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        long base = (long) r * cols * 4;
+        if (Simd.AVAILABLE) return Simd.V.dotF32(w, base, x, xOff, cols);
+        float s = 0;
+        for (int i = 0; i < cols; i++) s += w.get(Layouts.F32, base + 4L * i) * x[xOff + i];
+        return s;
+    }
+
+    @Override
+    void row(int r, float[] out, int off) {
+        long base = (long) r * cols * 4;
+        for (int i = 0; i < cols; i++) out[off + i] = w.get(Layouts.F32, base + 4L * i);
+    }
+}

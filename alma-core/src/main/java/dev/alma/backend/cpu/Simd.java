@@ -1,0 +1,117 @@
+package dev.alma.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector-API kernels. Only touched when the {@code jdk.incubator.vector} module is present (see {@link #AVAILABLE});
+ * every caller has a scalar path for when it is not.
+ */
+final class Simd {
+    /** True when the Vector API module is loaded and worth using. */
+    static final boolean AVAILABLE = detect();
+
+    private static boolean detect() {
+        if (Boolean.getBoolean("alma.noSimd")) return false;
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    private Simd() {
+    }
+
+    /** The Vector-API code; a nested class so that nothing loads it unless {@link #AVAILABLE}. */
+    static final class V {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+        static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+        static final int L = F.length();
+        private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+        private V() {
+        }
+
+        static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+                acc1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
+            }
+            for (; i + L <= n; i += L)
+                acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+            return s;
+        }
+
+        static float dotF32(MemorySegment w, long byteOff, float[] x, int xOff, int n) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = FloatVector.fromMemorySegment(F, w, byteOff + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = FloatVector.fromMemorySegment(F, w, byteOff + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            for (; i + L <= n; i += L)
+                acc0 = FloatVector.fromMemorySegment(F, w, byteOff + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) s += w.get(dev.alma.tensor.Layouts.F32, byteOff + 4L * i) * x[xOff + i];
+            return s;
+        }
+
+        /** f16 bits (as ints, sign-extended) to floats: exact for normals and subnormals (weights hold no inf/NaN). */
+        private static FloatVector halfToFloat(ShortVector h) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            FloatVector mag = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1.0p112f);
+            return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        }
+
+        private static FloatVector bf16ToFloat(ShortVector h) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+
+        static float dotF16(MemorySegment w, long byteOff, float[] x, int xOff, int n) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            for (; i + L <= n; i += L)
+                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) s += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i)) * x[xOff + i];
+            return s;
+        }
+
+        static float dotBF16(MemorySegment w, long byteOff, float[] x, int xOff, int n) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            for (; i + L <= n; i += L)
+                acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) s += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16) * x[xOff + i];
+            return s;
+        }
+    }
+
+    /** Dot product of two float arrays. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (AVAILABLE) return V.dot(a, aOff, b, bOff, n);
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+}
