@@ -1,0 +1,68 @@
+package dev.alma.backend;
+
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.Tensor;
+
+/**
+ * The device the model computes on: the handful of operations a LLaMA forward pass needs. The model
+ * ({@code dev.alma.model.LlamaModel}) is written against this interface only; the pure-Java CPU backend is the
+ * default and the CUDA backend of {@code alma-native} plugs in through {@link BackendProvider}.
+ *
+ * <p>Activations are {@code [rows, cols]} row-major float matrices owned by the backend; a forward pass over
+ * {@code n} tokens uses their first {@code n} rows ({@link Activations#rows()} is the capacity, and every operation
+ * takes the number of rows {@code n} to work on). Weights are prepared once with {@link #weight}.
+ * A backend instance is used by one forward pass at a time per set of activations; weights and the backend itself
+ * are shared by all threads.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. {@code cpu} or {@code cuda:0}. */
+    String name();
+
+    /** Prepares a stored matrix {@code [rows, cols]} or vector for use by this backend (CPU: in place; GPU: upload). */
+    Weight weight(Tensor stored);
+
+    /** New activation buffer with capacity {@code rows × cols}, zero-filled. */
+    Activations allocate(int rows, int cols);
+
+    /** A key/value cache for {@code config}'s layers holding up to {@code maxTokens} positions over all sequences. */
+    KvCache kvCache(LlamaConfig config, int maxTokens);
+
+    /** {@code out[i] = table[tokens[i]]} for the first {@code tokens.length} rows. */
+    void embed(Weight table, int[] tokens, Activations out);
+
+    /** {@code out[i] = x[i] / rms(x[i]) * gamma} over the first {@code n} rows ({@code out} may be {@code x}). */
+    void rmsNorm(Activations x, Weight gamma, float eps, int n, Activations out);
+
+    /** {@code out[i] = x[i] · Wᵀ} for the first {@code n} rows: {@code x} has {@code w.cols()} columns, {@code out} {@code w.rows()}. */
+    void matmul(Activations x, Weight w, int n, Activations out);
+
+    /**
+     * Rotary position embedding in place on the first {@code positions.length} rows of {@code x}, viewed as
+     * {@code heads × headDim}: pairs {@code (j, j + headDim/2)} (Hugging Face layout) or, when {@code interleaved},
+     * adjacent pairs {@code (2j, 2j+1)} (llama.cpp's GGUF layout), with frequency {@code theta^(-2j/headDim)}.
+     */
+    void rope(Activations x, int heads, int headDim, int[] positions, double theta, boolean interleaved);
+
+    /**
+     * Causal attention of the first {@code n} tokens. Token {@code i} belongs to sequence {@code seqs[i]} of
+     * {@code cache} at position {@code positions[i]}; its key and value rows are first stored there, then its query
+     * attends to positions {@code 0..positions[i]} of that sequence. Queries have {@code heads × headDim} columns,
+     * keys and values {@code kvHeads × headDim} (grouped-query attention when fewer).
+     */
+    void attention(Activations q, Activations k, Activations v, KvCache cache, int layer,
+                   int[] seqs, int[] positions, int n, Activations out);
+
+    /** {@code gate = silu(gate) * up} over the first {@code n} rows. */
+    void swiglu(Activations gate, Activations up, int n);
+
+    /** {@code x += scale * y} over the first {@code n} rows. */
+    void addScaled(Activations x, Activations y, float scale, int n);
+
+    /** Copies row {@code row} of {@code x} to {@code dst[dstOff ..]}. */
+    void read(Activations x, int row, float[] dst, int dstOff);
+
+    /** Releases device memory and threads. */
+    @Override
+    void close();
+}
