@@ -59,6 +59,9 @@ public interface Backend extends AutoCloseable {
     /** {@code x += scale * y} over the first {@code n} rows. */
     void addScaled(Activations x, Activations y, float scale, int n);
 
+    /** {@code dst[i] = src[rows[i]]} for every {@code i} (picks the rows whose logits are wanted). */
+    void copyRows(Activations src, int[] rows, Activations dst);
+
     /** Copies row {@code row} of {@code x} to {@code dst[dstOff ..]}. */
     void read(Activations x, int row, float[] dst, int dstOff);
 

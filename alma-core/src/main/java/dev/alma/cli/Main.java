@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         description = "ALMA translation models in Java: translate, inspect, evaluate, fine-tune.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                LogitsCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
 

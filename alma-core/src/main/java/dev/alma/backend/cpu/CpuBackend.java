@@ -1,0 +1,206 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.AlmaException;
+import dev.alma.backend.Activations;
+import dev.alma.backend.Backend;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.Tensor;
+
+/**
+ * The pure-Java backend: weights are read in place from their mapped files by {@link CpuMatrix} kernels (Vector
+ * API when available), activations live on the heap, and every operation that pays is split over a fixed pool of
+ * threads.
+ */
+public final class CpuBackend implements Backend {
+    private final Parallel parallel;
+
+    /** A CPU backend using {@code threads} threads (0: one per core). */
+    public CpuBackend(int threads) {
+        this.parallel = new Parallel(threads);
+    }
+
+    /** Threads in use. */
+    public int threads() {
+        return parallel.threads();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Weight weight(Tensor stored) {
+        return new CpuWeight(CpuMatrix.of(stored));
+    }
+
+    @Override
+    public Activations allocate(int rows, int cols) {
+        return new CpuActivations(rows, cols);
+    }
+
+    @Override
+    public KvCache kvCache(LlamaConfig c, int maxTokens) {
+        return new CpuKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens);
+    }
+
+    private static CpuActivations a(Activations x) {
+        return (CpuActivations) x;
+    }
+
+    private static CpuWeight w(Weight x) {
+        return (CpuWeight) x;
+    }
+
+    @Override
+    public void embed(Weight table, int[] tokens, Activations out) {
+        CpuMatrix m = w(table).matrix;
+        CpuActivations o = a(out);
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= m.rows)
+                throw new AlmaException("token id " + tokens[i] + " is outside the vocabulary of " + m.rows);
+            m.row(tokens[i], o.data, i * o.cols);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Activations x, Weight gamma, float eps, int n, Activations out) {
+        CpuActivations xi = a(x), o = a(out);
+        float[] g = w(gamma).vector;
+        int d = xi.cols;
+        for (int i = 0; i < n; i++) {
+            int off = i * d;
+            float ss = Simd.dot(xi.data, off, xi.data, off, d);
+            float inv = (float) (1.0 / Math.sqrt(ss / d + eps));
+            for (int j = 0; j < d; j++) o.data[off + j] = g[j] * (xi.data[off + j] * inv);
+        }
+    }
+
+    @Override
+    public void matmul(Activations x, Weight weight, int n, Activations out) {
+        CpuMatrix m = w(weight).matrix;
+        CpuActivations xi = a(x), o = a(out);
+        if (xi.cols != m.cols || o.cols != m.rows)
+            throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
+                    + " with activations of " + xi.cols + " columns into " + o.cols);
+        if (n == 1) {
+            parallel.forRange(m.rows, 64, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) o.data[r] = m.dot(r, xi.data, 0);
+            });
+        } else {
+            parallel.forRange(m.rows, 16, (r0, r1) -> m.matmul(xi.data, n, o.data, r0, r1));
+        }
+    }
+
+    @Override
+    public void rope(Activations x, int heads, int headDim, int[] positions, double theta, boolean interleaved) {
+        CpuActivations xi = a(x);
+        int half = headDim / 2;
+        float[] invFreq = Rope.inverseFrequencies(headDim, theta);
+        float[] cos = new float[half], sin = new float[half];
+        for (int i = 0; i < positions.length; i++) {
+            Rope.angles(invFreq, positions[i], cos, sin);
+            for (int h = 0; h < heads; h++) {
+                int off = i * xi.cols + h * headDim;
+                for (int j = 0; j < half; j++) {
+                    int p0 = interleaved ? off + 2 * j : off + j;
+                    int p1 = interleaved ? p0 + 1 : p0 + half;
+                    float a0 = xi.data[p0], a1 = xi.data[p1];
+                    xi.data[p0] = a0 * cos[j] - a1 * sin[j];
+                    xi.data[p1] = a1 * cos[j] + a0 * sin[j];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(Activations q, Activations k, Activations v, KvCache kvCache, int layer,
+                          int[] seqs, int[] positions, int n, Activations out) {
+        CpuKvCache cache = (CpuKvCache) kvCache;
+        CpuActivations qa = a(q), ka = a(k), va = a(v), o = a(out);
+        int kvDim = cache.kvDim, ps = CpuKvCache.PAGE_SIZE;
+        int hd = cache.headDim, heads = qa.cols / hd, kvHeads = kvDim / hd;
+        int group = heads / kvHeads;
+        for (int i = 0; i < n; i++) {
+            int page = cache.pageForWrite(seqs[i], positions[i]);
+            int slot = positions[i] % ps;
+            System.arraycopy(ka.data, i * kvDim, cache.pages[page], cache.offset(layer, 0, slot), kvDim);
+            System.arraycopy(va.data, i * kvDim, cache.pages[page], cache.offset(layer, 1, slot), kvDim);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int[][] tables = new int[n][];
+        int maxLen = 0;
+        for (int i = 0; i < n; i++) {
+            tables[i] = cache.pages(seqs[i]);
+            maxLen = Math.max(maxLen, positions[i] + 1);
+        }
+        int len = maxLen;
+        parallel.forRange(n * heads, 1, (t0, t1) -> {
+            float[] scores = new float[len];
+            for (int t = t0; t < t1; t++) {
+                int i = t / heads, h = t % heads, kvh = h / group;
+                int qOff = i * qa.cols + h * hd;
+                int last = positions[i];
+                int[] table = tables[i];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p <= last; p++) {
+                    float[] pg = cache.pages[table[p / ps]];
+                    float s = Simd.dot(qa.data, qOff, pg, cache.offset(layer, 0, p % ps) + kvh * hd, hd) * scale;
+                    scores[p] = s;
+                    if (s > max) max = s;
+                }
+                float sum = 0;
+                for (int p = 0; p <= last; p++) {
+                    float e = (float) Math.exp(scores[p] - max);
+                    scores[p] = e;
+                    sum += e;
+                }
+                int oOff = i * o.cols + h * hd;
+                java.util.Arrays.fill(o.data, oOff, oOff + hd, 0f);
+                for (int p = 0; p <= last; p++) {
+                    float[] pg = cache.pages[table[p / ps]];
+                    int vOff = cache.offset(layer, 1, p % ps) + kvh * hd;
+                    float wgt = scores[p] / sum;
+                    for (int d = 0; d < hd; d++) o.data[oOff + d] += wgt * pg[vOff + d];
+                }
+            }
+        });
+    }
+
+    @Override
+    public void swiglu(Activations gate, Activations up, int n) {
+        CpuActivations g = a(gate), u = a(up);
+        int len = n * g.cols;
+        for (int i = 0; i < len; i++) {
+            float x = g.data[i];
+            g.data[i] = x / (1f + (float) Math.exp(-x)) * u.data[i];
+        }
+    }
+
+    @Override
+    public void addScaled(Activations x, Activations y, float scale, int n) {
+        CpuActivations xi = a(x), yi = a(y);
+        int len = n * xi.cols;
+        if (scale == 1f) for (int i = 0; i < len; i++) xi.data[i] += yi.data[i];
+        else for (int i = 0; i < len; i++) xi.data[i] += scale * yi.data[i];
+    }
+
+    @Override
+    public void copyRows(Activations src, int[] rows, Activations dst) {
+        CpuActivations s = a(src), d = a(dst);
+        for (int i = 0; i < rows.length; i++) System.arraycopy(s.data, rows[i] * s.cols, d.data, i * d.cols, s.cols);
+    }
+
+    @Override
+    public void read(Activations x, int row, float[] dst, int dstOff) {
+        CpuActivations xi = a(x);
+        System.arraycopy(xi.data, row * xi.cols, dst, dstOff, xi.cols);
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

@@ -1,0 +1,45 @@
+package dev.alma.cli;
+
+import dev.alma.AlmaException;
+import dev.alma.model.LlamaModel;
+import dev.alma.model.ModelOptions;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Options shared by the commands that load a model. */
+final class ModelMixin {
+    @Option(names = "--model", required = true, description = "model directory (config.json + safetensors) or .gguf file")
+    Path model;
+
+    @Option(names = "--lora", description = "PEFT LoRA adapter directory (repeatable)")
+    List<Path> loras = new ArrayList<>();
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu (default), cuda or cuda:N")
+    String device;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: one per core)")
+    int threads;
+
+    LlamaModel open() {
+        return LlamaModel.open(model, new ModelOptions(device, threads, loras));
+    }
+
+    /** Parses {@code "1 4103 9632"} (spaces or commas). */
+    static int[] parseIds(String text) {
+        String t = text.trim();
+        if (t.isEmpty()) throw new AlmaException("--ids is empty");
+        String[] parts = t.split("[\\s,]+");
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new AlmaException("--ids: '" + parts[i] + "' is not a token id");
+            }
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,342 @@
+package dev.alma.model;
+
+import dev.alma.AlmaException;
+import dev.alma.backend.Activations;
+import dev.alma.backend.Backend;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.io.FormatException;
+import dev.alma.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * LLaMA-2 decoder: the whole forward pass, written against {@link Backend} so that it runs unchanged on the CPU
+ * and on a GPU.
+ *
+ * <pre>
+ *   x = embed(tokens)
+ *   for each layer:
+ *       h = rmsnorm(x) ; q, k, v = h·Wq, h·Wk, h·Wv ; rope(q, k)
+ *       x += attention(q, k, v | kv cache) · Wo
+ *       h = rmsnorm(x) ; x += (silu(h·Wgate) * h·Wup) · Wdown
+ *   logits = rmsnorm(x) · Wlm_head
+ * </pre>
+ *
+ * A forward call takes a flat batch of tokens, each with the cache sequence it extends and its position there, so
+ * one call serves prefill (one sequence, many positions), decoding (one token per sequence), beam search and
+ * batched translation alike. LoRA adapters are applied unmerged ({@code + scale · (h·Aᵀ)·Bᵀ}).
+ * The model is immutable and thread-safe; per-call state lives in a {@link Context}.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+    /** A linear layer: its weight and the LoRA deltas applied on top. */
+    private record Linear(Weight w, List<LoraDelta> loras) {
+        int out() {
+            return w.rows();
+        }
+    }
+
+    private record LoraDelta(Weight a, Weight b, float scale) {
+    }
+
+    private record Layer(Weight attnNorm, Linear q, Linear k, Linear v, Linear o,
+                         Weight ffnNorm, Linear gate, Linear up, Linear down) {
+    }
+
+    private final LlamaConfig config;
+    private final Backend backend;
+    private final Weight embed;
+    private final Layer[] layers;
+    private final Weight norm;
+    private final Weight lmHead;
+    private final AutoCloseable owned;
+
+    private LlamaModel(LlamaConfig config, Backend backend, Weight embed, Layer[] layers, Weight norm, Weight lmHead,
+                       AutoCloseable owned) {
+        this.config = config;
+        this.backend = backend;
+        this.embed = embed;
+        this.layers = layers;
+        this.norm = norm;
+        this.lmHead = lmHead;
+        this.owned = owned;
+    }
+
+    /**
+     * Opens a model: a Hugging Face checkpoint directory, with the backend and LoRA adapters {@code options} name.
+     * Closing the model closes all of them.
+     */
+    public static LlamaModel open(java.nio.file.Path path, ModelOptions options) {
+        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            Checkpoint ckpt = Checkpoint.open(path);
+            owned.add(ckpt);
+            List<LoraAdapter> adapters = new ArrayList<>();
+            for (java.nio.file.Path dir : options.loras()) {
+                LoraAdapter a = LoraAdapter.open(dir);
+                owned.add(a);
+                adapters.add(a);
+            }
+            Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
+            owned.add(backend);
+            return create(ckpt, backend, adapters, () -> closeAll(owned));
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        RuntimeException first = null;
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                if (first == null) first = new AlmaException("closing " + resources.get(i) + " failed", e);
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    /**
+     * Binds a checkpoint's tensors to {@code backend}, checking that every expected tensor is present with the
+     * expected shape and that no unexpected tensor is left over.
+     *
+     * @param owned closed with the model (the checkpoint, usually); may be null
+     */
+    public static LlamaModel create(Checkpoint ckpt, Backend backend, List<LoraAdapter> adapters, AutoCloseable owned) {
+        LlamaConfig c = ckpt.config();
+        Map<String, Tensor> all = ckpt.tensors();
+        Set<String> unused = new LinkedHashSet<>(all.keySet());
+        unused.removeIf(n -> n.endsWith("rotary_emb.inv_freq"));
+        List<String> missing = new ArrayList<>();
+        Map<String, LoraAdapter.Delta> deltas = new HashMap<>();
+        for (LoraAdapter a : adapters) {
+            for (var e : a.deltas().entrySet()) {
+                if (!all.containsKey(e.getKey()))
+                    throw new FormatException(a.dir(), e.getKey(), "the adapter targets a weight the model does not have");
+                if (deltas.containsKey(e.getKey()))
+                    throw new AlmaException(e.getKey() + " is adapted by more than one LoRA adapter");
+                deltas.put(e.getKey(), e.getValue());
+            }
+        }
+        Binder b = new Binder(ckpt, backend, all, unused, missing, deltas);
+        Weight embed = b.weight("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        Layer[] layers = new Layer[c.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            layers[i] = new Layer(
+                    b.weight(p + "input_layernorm.weight", c.hiddenSize()),
+                    b.linear(p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize()),
+                    b.linear(p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize()),
+                    b.linear(p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize()),
+                    b.linear(p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
+                    b.weight(p + "post_attention_layernorm.weight", c.hiddenSize()),
+                    b.linear(p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                    b.linear(p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                    b.linear(p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()));
+        }
+        Weight norm = b.weight("model.norm.weight", c.hiddenSize());
+        Weight lmHead = c.tieWordEmbeddings() && !all.containsKey("lm_head.weight")
+                ? embed : b.weight("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        if (!missing.isEmpty())
+            throw new FormatException(ckpt.source(), null, "missing tensors: " + String.join(", ", missing));
+        if (!unused.isEmpty())
+            throw new FormatException(ckpt.source(), null, "unexpected tensors: " + String.join(", ", unused));
+        return new LlamaModel(c, backend, embed, layers, norm, lmHead, owned);
+    }
+
+    /** Looks tensors up by name, checks shapes, prepares them on the backend. */
+    private record Binder(Checkpoint ckpt, Backend backend, Map<String, Tensor> all, Set<String> unused,
+                          List<String> missing, Map<String, LoraAdapter.Delta> deltas) {
+        Weight weight(String name, long... shape) {
+            Tensor t = all.get(name);
+            unused.remove(name);
+            if (t == null) {
+                missing.add(name);
+                return null;
+            }
+            if (!Arrays.equals(t.shape(), shape))
+                throw new FormatException(ckpt.source(), name, "shape " + t.shapeString() + ", expected " + Arrays.toString(shape));
+            return backend.weight(t);
+        }
+
+        Linear linear(String name, int out, int in) {
+            Weight w = weight(name, out, in);
+            LoraAdapter.Delta d = deltas.get(name);
+            if (d == null) return new Linear(w, List.of());
+            if (d.a().dim(1) != in || d.b().dim(0) != out)
+                throw new AlmaException("LoRA for " + name + ": A " + d.a().shapeString() + " and B " + d.b().shapeString()
+                        + " do not fit a " + out + "x" + in + " weight");
+            return new Linear(w, List.of(new LoraDelta(backend.weight(d.a()), backend.weight(d.b()), d.scale())));
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** A KV cache for up to {@code maxTokens} positions (over all its sequences) and scratch buffers. */
+    public Context newContext(int maxTokens) {
+        return new Context(backend.kvCache(config, maxTokens));
+    }
+
+    /** Per-caller state of the forward pass: the KV cache and activation buffers sized for the largest chunk. */
+    public final class Context implements AutoCloseable {
+        private final KvCache cache;
+        private int capacity;
+        private Activations x, h, q, k, v, att, gate, up, out, last, lastNorm, logits;
+        private final Map<Integer, Activations[]> loraScratch = new HashMap<>();
+
+        private Context(KvCache cache) {
+            this.cache = cache;
+        }
+
+        /** The KV cache: create, fork and free sequences here. */
+        public KvCache cache() {
+            return cache;
+        }
+
+        private void ensure(int n) {
+            if (n <= capacity) return;
+            LlamaConfig c = config;
+            capacity = Math.max(n, Math.min(2 * capacity, MAX_CHUNK));
+            x = backend.allocate(capacity, c.hiddenSize());
+            h = backend.allocate(capacity, c.hiddenSize());
+            q = backend.allocate(capacity, c.qDim());
+            k = backend.allocate(capacity, c.kvDim());
+            v = backend.allocate(capacity, c.kvDim());
+            att = backend.allocate(capacity, c.qDim());
+            gate = backend.allocate(capacity, c.intermediateSize());
+            up = backend.allocate(capacity, c.intermediateSize());
+            out = backend.allocate(capacity, c.hiddenSize());
+            loraScratch.clear();
+        }
+
+        private Activations[] lora(int rank, int outCols) {
+            return loraScratch.computeIfAbsent(rank * 1_000_003 + outCols,
+                    key -> new Activations[]{backend.allocate(capacity, rank), backend.allocate(capacity, outCols)});
+        }
+
+        @Override
+        public void close() {
+            cache.close();
+        }
+    }
+
+    /** Most tokens processed by one pass through the layers; longer batches are split. */
+    static final int MAX_CHUNK = 256;
+
+    /**
+     * Runs the model over a flat batch of tokens and returns the logits of the requested tokens.
+     *
+     * @param tokens    token ids
+     * @param seqs      the cache sequence each token extends
+     * @param positions each token's position in its sequence (earlier positions must be stored or in this batch,
+     *                  earlier in the array)
+     * @param logitRows indexes into {@code tokens} whose logits are wanted, in any order
+     * @return {@code logits[j]} = vocabulary scores after token {@code logitRows[j]}
+     */
+    public float[][] forward(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
+        int total = tokens.length;
+        if (seqs.length != total || positions.length != total)
+            throw new IllegalArgumentException("tokens, seqs and positions differ in length");
+        for (int p : positions)
+            if (p < 0 || p >= config.maxPositions())
+                throw new AlmaException("position " + p + " is beyond the model's context of " + config.maxPositions());
+        float[][] result = new float[logitRows.length][];
+        for (int start = 0; start < total; start += MAX_CHUNK) {
+            int end = Math.min(total, start + MAX_CHUNK);
+            int[] rows = new int[logitRows.length];
+            int[] slot = new int[logitRows.length];
+            int m = 0;
+            for (int j = 0; j < logitRows.length; j++) {
+                int r = logitRows[j];
+                if (r < 0 || r >= total) throw new IllegalArgumentException("logit row " + r + " outside the batch");
+                if (r >= start && r < end) {
+                    rows[m] = r - start;
+                    slot[m++] = j;
+                }
+            }
+            float[][] chunkLogits = forwardChunk(ctx, Arrays.copyOfRange(tokens, start, end), Arrays.copyOfRange(seqs, start, end),
+                    Arrays.copyOfRange(positions, start, end), Arrays.copyOf(rows, m));
+            for (int j = 0; j < m; j++) result[slot[j]] = chunkLogits[j];
+        }
+        return result;
+    }
+
+    private float[][] forwardChunk(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
+        int n = tokens.length;
+        LlamaConfig c = config;
+        ctx.ensure(n);
+        Backend be = backend;
+        be.embed(embed, tokens, ctx.x);
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            // attention block
+            be.rmsNorm(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h);
+            linear(ctx, ctx.h, layer.q, n, ctx.q);
+            linear(ctx, ctx.h, layer.k, n, ctx.k);
+            linear(ctx, ctx.h, layer.v, n, ctx.v);
+            be.rope(ctx.q, c.numHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
+            be.rope(ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
+            be.attention(ctx.q, ctx.k, ctx.v, ctx.cache, l, seqs, positions, n, ctx.att);
+            linear(ctx, ctx.att, layer.o, n, ctx.out);
+            be.addScaled(ctx.x, ctx.out, 1f, n);
+            // feed-forward block
+            be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
+            linear(ctx, ctx.h, layer.gate, n, ctx.gate);
+            linear(ctx, ctx.h, layer.up, n, ctx.up);
+            be.swiglu(ctx.gate, ctx.up, n);
+            linear(ctx, ctx.gate, layer.down, n, ctx.out);
+            be.addScaled(ctx.x, ctx.out, 1f, n);
+        }
+        int m = logitRows.length;
+        if (m == 0) return new float[0][];
+        if (ctx.last == null || ctx.last.rows() < m) {
+            int cap = Math.max(m, ctx.last == null ? 1 : 2 * ctx.last.rows());
+            ctx.last = be.allocate(cap, c.hiddenSize());
+            ctx.lastNorm = be.allocate(cap, c.hiddenSize());
+            ctx.logits = be.allocate(cap, c.vocabSize());
+        }
+        be.copyRows(ctx.x, logitRows, ctx.last);
+        be.rmsNorm(ctx.last, norm, c.rmsNormEps(), m, ctx.lastNorm);
+        be.matmul(ctx.lastNorm, lmHead, m, ctx.logits);
+        float[][] out = new float[m][c.vocabSize()];
+        for (int j = 0; j < m; j++) be.read(ctx.logits, j, out[j], 0);
+        return out;
+    }
+
+    /** {@code out = x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ for each LoRA delta)}. */
+    private void linear(Context ctx, Activations x, Linear lin, int n, Activations out) {
+        backend.matmul(x, lin.w, n, out);
+        for (LoraDelta d : lin.loras) {
+            Activations[] s = ctx.lora(d.a.rows(), lin.out());
+            backend.matmul(x, d.a, n, s[0]);
+            backend.matmul(s[0], d.b, n, s[1]);
+            backend.addScaled(out, s[1], d.scale, n);
+        }
+    }
+
+    /** Closes what the model owns (its checkpoint), not the backend. */
+    @Override
+    public void close() {
+        if (owned == null) return;
+        try {
+            owned.close();
+        } catch (Exception e) {
+            throw new AlmaException("closing the model failed: " + e.getMessage(), e);
+        }
+    }
+}
