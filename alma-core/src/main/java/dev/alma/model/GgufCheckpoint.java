@@ -72,6 +72,11 @@ public final class GgufCheckpoint {
         if (f.has("tokenizer.ggml.tokens") && f.getArray("tokenizer.ggml.tokens").size() > vocab)
             throw new FormatException(f.file(), "tokenizer.ggml.tokens", f.getArray("tokenizer.ggml.tokens").size()
                     + " tokens but token_embd.weight has only " + vocab + " rows");
+        int bos = f.getInt("tokenizer.ggml.bos_token_id", 1), eos = f.getInt("tokenizer.ggml.eos_token_id", 2);
+        if (bos < 0 || bos >= vocab)
+            throw new FormatException(f.file(), "tokenizer.ggml.bos_token_id", bos + " is not a token id (0.." + (vocab - 1) + ")");
+        if (eos < 0 || eos >= vocab)
+            throw new FormatException(f.file(), "tokenizer.ggml.eos_token_id", eos + " is not a token id (0.." + (vocab - 1) + ")");
         try {
             return new LlamaConfig(
                     vocab, hidden,
@@ -82,8 +87,7 @@ public final class GgufCheckpoint {
                     f.getDouble("llama.rope.freq_base", 10000.0),
                     f.getInt("llama.context_length"),
                     f.tensor("output.weight") == null,
-                    f.getInt("tokenizer.ggml.bos_token_id", 1),
-                    f.getInt("tokenizer.ggml.eos_token_id", 2),
+                    bos, eos,
                     dtypeName(f),
                     true);
         } catch (IllegalArgumentException e) {
