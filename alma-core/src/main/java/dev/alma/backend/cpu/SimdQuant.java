@@ -1,0 +1,132 @@
+package dev.alma.backend.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector-API dot products on quantized blocks (Q8_0, Q4_0, Q4_K, Q6_K), the companion of {@link Simd}. The
+ * quantized values of {@code L} consecutive weights (L = floats per preferred vector) are loaded as L bytes,
+ * unpacked with byte-lane operations, widened to floats and multiplied with the activations; each block's scale
+ * is applied once per block (or sub-block). Used only when {@link #AVAILABLE}; every caller keeps a scalar path.
+ */
+final class SimdQuant {
+    /** True when the Vector API is usable and its float vectors hold 8 or 16 lanes (the block kernels' layout). */
+    static final boolean AVAILABLE = Simd.AVAILABLE && V.L >= 8 && V.L <= 16;
+
+    private SimdQuant() {
+    }
+
+    /** The vector code; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
+    static final class V {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int L = F.length();
+        /** L bytes, widened to one float vector. */
+        static final VectorSpecies<Byte> B = L >= 8 && L <= 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+        private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+        private V() {
+        }
+
+        private static FloatVector widen(ByteVector b) {
+            return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+        }
+
+        private static ByteVector bytes(MemorySegment w, long off) {
+            return ByteVector.fromMemorySegment(B, w, off, LE);
+        }
+
+        private static FloatVector scale(MemorySegment w, long off, float d) {
+            return FloatVector.broadcast(F, d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off));
+        }
+
+        private static FloatVector xs(float[] x, int off) {
+            return FloatVector.fromArray(F, x, off);
+        }
+
+        static float dotQ8_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
+                int xi = xOff + 32 * b;
+                FloatVector bs = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += L) bs = widen(bytes(w, p + 2 + j)).fma(xs(x, xi + j), bs);
+                acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        static float dotQ4_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4_0Matrix.BLOCK_BYTES;
+                int xi = xOff + 32 * b;
+                FloatVector bs = FloatVector.zero(F);
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector raw = bytes(w, p + 2 + j);
+                    bs = widen(raw.and((byte) 0xF).sub((byte) 8)).fma(xs(x, xi + j), bs);
+                    bs = widen(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(xs(x, xi + 16 + j), bs);
+                }
+                acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            int[] sm = new int[16];
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                int xi = xOff + 256 * b;
+                for (int c = 0; c < 4; c++) {
+                    FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
+                    for (int j = 0; j < 32; j += L) {
+                        ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                        FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
+                        qx1 = widen(raw.and((byte) 0xF)).fma(x1, qx1);
+                        sx1 = sx1.add(x1);
+                        qx2 = widen(raw.lanewise(VectorOperators.LSHR, 4)).fma(x2, qx2);
+                        sx2 = sx2.add(x2);
+                    }
+                    acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                    acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
+                    acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+                    acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
+                }
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        static float dotQ6K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q6KMatrix.BLOCK_BYTES;
+                float d = QuantMatrix.f16(w, p + 208);
+                for (int half = 0; half < 2; half++) {
+                    long pl = p + 64 * half, ph = p + 128 + 32 * half, ps = p + 192 + 8 * half;
+                    int xi = xOff + 256 * b + 128 * half;
+                    for (int l = 0; l < 32; l += L) {
+                        ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                        ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                        ByteVector q2 = c.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                        int g = l / 16;
+                        acc = widen(q1.sub((byte) 32)).mul(xs(x, xi + l)).fma(scale(w, ps + g, d), acc);
+                        acc = widen(q2.sub((byte) 32)).mul(xs(x, xi + 32 + l)).fma(scale(w, ps + g + 2, d), acc);
+                        acc = widen(q3.sub((byte) 32)).mul(xs(x, xi + 64 + l)).fma(scale(w, ps + g + 4, d), acc);
+                        acc = widen(q4.sub((byte) 32)).mul(xs(x, xi + 96 + l)).fma(scale(w, ps + g + 6, d), acc);
+                    }
+                }
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+}
