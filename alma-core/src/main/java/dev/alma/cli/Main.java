@@ -12,8 +12,10 @@ import picocli.CommandLine.Command;
         description = "ALMA translation models in Java: translate, inspect, evaluate, fine-tune.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                LogitsCommand.class,
+                TranslateCommand.class,
                 GenerateCommand.class,
+                LogitsCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
