@@ -1,14 +1,14 @@
 package dev.alma.train;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.stream.IntStream;
 
 /**
  * Row-major float matrix products for training, multi-threaded over output tiles. Every output element is
- * computed by one thread in a fixed order, so results are bit-for-bit reproducible whatever the thread count.
+ * computed by one thread in a fixed order, so results are bit-for-bit reproducible whatever the thread count and
+ * whether or not the JIT has compiled the code yet.
  */
 final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -76,7 +76,11 @@ final class Gemm {
         }
         for (; i + L <= len; i += L)
             acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        // lanes summed in a fixed order: reduceLanes may reorder differently once the JIT compiles it, which
+        // would make a resumed run differ in the last bit from an uninterrupted one
+        FloatVector acc = acc0.add(acc1);
+        float s = 0;
+        for (int l = 0; l < L; l++) s += acc.lane(l);
         for (; i < len; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

@@ -1,0 +1,49 @@
+package dev.alma.train;
+
+import dev.alma.tokenizer.Tokenizer;
+
+/** A test tokenizer: one id per character (ids 3 and up), BOS 1, EOS 2, so that tests need no model file. */
+final class CharTokenizer implements Tokenizer {
+    private final int vocab;
+
+    CharTokenizer(int vocab) {
+        this.vocab = vocab;
+    }
+
+    @Override
+    public int[] encode(String text) {
+        return text.codePoints().map(c -> 3 + c % (vocab - 3)).toArray();
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        StringBuilder b = new StringBuilder();
+        for (int id : ids) if (id >= 3) b.appendCodePoint(id);
+        return b.toString();
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocab;
+    }
+
+    @Override
+    public int bosId() {
+        return 1;
+    }
+
+    @Override
+    public int eosId() {
+        return 2;
+    }
+
+    @Override
+    public int unkId() {
+        return 0;
+    }
+
+    @Override
+    public String piece(int id) {
+        return Character.toString(id);
+    }
+}
