@@ -2,7 +2,10 @@ package dev.alma.train;
 
 import dev.alma.tokenizer.Tokenizer;
 
-/** A test tokenizer: one id per character (ids 3 and up), BOS 1, EOS 2, so that tests need no model file. */
+/**
+ * A test tokenizer: one id per character ({@code 3 + codePoint mod (vocab−3)}), BOS 1, EOS 2, so that tests need
+ * no model file. Decoding is only exact for characters below {@code vocab−3}.
+ */
 final class CharTokenizer implements Tokenizer {
     private final int vocab;
 
@@ -18,7 +21,7 @@ final class CharTokenizer implements Tokenizer {
     @Override
     public String decode(int[] ids) {
         StringBuilder b = new StringBuilder();
-        for (int id : ids) if (id >= 3) b.appendCodePoint(id);
+        for (int id : ids) if (id >= 3) b.appendCodePoint(id - 3);
         return b.toString();
     }
 
