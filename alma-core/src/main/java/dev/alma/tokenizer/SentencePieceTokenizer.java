@@ -1,0 +1,312 @@
+package dev.alma.tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * SentencePiece's BPE tokenizer (the LLaMA-2 one): the normalizer's whitespace handling (dummy prefix, spaces as
+ * {@code ▁}, optional removal of extra spaces), merges of the adjacent pair whose joined piece has the highest
+ * score (the leftmost on ties), unknown characters as byte pieces {@code <0xXX>} when byte fallback is on.
+ * Built from a {@code tokenizer.model} by {@link Tokenizer#load}, or from a vocabulary by
+ * {@link #fromVocabulary} (GGUF's {@code tokenizer.ggml.*} arrays). Immutable and thread-safe.
+ */
+public final class SentencePieceTokenizer extends PieceTokenizer {
+    /** Piece types, numbered as SentencePiece's {@code ModelProto.SentencePiece.Type} (and GGUF's token types). */
+    public static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
+
+    private static final char SPACE_SYMBOL = '\u2581';
+
+    /** Normalizer settings, as in SentencePiece's {@code NormalizerSpec} and {@code TrainerSpec}. */
+    record Options(boolean addDummyPrefix, boolean removeExtraWhitespaces, boolean escapeWhitespaces,
+                   boolean treatWhitespaceAsSuffix, boolean byteFallback) {
+    }
+
+    private final float[] scores;
+    private final byte[] types;
+    private final Options options;
+    /** Normal, user-defined and unused pieces: the ones merges may produce. */
+    private final PieceTable mergeable;
+    /** Control, unknown and byte pieces. */
+    private final PieceTable reserved;
+    private final int[] byteIds;
+    /** User-defined pieces, longest first; they are never split nor merged. */
+    private final char[][] userDefined;
+
+    SentencePieceTokenizer(String[] pieces, float[] scores, int[] types, int bosId, int eosId, Options options) {
+        int n = pieces.length;
+        if (n == 0) throw new IllegalArgumentException("the vocabulary is empty");
+        if (scores.length != n || types.length != n)
+            throw new IllegalArgumentException("pieces, scores and types differ in length: " + n + ", "
+                    + scores.length + ", " + types.length);
+        PieceTable mergeable = new PieceTable(n);
+        PieceTable reserved = new PieceTable(n);
+        byte[] typeBytes = new byte[n];
+        int[] byteIds = new int[256];
+        Arrays.fill(byteIds, -1);
+        List<char[]> user = new ArrayList<>();
+        int unk = -1;
+        for (int i = 0; i < n; i++) {
+            String p = pieces[i];
+            int t = types[i];
+            if (p == null || p.isEmpty()) throw new IllegalArgumentException("piece " + i + " is empty");
+            if (t < NORMAL || t > BYTE) throw new IllegalArgumentException("piece " + i + " has unknown type " + t);
+            typeBytes[i] = (byte) t;
+            boolean normal = t == NORMAL || t == USER_DEFINED || t == UNUSED;
+            if (!(normal ? mergeable : reserved).put(p, i))
+                throw new IllegalArgumentException("piece " + i + " '" + p + "' is defined twice");
+            if (t == USER_DEFINED) user.add(p.toCharArray());
+            if (t == UNKNOWN) {
+                if (unk >= 0) throw new IllegalArgumentException("pieces " + unk + " and " + i + " are both unknown");
+                unk = i;
+            }
+            if (t == BYTE) {
+                int b = byteOf(p);
+                if (b < 0) throw new IllegalArgumentException("byte piece " + i + " is '" + p + "', not <0xXX>");
+                byteIds[b] = i;
+            }
+        }
+        if (unk < 0) throw new IllegalArgumentException("no piece has the unknown type");
+        checkSpecial("bos", bosId, n);
+        checkSpecial("eos", eosId, n);
+        String[] copy = pieces.clone();
+        super(copy, bosId, eosId, unk, decoder(copy, typeBytes, options));
+        this.scores = scores.clone();
+        this.types = typeBytes;
+        this.options = options;
+        this.mergeable = mergeable;
+        this.reserved = reserved;
+        this.byteIds = byteIds;
+        user.sort((x, y) -> y.length - x.length);
+        this.userDefined = user.toArray(char[][]::new);
+    }
+
+    /**
+     * A tokenizer from a vocabulary such as GGUF's {@code tokenizer.ggml.tokens}, {@code .scores} and
+     * {@code .token_type}, with LLaMA's normalizer: spaces as {@code ▁}, extra spaces kept, byte fallback when the
+     * vocabulary has byte pieces.
+     *
+     * @param types          SentencePiece piece types: {@link #NORMAL}, {@link #UNKNOWN}, {@link #CONTROL},
+     *                       {@link #USER_DEFINED}, {@link #UNUSED}, {@link #BYTE}
+     * @param bosId          id of {@code <s>}, or -1
+     * @param eosId          id of {@code </s>}, or -1
+     * @param unkId          id of {@code <unk>}; must be the piece of type {@link #UNKNOWN}
+     * @param addDummyPrefix whether a space is put in front of the text (GGUF's {@code tokenizer.ggml.add_space_prefix},
+     *                       true for LLaMA)
+     * @throws IllegalArgumentException if the arrays are inconsistent, a piece is empty or repeated, or an id is
+     *                                  out of range
+     */
+    public static SentencePieceTokenizer fromVocabulary(String[] pieces, float[] scores, int[] types, int bosId,
+                                                        int eosId, int unkId, boolean addDummyPrefix) {
+        boolean hasBytes = false;
+        for (int t : types) hasBytes |= t == BYTE;
+        SentencePieceTokenizer tok = new SentencePieceTokenizer(pieces, scores, types, bosId, eosId,
+                new Options(addDummyPrefix, false, true, false, hasBytes));
+        if (tok.unkId() != unkId)
+            throw new IllegalArgumentException("unk id " + unkId + " is not the unknown piece " + tok.unkId());
+        return tok;
+    }
+
+    private static void checkSpecial(String name, int id, int n) {
+        if (id < -1 || id >= n) throw new IllegalArgumentException(name + " id " + id + " is out of range [0, " + n + ")");
+    }
+
+    /** The byte of a piece spelled {@code <0xXX>}, or -1. */
+    static int byteOf(String piece) {
+        if (piece.length() != 6 || !piece.startsWith("<0x") || piece.charAt(5) != '>') return -1;
+        int hi = Character.digit(piece.charAt(3), 16), lo = Character.digit(piece.charAt(4), 16);
+        return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+    }
+
+    private static PieceDecoder decoder(String[] pieces, byte[] types, Options options) {
+        int n = pieces.length;
+        String[] surface = new String[n];
+        String[] stripped = new String[n];
+        int[] byteValue = new int[n];
+        for (int i = 0; i < n; i++) {
+            byteValue[i] = types[i] == BYTE ? byteOf(pieces[i]) : -1;
+            if (types[i] == CONTROL || types[i] == UNKNOWN) continue;
+            surface[i] = pieces[i].replace(SPACE_SYMBOL, ' ');
+            if (pieces[i].charAt(0) == SPACE_SYMBOL) stripped[i] = pieces[i].substring(1).replace(SPACE_SYMBOL, ' ');
+        }
+        PieceDecoder.LeadingSpace leading = options.treatWhitespaceAsSuffix() ? PieceDecoder.LeadingSpace.KEEP
+                : options.removeExtraWhitespaces() ? PieceDecoder.LeadingSpace.ALL_LEADING_PIECES
+                : options.addDummyPrefix() ? PieceDecoder.LeadingSpace.FIRST_PIECE : PieceDecoder.LeadingSpace.KEEP;
+        return new PieceDecoder(surface, stripped, byteValue, leading, 0);
+    }
+
+    @Override
+    public int[] encode(String text) {
+        EncodeScratch s = EncodeScratch.get();
+        normalize(text, s);
+        if (s.length == 0) return new int[0];
+        int n = split(s);
+        merge(s, n);
+        boolean prevUnknown = false;
+        for (int sym = 0; sym != -1; sym = s.next[sym]) {
+            prevUnknown = output(s, s.start[sym], s.len[sym], prevUnknown);
+        }
+        return s.result();
+    }
+
+    /** SentencePiece's {@code Normalizer::Normalize} without a character map: whitespace rules only. */
+    private void normalize(String text, EncodeScratch s) {
+        int n = text.length();
+        int i = 0;
+        boolean removeExtra = options.removeExtraWhitespaces();
+        if (removeExtra) while (i < n && text.charAt(i) == ' ') i++;
+        if (i == n) return;
+        if (!options.treatWhitespaceAsSuffix() && options.addDummyPrefix()) appendSpace(s);
+        boolean prevSpace = removeExtra;
+        while (i < n) {
+            int matched = userDefined.length == 0 ? 0 : matchUserDefined(text, i);
+            if (matched > 0) {
+                int from = i;
+                while (prevSpace && from < i + matched && text.charAt(from) == ' ') from++;
+                for (int k = from; k < i + matched; k++) appendChar(s, text.charAt(k));
+                if (from < i + matched) prevSpace = text.charAt(i + matched - 1) == ' ';
+                i += matched;
+            } else {
+                char c = text.charAt(i);
+                if (c == ' ') {
+                    if (!prevSpace) appendSpace(s);
+                    prevSpace = true;
+                    i++;
+                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    s.appendText(c);
+                    s.appendText(text.charAt(i + 1));
+                    prevSpace = false;
+                    i += 2;
+                } else {
+                    s.appendText(Character.isSurrogate(c) ? '\uFFFD' : c);
+                    prevSpace = false;
+                    i++;
+                }
+            }
+            if (!removeExtra) prevSpace = false;
+        }
+        if (removeExtra) {
+            char space = options.escapeWhitespaces() ? SPACE_SYMBOL : ' ';
+            while (s.length > 0 && s.text[s.length - 1] == space) s.length--;
+        }
+        if (options.treatWhitespaceAsSuffix() && options.addDummyPrefix()) appendSpace(s);
+    }
+
+    private void appendSpace(EncodeScratch s) {
+        s.appendText(options.escapeWhitespaces() ? SPACE_SYMBOL : ' ');
+    }
+
+    private void appendChar(EncodeScratch s, char c) {
+        s.appendText(c == ' ' && options.escapeWhitespaces() ? SPACE_SYMBOL : c);
+    }
+
+    private int matchUserDefined(String text, int at) {
+        for (char[] u : userDefined) {
+            if (u.length <= text.length() - at && text.regionMatches(at, new String(u), 0, u.length)) return u.length;
+        }
+        return 0;
+    }
+
+    /** Splits the normalized text into one symbol per character (user-defined pieces whole); returns the count. */
+    private int split(EncodeScratch s) {
+        s.reserveSymbols(s.length);
+        char[] t = s.text;
+        int count = 0;
+        int i = 0;
+        while (i < s.length) {
+            int len = 0;
+            boolean frozen = false;
+            for (char[] u : userDefined) {
+                if (u.length <= s.length - i && Arrays.equals(u, 0, u.length, t, i, i + u.length)) {
+                    len = u.length;
+                    frozen = true;
+                    break;
+                }
+            }
+            if (len == 0) len = Character.isHighSurrogate(t[i]) && i + 1 < s.length ? 2 : 1;
+            s.start[count] = i;
+            s.len[count] = len;
+            s.prev[count] = count - 1;
+            s.next[count] = count + 1;
+            s.frozen[count] = frozen;
+            count++;
+            i += len;
+        }
+        s.next[count - 1] = -1;
+        return count;
+    }
+
+    /** SentencePiece's BPE: merge the best-scoring adjacent pair (leftmost on ties) until none is a piece. */
+    private void merge(EncodeScratch s, int count) {
+        for (int i = 0; i + 1 < count; i++) candidate(s, i, i + 1);
+        LongHeap heap = s.heap;
+        int[] len = s.len, next = s.next, prev = s.prev;
+        while (!heap.isEmpty()) {
+            int e = heap.pop();
+            int l = s.pairLeft[e], r = s.pairRight[e];
+            if (len[l] == 0 || len[r] == 0 || len[l] + len[r] != s.pairValue[e]) continue;
+            len[l] += len[r];
+            len[r] = 0;
+            next[l] = next[r];
+            if (next[r] >= 0) prev[next[r]] = l;
+            candidate(s, prev[l], l);
+            candidate(s, l, next[l]);
+        }
+    }
+
+    private void candidate(EncodeScratch s, int left, int right) {
+        if (left < 0 || right < 0 || s.frozen[left] || s.frozen[right]) return;
+        int size = s.len[left] + s.len[right];
+        int id = mergeable.get(s.text, s.start[left], size);
+        if (id < 0) return;
+        float score = scores[id];
+        int bits = Float.floatToIntBits(score == 0f ? 0f : score);
+        int ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+        long key = ((long) ~ordered << 32) | left;
+        s.heap.push(key, s.addPair(left, right, size));
+        if (types[id] == UNUSED) s.unusedSplits().put(new String(s.text, s.start[left], size), s.len[left]);
+    }
+
+    /** Emits the id(s) of one final symbol; returns whether it was unknown. */
+    private boolean output(EncodeScratch s, int start, int len, boolean prevUnknown) {
+        int id = reserved.get(s.text, start, len);
+        if (id < 0) id = mergeable.get(s.text, start, len);
+        if (id >= 0 && types[id] == UNUSED) {
+            // SentencePiece splits a merged unused piece back into the two symbols it was last merged from.
+            Integer leftLen = s.unusedSplits().get(new String(s.text, start, len));
+            if (leftLen != null) {
+                boolean unk = output(s, start, leftLen, prevUnknown);
+                return output(s, start + leftLen, len - leftLen, unk);
+            }
+        }
+        if (id < 0) id = unkId();
+        boolean unknown = types[id] == UNKNOWN;
+        if (unknown && options.byteFallback()) {
+            int end = start + len;
+            for (int i = start; i < end; ) {
+                int cp = Character.codePointAt(s.text, i, end);
+                i += Character.charCount(cp);
+                int nb = Utf8.encode(cp, s.utf8, 0);
+                for (int k = 0; k < nb; k++) {
+                    int b = byteIds[s.utf8[k] & 0xFF];
+                    s.emit(b >= 0 ? b : unkId());
+                }
+            }
+        } else if (!(unknown && prevUnknown)) {
+            s.emit(id);
+        }
+        return unknown;
+    }
+
+    /** The score of {@code id} (higher merges first). */
+    public float score(int id) {
+        decoder.check(id);
+        return scores[id];
+    }
+
+    /** The SentencePiece type of {@code id}. */
+    public int type(int id) {
+        decoder.check(id);
+        return types[id];
+    }
+}
