@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                FinetuneCommand.class,
         })
 public final class Main implements Runnable {
 
