@@ -93,6 +93,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     int saveEvery;
     @Option(names = "--eval-every", defaultValue = "0", description = "steps between validation runs (0: at the end)")
     int evalEvery;
+    @Option(names = "--stop-after", defaultValue = "0",
+            description = "stop once this many steps are done, leaving a checkpoint to --resume from (0: run to the end)")
+    long stopAfter;
     @Option(names = "--init-random", description = "start from random weights (N(0, 0.02²), norms 1) for config.json instead of the checkpoint")
     boolean initRandom;
 
@@ -127,6 +130,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             else System.err.println("alma: no checkpoint in " + output + ", starting from step 0");
         }
         double initialEval = Double.NaN;
+        if (trainer.step() > 0 && Files.isRegularFile(output.resolve("loss.json")))
+            initialEval = dev.alma.io.Json.read(output.resolve("loss.json")).path("initial_eval_loss").asDouble(Double.NaN);
         if (trainer.step() == 0 && !valid.isEmpty()) {
             initialEval = trainer.evaluate();
             System.err.printf(Locale.ROOT, "alma: validation loss before training %.4f%n", initialEval);
@@ -139,7 +144,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("finetune").setInitialMax(trainer.totalSteps())
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                 .startsFrom(trainer.step(), java.time.Duration.ZERO).build()) {
-            trainer.run(Long.MAX_VALUE, (log, total) -> {
+            trainer.run(stopAfter > 0 ? stopAfter : Long.MAX_VALUE, (log, total) -> {
                 bar.stepTo(log.step());
                 bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s%s", log.loss(), log.lr(),
                         log.tokensPerSecond(), Double.isNaN(log.evalLoss()) ? "" : String.format(Locale.ROOT, " valid %.4f", log.evalLoss())));
@@ -148,6 +153,11 @@ public final class FinetuneCommand implements Callable<Integer> {
             });
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        if (trainer.step() < trainer.totalSteps()) {
+            LossLog.write(trainer.history(), initial[0], output);
+            System.out.printf(Locale.ROOT, "stopped after step %d of %d; continue with --resume%n", trainer.step(), trainer.totalSteps());
+            return 0;
+        }
         long tokens = tokens(trainer.history()) - tokens0;
         if (lora) ModelFiles.saveAdapter(m, output);
         else ModelFiles.saveModel(m, model, output);

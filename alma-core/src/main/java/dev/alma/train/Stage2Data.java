@@ -23,8 +23,12 @@ import java.util.TreeMap;
  * text files; {@code valid.xx-en.json} for validation), used in both directions. Each example is
  * {@code <s>} + tokens of {@code prompt + target} + {@code </s>}, where the prompt is ALMA's
  * {@code "Translate this from {Src} to {Tgt}:\n{Src}: {source}\n{Tgt}:"} and prompt and target are tokenized as one
- * string, as ALMA's {@code tokenize_function_train_eval_*} does. Labels are -100 on {@code <s>} and on as many
- * tokens as the prompt alone tokenizes to; the target and {@code </s>} are supervised.
+ * string, as ALMA's {@code tokenize_function_train_eval_*} does (so with the LLaMA tokenizer the target starts
+ * without a word-boundary piece, and in about 3% of pairs the prompt's final {@code :} merges with the target's
+ * first character). Labels are -100 on {@code <s>} and on as many tokens as the prompt alone tokenizes to; the
+ * target and {@code </s>} are supervised. (ALMA's script masks {@code len(prompt)} positions starting at
+ * {@code <s>}, which leaves the prompt's last token supervised; this follows the issue's definition instead:
+ * {@code <s>} and the whole prompt are ignored.)
  */
 public final class Stage2Data implements BatchSource {
     /** ALMA's language names. */

@@ -25,6 +25,12 @@ final class CharTokenizer implements Tokenizer {
         return b.toString();
     }
 
+    /** Training never decodes incrementally; this test double has no streaming decoder. */
+    @Override
+    public dev.alma.tokenizer.StreamingDecoder streamingDecoder() {
+        throw new UnsupportedOperationException("CharTokenizer is a test double without streaming decoding");
+    }
+
     @Override
     public int vocabSize() {
         return vocab;
