@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 LogitsCommand.class,
                 TokenizeCommand.class,
+                FinetuneCommand.class,
         })
 public final class Main implements Runnable {
 
