@@ -90,7 +90,9 @@ public final class CpuBackend implements Backend {
                 for (int r = r0; r < r1; r++) o.data[r] = m.dot(r, xi.data, 0);
             });
         } else {
-            parallel.forRange(m.rows, 16, (r0, r1) -> m.matmul(xi.data, n, o.data, r0, r1));
+            int groups = Math.ceilDiv(m.rows, Gemm.ROWS);
+            parallel.forRange(groups, 4, (g0, g1) ->
+                    m.matmul(xi.data, n, o.data, g0 * Gemm.ROWS, Math.min(m.rows, g1 * Gemm.ROWS)));
         }
     }
 

@@ -65,12 +65,14 @@ final class Simd {
             return s;
         }
 
-        /** f16 bits (as ints, sign-extended) to floats: exact for normals and subnormals (weights hold no inf/NaN). */
-        private static FloatVector halfToFloat(ShortVector h) {
+        /**
+         * f16 bits to floats, exact for normals and subnormals (weights hold no inf/NaN): the sign-extended bits
+         * shifted by 13 keep the sign in bit 31 and put exponent and mantissa in float position (bits 27..13), which
+         * reads as the value times 2^-112.
+         */
+        static FloatVector halfToFloat(ShortVector h) {
             IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-            IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            FloatVector mag = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1.0p112f);
-            return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1.0p112f);
         }
 
         private static FloatVector bf16ToFloat(ShortVector h) {
@@ -104,6 +106,22 @@ final class Simd {
             float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) s += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16) * x[xOff + i];
             return s;
+        }
+
+        /** Decodes {@code n} f16 values at {@code byteOff} to {@code out[o ..]}. */
+        static void rowF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
+            int i = 0;
+            for (; i + L <= n; i += L)
+                halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
+            for (; i < n; i++) out[o + i] = Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i));
+        }
+
+        /** Decodes {@code n} bf16 values at {@code byteOff} to {@code out[o ..]}. */
+        static void rowBF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
+            int i = 0;
+            for (; i + L <= n; i += L)
+                bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
+            for (; i < n; i++) out[o + i] = Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16);
         }
     }
 

@@ -61,6 +61,15 @@ final class SimdQuant {
             return acc.reduceLanes(VectorOperators.ADD);
         }
 
+        /** Decodes {@code blocks} Q8_0 blocks at {@code base} to {@code out[o ..]}. */
+        static void rowQ8_0(MemorySegment w, long base, float[] out, int o, int blocks) {
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
+                for (int j = 0; j < 32; j += L) widen(bytes(w, p + 2 + j)).mul(d).intoArray(out, o + 32 * b + j);
+            }
+        }
+
         static float dotQ4_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
