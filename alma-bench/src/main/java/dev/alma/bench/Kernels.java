@@ -14,7 +14,11 @@ final class Kernels {
 
     /** Activations {@code [rows, cols]} filled with uniform values in {@code [-1, 1)} (through {@link Backend#embed}). */
     static Activations activations(Backend backend, int rows, int cols, long seed) {
-        float[] v = RandomWeights.floats(rows * cols, seed);
+        return activations(backend, rows, cols, RandomWeights.floats(rows * cols, seed));
+    }
+
+    /** Activations {@code [rows, cols]} holding {@code v} (row-major). */
+    static Activations activations(Backend backend, int rows, int cols, float[] v) {
         Tensor table = new Tensor("x", DType.F32, new long[]{rows, cols}, MemorySegment.ofArray(v));
         Activations a = backend.allocate(rows, cols);
         int[] ids = new int[rows];

@@ -4,11 +4,9 @@ import dev.alma.backend.Activations;
 import dev.alma.backend.Weight;
 import dev.alma.backend.cpu.CpuBackend;
 import dev.alma.tensor.DType;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -53,20 +51,6 @@ public class MatmulBench {
     private Weight w;
     private Activations x, out;
 
-    /** Bytes of weights read and floating-point operations per call, reported per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Rates {
-        public double gbytes;
-        public double gflops;
-
-        @Setup(Level.Iteration)
-        public void clear() {
-            gbytes = 0;
-            gflops = 0;
-        }
-    }
-
     @Setup
     public void setup() {
         backend = new CpuBackend(threads);
@@ -78,8 +62,7 @@ public class MatmulBench {
     @Benchmark
     public Activations matmul(Rates r) {
         backend.matmul(x, w, tokens, out);
-        r.gbytes += type.byteSize((long) rows * cols) / 1e9;
-        r.gflops += 2.0 * rows * cols * tokens / 1e9;
+        r.add(type.byteSize((long) rows * cols), 2.0 * rows * cols * tokens);
         return out;
     }
 

@@ -108,6 +108,17 @@ final class Simd {
             return s;
         }
 
+        /** {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [from, to)}. */
+        static void swiglu(float[] g, float[] u, int from, int to) {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector x = FloatVector.fromArray(F, g, i);
+                FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
+                x.div(sig).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+            }
+            for (; i < to; i++) g[i] = silu(g[i]) * u[i];
+        }
+
         /** Decodes {@code n} f16 values at {@code byteOff} to {@code out[o ..]}. */
         static void rowF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
             int i = 0;
@@ -123,6 +134,11 @@ final class Simd {
                 bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
             for (; i < n; i++) out[o + i] = Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16);
         }
+    }
+
+    /** {@code x · sigmoid(x)}. */
+    static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
     }
 
     /** Dot product of two float arrays. */

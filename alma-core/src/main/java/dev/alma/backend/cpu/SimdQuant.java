@@ -50,15 +50,28 @@ final class SimdQuant {
         }
 
         static float dotQ8_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
+            // two blocks per iteration into two accumulators: no chain of dependent multiply-adds across blocks
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            int b = 0;
+            for (; b + 2 <= blocks; b += 2) {
+                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES, q = p + Q8_0Matrix.BLOCK_BYTES;
+                int xi = xOff + 32 * b;
+                FloatVector s0 = FloatVector.zero(F), s1 = s0;
+                for (int j = 0; j < 32; j += L) {
+                    s0 = widen(bytes(w, p + 2 + j)).fma(xs(x, xi + j), s0);
+                    s1 = widen(bytes(w, q + 2 + j)).fma(xs(x, xi + 32 + j), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, q)), acc1);
+            }
+            for (; b < blocks; b++) {
                 long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
                 int xi = xOff + 32 * b;
                 FloatVector bs = FloatVector.zero(F);
                 for (int j = 0; j < 32; j += L) bs = widen(bytes(w, p + 2 + j)).fma(xs(x, xi + j), bs);
-                acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+                acc0 = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc0);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         }
 
         /** Decodes {@code blocks} Q8_0 blocks at {@code base} to {@code out[o ..]}. */
