@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * The whole model: one decoding step (a token at position {@code 64} after a 64-token prompt) and one 64-token
  * prefill chunk, on a random GGUF model written at setup (hidden 2048, FFN 5504, 16 heads, vocab 32000,
  * {@code layers} layers; {@code -p model=FILE} benchmarks an existing file instead). {@code gbytes} counts the
- * weight bytes a step reads, {@code gflops} two operations per weight per token.
+ * weight bytes a step reads, {@code gflops} two operations per layer weight per token (and per output weight for
+ * the one row whose logits are computed).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -55,7 +56,7 @@ public class ModelBench {
     private Path written;
     private LlamaModel llama;
     private LlamaModel.Context ctx;
-    private long weightBytes, matrixWeights;
+    private long weightBytes, layerWeights, headWeights;
     private int[] prompt, promptSeqs, promptPositions, last;
     private final int[] token = {5}, seq = new int[1], position = {PROMPT}, row = {0};
 
@@ -74,7 +75,8 @@ public class ModelBench {
         try (Checkpoint c = Checkpoint.open(file)) {
             for (var t : c.tensors().values()) {
                 weightBytes += t.data().byteSize();
-                if (t.rank() == 2 && !t.name().equals("model.embed_tokens.weight")) matrixWeights += t.count();
+                if (t.name().equals("lm_head.weight")) headWeights = t.count();
+                else if (t.rank() == 2 && !t.name().equals("model.embed_tokens.weight")) layerWeights += t.count();
             }
         }
         ctx = llama.newContext(PROMPT + 1);
@@ -94,14 +96,14 @@ public class ModelBench {
     @Benchmark
     public float[][] decodeStep(Rates r) {
         float[][] logits = llama.forward(ctx, token, seq, position, row);
-        r.add(weightBytes, 2.0 * matrixWeights);
+        r.add(weightBytes, 2.0 * (layerWeights + headWeights));
         return logits;
     }
 
     @Benchmark
     public float[][] prefillChunk(Rates r) {
         float[][] logits = llama.forward(ctx, prompt, promptSeqs, promptPositions, last);
-        r.add(weightBytes, 2.0 * matrixWeights * PROMPT);
+        r.add(weightBytes, 2.0 * (layerWeights * PROMPT + headWeights));
         return logits;
     }
 

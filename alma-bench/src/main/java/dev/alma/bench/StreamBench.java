@@ -13,14 +13,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * A STREAM-like memory-bandwidth probe: copy ({@code a = b}), read-only sum ({@code s += i[k]} over ints, which the JIT
- * vectorizes: what a matrix-vector product does with its weights) and triad ({@code a = b + s·c}) over float arrays of 64 MB each, twice the
+ * A STREAM-like memory-bandwidth probe: copy ({@code a = b}), read-only sum (Vector API, four accumulators: what a
+ * matrix-vector product does with its weights) and triad ({@code a = b + s·c}) over float arrays of 64 MB each, twice the
  * 32 MB L3, split over {@code threads} threads. The {@code gbytes} counter is the bytes the loop reads and writes
  * (STREAM's convention: no write-allocate traffic counted), per second.
  */
@@ -29,7 +33,7 @@ import java.util.stream.IntStream;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
 public class StreamBench {
     @Param({"16777216"})
     public int floats;
@@ -37,8 +41,10 @@ public class StreamBench {
     @Param({"1", "2"})
     public int threads;
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
     private float[] a, b, c;
-    private int[] ints;
     private ForkJoinPool pool;
 
     @Setup
@@ -49,8 +55,6 @@ public class StreamBench {
         Arrays.fill(a, 1f);
         Arrays.fill(b, 2f);
         Arrays.fill(c, 3f);
-        ints = new int[floats];
-        Arrays.fill(ints, 1);
         pool = new ForkJoinPool(threads);
     }
 
@@ -83,11 +87,19 @@ public class StreamBench {
     @Benchmark
     public double read(Rates r) {
         double s = split((from, to) -> {
-            int sum = 0;
-            for (int i = from; i < to; i++) sum += ints[i];
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            int i = from;
+            for (; i + 4 * L <= to; i += 4 * L) {
+                s0 = s0.add(FloatVector.fromArray(F, a, i));
+                s1 = s1.add(FloatVector.fromArray(F, a, i + L));
+                s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * L));
+                s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * L));
+            }
+            float sum = s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
+            for (; i < to; i++) sum += a[i];
             return sum;
         });
-        r.add(4.0 * floats, 0);
+        r.add(4.0 * floats, floats);
         return s;
     }
 

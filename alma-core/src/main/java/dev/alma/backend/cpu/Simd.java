@@ -31,6 +31,8 @@ final class Simd {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
         static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+        /** 2L shorts: a full-width vector. */
+        static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, F.vectorShape());
         static final int L = F.length();
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -71,7 +73,12 @@ final class Simd {
          * reads as the value times 2^-112.
          */
         static FloatVector halfToFloat(ShortVector h) {
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            return halfToFloat(h, 0);
+        }
+
+        /** Lanes {@code part·L ..} of {@code h} as floats (see {@link #halfToFloat(ShortVector)}). */
+        static FloatVector halfToFloat(ShortVector h, int part) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, part);
             return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1.0p112f);
         }
 
@@ -84,8 +91,10 @@ final class Simd {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int i = 0;
             for (; i + 2 * L <= n; i += 2 * L) {
-                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-                acc1 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+                // one full-width load of 2L values, widened in two halves
+                ShortVector h = ShortVector.fromMemorySegment(S2, w, byteOff + 2L * i, LE);
+                acc0 = halfToFloat(h, 0).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = halfToFloat(h, 1).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             for (; i + L <= n; i += L)
                 acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
