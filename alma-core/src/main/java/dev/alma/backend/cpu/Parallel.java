@@ -53,7 +53,7 @@ final class Parallel implements AutoCloseable {
     /** Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices. */
     void forRange(int n, int grain, Range body) {
         if (n <= 0) return;
-        int chunks = Math.min(threads * 4, Math.max(1, n / Math.max(1, grain)));
+        int chunks = Math.min(threads * 16, Math.max(1, n / Math.max(1, grain)));
         if (workers.length == 0 || chunks == 1) {
             body.run(0, n);
             return;
