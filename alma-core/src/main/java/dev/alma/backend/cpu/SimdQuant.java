@@ -110,7 +110,13 @@ final class SimdQuant {
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
                 FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
-                for (int j = 0; j < 32; j += L) widen(bytes(w, p + 2 + j)).mul(d).intoArray(out, o + 32 * b + j);
+                if (L == 16) {
+                    ByteVector v = ByteVector.fromMemorySegment(B32, w, p + 2, LE);
+                    half(v, 0).mul(d).intoArray(out, o + 32 * b);
+                    half(v, 1).mul(d).intoArray(out, o + 32 * b + 16);
+                } else {
+                    for (int j = 0; j < 32; j += L) widen(bytes(w, p + 2 + j)).mul(d).intoArray(out, o + 32 * b + j);
+                }
             }
         }
 
