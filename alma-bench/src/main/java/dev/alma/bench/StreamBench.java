@@ -86,21 +86,24 @@ public class StreamBench {
 
     @Benchmark
     public double read(Rates r) {
-        double s = split((from, to) -> {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            int i = from;
-            for (; i + 4 * L <= to; i += 4 * L) {
-                s0 = s0.add(FloatVector.fromArray(F, a, i));
-                s1 = s1.add(FloatVector.fromArray(F, a, i + L));
-                s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * L));
-                s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * L));
-            }
-            float sum = s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
-            for (; i < to; i++) sum += a[i];
-            return sum;
-        });
+        double s = split((from, to) -> sum(a, from, to));
         r.add(4.0 * floats, floats);
         return s;
+    }
+
+    /** The sum of {@code v[from .. to)} with four vector accumulators (a static method, so that it is compiled whole). */
+    private static float sum(float[] v, int from, int to) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        int i = from;
+        for (; i + 4 * L <= to; i += 4 * L) {
+            s0 = s0.add(FloatVector.fromArray(F, v, i));
+            s1 = s1.add(FloatVector.fromArray(F, v, i + L));
+            s2 = s2.add(FloatVector.fromArray(F, v, i + 2 * L));
+            s3 = s3.add(FloatVector.fromArray(F, v, i + 3 * L));
+        }
+        float sum = s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) sum += v[i];
+        return sum;
     }
 
     @Benchmark
