@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "ALMA translation models in Java: translate, inspect, evaluate, fine-tune.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 
