@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 TokenizeCommand.class,
                 FinetuneCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 
