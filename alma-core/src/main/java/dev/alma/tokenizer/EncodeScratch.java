@@ -20,13 +20,14 @@ final class EncodeScratch {
     int[] prev = new int[256];
     int[] next = new int[256];
     boolean[] frozen = new boolean[256];
-    /** Token id of each symbol (Hugging Face BPE). */
+    /** Token id of each symbol (-1: none). */
     int[] id = new int[256];
 
-    /** Candidate merges: left symbol, right symbol, and an encoder-specific value (size or merged id). */
+    /** Candidate merges: left symbol, right symbol, and encoder-specific values (merged size and/or merged id). */
     int[] pairLeft = new int[768];
     int[] pairRight = new int[768];
     int[] pairValue = new int[768];
+    int[] pairId = new int[768];
     int pairCount;
 
     final LongHeap heap = new LongHeap();
@@ -49,6 +50,15 @@ final class EncodeScratch {
         s.heap.clear();
         s.unusedSplits = null;
         return s;
+    }
+
+    /** Word memo of this thread, created on first use. */
+    private WordCache words;
+
+    WordCache words(long tokenizer) {
+        if (words == null) words = new WordCache();
+        words.claim(tokenizer);
+        return words;
     }
 
     HashMap<String, Integer> unusedSplits() {
@@ -77,15 +87,17 @@ final class EncodeScratch {
             pairLeft = new int[cap];
             pairRight = new int[cap];
             pairValue = new int[cap];
+            pairId = new int[cap];
         }
     }
 
     /** Records a candidate merge and returns its index. */
-    int addPair(int left, int right, int value) {
+    int addPair(int left, int right, int value, int id) {
         int e = pairCount++;
         pairLeft[e] = left;
         pairRight[e] = right;
         pairValue[e] = value;
+        pairId[e] = id;
         return e;
     }
 

@@ -59,6 +59,16 @@ class ReferenceEncodingTest {
         }
         Tokenizer fromArrays = SentencePieceTokenizer.fromVocabulary(pieces, scores, types, 1, 2, 0, true);
         assertAllCases(fromArrays, TokenizerCases.SENTENCEPIECE, 2782);
+
+        // An unused piece that no merge can form turns off the word-by-word path (and its memo): the whole-text
+        // BPE must give the same ids.
+        String[] morePieces = Arrays.copyOf(pieces, n + 1);
+        morePieces[n] = "QQQQQQQQQQQQ";
+        int[] moreTypes = Arrays.copyOf(types, n + 1);
+        moreTypes[n] = SentencePieceTokenizer.UNUSED;
+        Tokenizer wholeText = SentencePieceTokenizer.fromVocabulary(morePieces, Arrays.copyOf(scores, n + 1), moreTypes,
+                1, 2, 0, true);
+        assertAllCases(wholeText, TokenizerCases.SENTENCEPIECE, 2782);
     }
 
     @Test
