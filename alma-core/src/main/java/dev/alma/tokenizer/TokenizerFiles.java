@@ -23,13 +23,18 @@ final class TokenizerFiles {
         }
         if (!Files.exists(path)) throw new FormatException(path, null, "file not found");
         // A ModelProto starts with a field key (0x0A for its first piece); a JSON document with '{'.
-        if (path.getFileName().toString().endsWith(".json") || firstByte(path) == '{') return TokenizerJsonFile.read(path);
+        byte[] head = head(path);
+        if (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F')
+            throw new FormatException(path, null, "is a GGUF file: its tokenizer.ggml.* vocabulary is read with the "
+                    + "model (SentencePieceTokenizer.fromVocabulary), not by Tokenizer.load");
+        if (path.getFileName().toString().endsWith(".json") || (head.length > 0 && head[0] == '{'))
+            return TokenizerJsonFile.read(path);
         return SentencePieceModelFile.read(path);
     }
 
-    private static int firstByte(Path path) {
+    private static byte[] head(Path path) {
         try (InputStream in = Files.newInputStream(path)) {
-            return in.read();
+            return in.readNBytes(4);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
         }
