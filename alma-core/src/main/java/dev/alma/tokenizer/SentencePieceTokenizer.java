@@ -1,5 +1,10 @@
 package dev.alma.tokenizer;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,7 +48,13 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
     /** Identifies this tokenizer's entries in the per-thread word memo. */
     private final long serial = SERIAL.incrementAndGet();
 
-    SentencePieceTokenizer(String[] pieces, float[] scores, int[] types, int bosId, int eosId, Options options) {
+    /** Normalization rules of the model, or null for the identity (LLaMA). */
+    private final PrecompiledCharsMap charsMap;
+    /** UTF-8 of the user-defined pieces, for matching them in the input when a character map is applied. */
+    private final byte[][] userDefinedUtf8;
+
+    SentencePieceTokenizer(String[] pieces, float[] scores, int[] types, int bosId, int eosId, Options options,
+                           PrecompiledCharsMap charsMap) {
         int n = pieces.length;
         if (n == 0) throw new IllegalArgumentException("the vocabulary is empty");
         if (scores.length != n || types.length != n)
@@ -99,6 +110,10 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
             if (copy[i].length() == 1) charIds[copy[i].charAt(0)] = pieceToId(copy[i].toCharArray(), 0, 1);
         }
         this.wordwise = wordwise;
+        this.charsMap = charsMap;
+        userDefinedUtf8 = new byte[userDefined.length][];
+        for (int i = 0; i < userDefined.length; i++)
+            userDefinedUtf8[i] = new String(userDefined[i]).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Whether {@code piece} has a whitespace symbol right after another character, i.e. reaches into a next word. */
@@ -125,10 +140,21 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
      */
     public static SentencePieceTokenizer fromVocabulary(String[] pieces, float[] scores, int[] types, int bosId,
                                                         int eosId, int unkId, boolean addDummyPrefix) {
+        return fromVocabulary(pieces, scores, types, bosId, eosId, unkId, addDummyPrefix, false);
+    }
+
+    /**
+     * As {@link #fromVocabulary(String[], float[], int[], int, int, int, boolean)}, with SentencePiece's
+     * {@code remove_extra_whitespaces} (GGUF's {@code tokenizer.ggml.remove_extra_whitespaces}, false for LLaMA):
+     * leading, trailing and repeated spaces dropped before encoding.
+     */
+    public static SentencePieceTokenizer fromVocabulary(String[] pieces, float[] scores, int[] types, int bosId,
+                                                        int eosId, int unkId, boolean addDummyPrefix,
+                                                        boolean removeExtraWhitespaces) {
         boolean hasBytes = false;
         for (int t : types) hasBytes |= t == BYTE;
         SentencePieceTokenizer tok = new SentencePieceTokenizer(pieces, scores, types, bosId, eosId,
-                new Options(addDummyPrefix, false, true, false, hasBytes));
+                new Options(addDummyPrefix, removeExtraWhitespaces, true, false, hasBytes), null);
         if (tok.unkId() != unkId)
             throw new IllegalArgumentException("unk id " + unkId + " is not the unknown piece " + tok.unkId());
         return tok;
@@ -201,6 +227,10 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
 
     /** SentencePiece's {@code Normalizer::Normalize} without a character map: whitespace rules only. */
     private void normalize(String text, EncodeScratch s) {
+        if (charsMap != null) {
+            normalizeWithCharsMap(text, s);
+            return;
+        }
         int n = text.length();
         int i = 0;
         boolean removeExtra = options.removeExtraWhitespaces();
@@ -240,6 +270,79 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
             while (s.length > 0 && s.text[s.length - 1] == space) s.length--;
         }
         if (options.treatWhitespaceAsSuffix() && options.addDummyPrefix()) appendSpace(s);
+    }
+
+    /**
+     * SentencePiece's {@code Normalizer::Normalize} with a character map: the input is consumed rule by rule on its
+     * UTF-8 bytes (a user-defined piece, else the longest rule, else one character), and the whitespace rules are
+     * applied to each replacement.
+     */
+    private void normalizeWithCharsMap(String text, EncodeScratch s) {
+        byte[] in = utf8(text);
+        int n = in.length;
+        String[] piece = new String[1];
+        boolean removeExtra = options.removeExtraWhitespaces();
+        int i = 0;
+        if (removeExtra) {
+            while (i < n) {
+                int consumed = prefix(in, i, piece);
+                if (!piece[0].equals(" ")) break;
+                i += consumed;
+            }
+        }
+        if (i == n) return;
+        if (!options.treatWhitespaceAsSuffix() && options.addDummyPrefix()) appendSpace(s);
+        boolean prevSpace = removeExtra;
+        while (i < n) {
+            i += prefix(in, i, piece);
+            String p = piece[0];
+            int k = 0;
+            while (prevSpace && k < p.length() && p.charAt(k) == ' ') k++;
+            if (k < p.length()) {
+                for (int j = k; j < p.length(); j++) appendChar(s, p.charAt(j));
+                prevSpace = p.charAt(p.length() - 1) == ' ';
+            }
+            if (!removeExtra) prevSpace = false;
+        }
+        if (removeExtra) {
+            char space = options.escapeWhitespaces() ? SPACE_SYMBOL : ' ';
+            while (s.length > 0 && s.text[s.length - 1] == space) s.length--;
+        }
+        if (options.treatWhitespaceAsSuffix() && options.addDummyPrefix()) appendSpace(s);
+    }
+
+    /** SentencePiece's {@code NormalizePrefix}: stores the normalized text of the next unit and returns its byte length. */
+    private int prefix(byte[] in, int at, String[] piece) {
+        for (byte[] u : userDefinedUtf8) {
+            if (u.length <= in.length - at && Arrays.equals(u, 0, u.length, in, at, at + u.length)) {
+                piece[0] = new String(u, StandardCharsets.UTF_8);
+                return u.length;
+            }
+        }
+        int matched = charsMap.longestMatch(in, at, in.length, piece);
+        if (matched > 0) return matched;
+        int len = Utf8.sequenceLength(in, at, in.length);
+        if (len <= 0) {
+            piece[0] = "\uFFFD";
+            return 1;
+        }
+        piece[0] = new String(in, at, len, StandardCharsets.UTF_8);
+        return len;
+    }
+
+    /** UTF-8 of {@code text}, a lone surrogate as U+FFFD. */
+    private static byte[] utf8(String text) {
+        try {
+            ByteBuffer b = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                    .replaceWith(new byte[]{(byte) 0xEF, (byte) 0xBF, (byte) 0xBD})
+                    .encode(CharBuffer.wrap(text));
+            byte[] out = new byte[b.remaining()];
+            b.get(out);
+            return out;
+        } catch (CharacterCodingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void appendSpace(EncodeScratch s) {
