@@ -42,8 +42,15 @@ final class EncodeScratch {
     /** Room for the UTF-8 bytes of one character. */
     final byte[] utf8 = new byte[4];
 
+    /** Buffers grown beyond this many elements by one huge text are dropped at the next call rather than kept. */
+    private static final int KEEP_LIMIT = 1 << 20;
+
     static EncodeScratch get() {
         EncodeScratch s = LOCAL.get();
+        if (s.text.length > KEEP_LIMIT || s.start.length > KEEP_LIMIT || s.out.length > KEEP_LIMIT) {
+            s = new EncodeScratch();
+            LOCAL.set(s);
+        }
         s.length = 0;
         s.pairCount = 0;
         s.outCount = 0;

@@ -17,8 +17,8 @@ import java.util.List;
  */
 final class SentencePieceModelFile {
     private static final int MODEL_TYPE_BPE = 2;
-    /** A model file larger than this is not a tokenizer (LLaMA's is 500 kB). */
-    private static final long MAX_SIZE = 1L << 30;
+    /** A model file larger than this is not a tokenizer (LLaMA's is 500 kB, a 256k-piece model's about 5 MB). */
+    private static final long MAX_SIZE = 64L << 20;
 
     private SentencePieceModelFile() {
     }
