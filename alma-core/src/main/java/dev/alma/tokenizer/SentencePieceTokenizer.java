@@ -164,11 +164,15 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
         if (id < -1 || id >= n) throw new IllegalArgumentException(name + " id " + id + " is out of range [0, " + n + ")");
     }
 
-    /** The byte of a piece spelled {@code <0xXX>}, or -1. */
+    /** The byte of a piece spelled {@code <0xXX>} (two upper-case hex digits, as SentencePiece writes them), or -1. */
     static int byteOf(String piece) {
         if (piece.length() != 6 || !piece.startsWith("<0x") || piece.charAt(5) != '>') return -1;
-        int hi = Character.digit(piece.charAt(3), 16), lo = Character.digit(piece.charAt(4), 16);
+        int hi = hexDigit(piece.charAt(3)), lo = hexDigit(piece.charAt(4));
         return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+    }
+
+    private static int hexDigit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
     private static PieceDecoder decoder(String[] pieces, byte[] types, Options options) {

@@ -79,6 +79,8 @@ class BpeAlgorithmTest {
         assertThrows(IllegalArgumentException.class, () -> vocab(new String[]{"<unk>", "a"}, new float[2], new int[]{U, 9}));
         assertThrows(IllegalArgumentException.class, () -> vocab(new String[]{"<unk>", "<0xZZ>"}, new float[2],
                 new int[]{U, SentencePieceTokenizer.BYTE}));
+        assertThrows(IllegalArgumentException.class, () -> vocab(new String[]{"<unk>", "<0xab>"}, new float[2],
+                new int[]{U, SentencePieceTokenizer.BYTE}));
         assertThrows(IllegalArgumentException.class, () -> SentencePieceTokenizer.fromVocabulary(
                 new String[]{"<unk>", "a"}, new float[2], new int[]{U, N}, 5, -1, 0, true));
         assertThrows(IllegalArgumentException.class, () -> SentencePieceTokenizer.fromVocabulary(

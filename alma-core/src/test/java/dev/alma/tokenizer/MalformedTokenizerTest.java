@@ -123,6 +123,12 @@ class MalformedTokenizerTest {
     }
 
     @Test
+    void ggufFilesAreNamedAsSuch() throws IOException {
+        FormatException e = rejects(write("model.gguf", new byte[]{'G', 'G', 'U', 'F', 3, 0, 0, 0}));
+        assertTrue(e.getMessage().contains("GGUF"), e.getMessage());
+    }
+
+    @Test
     void missingFilesAndDirectoriesAreRejected() throws IOException {
         rejects(dir.resolve("absent.model"));
         rejects(Files.createDirectory(dir.resolve("empty-model-dir")));
