@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.alma.io.FormatException;
 import dev.alma.io.Json;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
@@ -25,7 +27,16 @@ final class TokenizerJsonFile {
     private TokenizerJsonFile() {
     }
 
+    /** A tokenizer.json larger than this is refused before it is read (LLaMA-2's is 1.8 MB, LLaMA-3's 9 MB). */
+    private static final long MAX_SIZE = 256L << 20;
+
     static HuggingFaceTokenizer read(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > MAX_SIZE) throw new FormatException(file, null, "is " + size + " bytes, too large for a tokenizer.json");
+        } catch (IOException e) {
+            // Json.read reports a missing or unreadable file.
+        }
         return parse(file, Json.read(file));
     }
 
