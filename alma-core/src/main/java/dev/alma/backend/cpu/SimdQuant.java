@@ -85,27 +85,34 @@ final class SimdQuant {
 
         static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
             int[] sm = new int[16];
-            FloatVector acc = FloatVector.zero(F);
+            float s = 0;
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
-                float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
                 Q4KMatrix.scalesAndMins(w, p + 4, sm);
-                int xi = xOff + 256 * b;
-                for (int c = 0; c < 4; c++) {
-                    FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
-                    for (int j = 0; j < 32; j += L) {
-                        ByteVector raw = bytes(w, p + 16 + 32 * c + j);
-                        FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
-                        qx1 = widen(raw.and((byte) 0xF)).fma(x1, qx1);
-                        sx1 = sx1.add(x1);
-                        qx2 = widen(shr(raw, 4).and((byte) 0xF)).fma(x2, qx2);
-                        sx2 = sx2.add(x2);
-                    }
-                    acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
-                    acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
-                    acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
-                    acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
+                s += blockQ4K(w, p, sm, x, xOff + 256 * b);
+            }
+            return s;
+        }
+
+        /** One Q4_K super-block; scales and mins already unpacked (scalar code stays outside the vector loop). */
+        private static float blockQ4K(MemorySegment w, long p, int[] sm, float[] x, int xi) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
+            FloatVector acc = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
+                    qx1 = widen(raw.and(m0f)).fma(x1, qx1);
+                    sx1 = sx1.add(x1);
+                    qx2 = widen(shr(raw, 4).and(m0f)).fma(x2, qx2);
+                    sx2 = sx2.add(x2);
                 }
+                acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
+                acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+                acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
