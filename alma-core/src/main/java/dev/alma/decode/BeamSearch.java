@@ -142,6 +142,7 @@ final class BeamSearch {
         KvCache cache = ctx.cache();
         int[] seqs = new int[prompts.size()];
         float[][] first = Generator.prefill(model, ctx, prompts, seqs);
+        if (observer != null) observer.accept(cache);
         List<Prompt> states = new ArrayList<>();
         List<float[][]> rows = new ArrayList<>();
         for (int b = 0; b < prompts.size(); b++) {
@@ -163,9 +164,9 @@ final class BeamSearch {
                 }
                 if (!s.done) live.add(s);
             }
-            if (observer != null) observer.accept(cache);
             if (live.isEmpty()) break;
             float[][] out = Generator.step(model, ctx, tokens, seqList, positions);
+            if (observer != null) observer.accept(cache);
             int row = 0;
             for (int b = 0; b < states.size(); b++) {
                 Prompt s = states.get(b);

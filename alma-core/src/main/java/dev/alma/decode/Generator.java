@@ -62,7 +62,10 @@ public final class Generator {
         return new Generator(model, options, detokenizer, eosId, observer);
     }
 
-    /** Calls {@code observer} with the KV cache after every step (for memory reports). */
+    /**
+     * Calls {@code observer} with the KV cache after the prompts' forward pass and after every step's forward pass,
+     * when the cache holds the most (for memory reports); the number of calls is the number of forward passes.
+     */
     public Generator withStepObserver(Consumer<KvCache> observer) {
         return new Generator(model, options, detokenizer, eosId, observer);
     }
