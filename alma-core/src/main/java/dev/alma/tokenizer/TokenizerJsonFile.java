@@ -20,6 +20,11 @@ import java.util.function.UnaryOperator;
  * {@code NFKC}/{@code NFKD}, {@code Lowercase}; the {@code Metaspace} pre-tokenizer; decoders {@code Sequence},
  * {@code Replace}, {@code ByteFallback}, {@code Fuse}, {@code Strip} (leading), {@code Metaspace}. Anything else is
  * reported as unsupported rather than approximated.
+ *
+ * <p>One deliberate difference in decoding: a run of byte tokens that is not valid UTF-8 is decoded as SentencePiece
+ * does (U+FFFD for each byte of each invalid sequence, valid characters kept), where {@code ByteFallback} turns the
+ * whole run into U+FFFD. Only invalid byte sequences differ (encoding text never produces them), and this way the
+ * {@link StreamingDecoder} can emit each character as soon as it is complete.
  */
 final class TokenizerJsonFile {
     private static final int MAX_VOCAB = 1 << 24;

@@ -71,6 +71,32 @@ class ReferenceEncodingTest {
         assertAllCases(wholeText, TokenizerCases.SENTENCEPIECE, 2782);
     }
 
+    /** Texts outside the fixture's categories; ids from SentencePiece 0.2.2 on the same model, which decodes them back. */
+    @Test
+    void moreTextsMatchSentencePiece() {
+        record Case(String text, int[] ids, String decoded) {
+        }
+        List<Case> cases = List.of(
+                new Case("a\r\nb", new int[]{263, 30004, 13, 29890}, "a\r\nb"),
+                new Case("\u00a0x\u00a0", new int[]{20246, 29916, 30081}, "\u00a0x\u00a0"),
+                new Case("\ufeffBOM", new int[]{29871, 30143, 29933, 6488}, "\ufeffBOM"),
+                new Case("e\u0301", new int[]{321, 30103}, "e\u0301"),
+                new Case("\ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67",
+                        new int[]{29871, 243, 162, 148, 171, 30722, 243, 162, 148, 172, 30722, 243, 162, 148, 170},
+                        "\ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67"),
+                new Case("x\u2581y", new int[]{921, 343}, "x y"),
+                new Case("\u2581", new int[]{259}, " "),
+                new Case("   lead and trail   ", new int[]{1678, 3275, 322, 26203, 1678}, "   lead and trail   "),
+                new Case("tab\tand\u3000ideographic", new int[]{4434, 12, 392, 30358, 680, 12122}, "tab\tand\u3000ideographic"),
+                new Case("\ud800\udf48 gothic", new int[]{29871, 243, 147, 144, 139, 330, 720, 293}, "\ud800\udf48 gothic"),
+                new Case("a\u0000b\u007f", new int[]{263, 3, 29890, 130}, "a\u0000b\u007f"));
+        Tokenizer tok = TokenizerCases.sentencePiece();
+        for (Case c : cases) {
+            assertArrayEquals(c.ids(), tok.encode(c.text()), c.text());
+            assertEquals(c.decoded(), tok.decode(c.ids()), c.text());
+        }
+    }
+
     @Test
     void specialIdsAndPieces() {
         Tokenizer tok = TokenizerCases.sentencePiece();

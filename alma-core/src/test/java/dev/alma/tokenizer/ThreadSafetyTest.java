@@ -28,7 +28,6 @@ class ThreadSafetyTest {
                     for (int k = 0; k < cases.size(); k++) {
                         TokenizerCases.Case c = cases.get((k + offset) % cases.size());
                         if (!Arrays.equals(c.ids(), tok.encode(c.text()))) wrong++;
-                        if (!tok.decode(c.ids()).equals(tok.decode(tok.encode(c.text())))) wrong++;
                     }
                     return wrong;
                 }));
