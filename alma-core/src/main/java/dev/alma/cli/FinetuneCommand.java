@@ -117,6 +117,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 for (int i = 0; i * batchSize < Math.max(1, evalSamples); i++) valid.add(v.batch(i));
             }
         } else {
+            if (data.size() != 1) throw new IllegalArgumentException("stage 2 takes one --data directory (ALMA's layout), got " + data);
             Path root = Path.of(data.getFirst());
             Stage2Data s2 = new Stage2Data(Stage2Data.read(root, "train", pairs, maxSamples), tok, blockSize, batchSize, seed);
             train = s2;
