@@ -164,9 +164,19 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+        }
+    }
+
+    /** Gives a temporary file (created owner-only) the usual {@code rw-r--r--} before it is renamed into place. */
+    static void readable(Path tmp) throws IOException {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // other file systems keep their default permissions
         }
     }
 
@@ -175,6 +185,7 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.writeString(tmp, text);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + to, e);
