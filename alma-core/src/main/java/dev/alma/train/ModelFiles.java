@@ -46,7 +46,7 @@ public final class ModelFiles {
                     if (t.name().endsWith("rotary_emb.inv_freq")) continue;
                     if (t.type() != DType.F32 && t.type() != DType.F16 && t.type() != DType.BF16)
                         throw new FormatException(file, t.name(), "dtype " + t.type() + " is not a float type");
-                    values.put(t.name(), t.toFloatArray());
+                    values.put(t.name(), floats(t));
                 }
             }
         return new TrainableLlama(c, values, dir.toString());
@@ -134,12 +134,28 @@ public final class ModelFiles {
                 if (t == null) throw new FormatException(file, PEFT_PREFIX + p.name(), "missing tensor");
                 if (t.count() != p.size() || t.rank() != 2 || t.dim(0) != p.shape()[0])
                     throw new FormatException(file, t.name(), "shape " + t.shapeString() + ", expected " + java.util.Arrays.toString(p.shape()));
-                System.arraycopy(t.toFloatArray(), 0, p.data(), 0, p.size());
+                System.arraycopy(floats(t), 0, p.data(), 0, p.size());
                 seen.add(t.name());
             }
             for (String name : st.tensors().keySet())
                 if (!seen.contains(name)) throw new FormatException(file, name, "tensor matches no adapted projection");
         }
+    }
+
+    /** The values of a F32, F16 or BF16 tensor, converted in bulk. */
+    static float[] floats(Tensor t) {
+        int n = Math.toIntExact(t.count());
+        float[] out = new float[n];
+        java.nio.ByteBuffer bytes = t.data().asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (t.type() == DType.F32) {
+            bytes.asFloatBuffer().get(out);
+            return out;
+        }
+        short[] half = new short[n];
+        bytes.asShortBuffer().get(half);
+        if (t.type() == DType.BF16) for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat(half[i] << 16);
+        else for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(half[i]);
+        return out;
     }
 
     static void copyAtomically(Path from, Path to) {
@@ -148,9 +164,19 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+        }
+    }
+
+    /** Gives a temporary file (created owner-only) the usual {@code rw-r--r--} before it is renamed into place. */
+    static void readable(Path tmp) throws IOException {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // other file systems keep their default permissions
         }
     }
 
@@ -159,6 +185,7 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.writeString(tmp, text);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + to, e);
