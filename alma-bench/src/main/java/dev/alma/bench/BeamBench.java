@@ -34,8 +34,9 @@ import java.util.stream.Stream;
 /**
  * 5-beam search against greedy decoding on a random LLaMA model (hidden 256, 4 layers, vocabulary 8,000), a
  * 48-token prompt and {@link #STEPS} new tokens (EOS disabled, so every run takes exactly that many steps): time
- * per generation (divide by {@link #STEPS} for time per step), and at tear-down the peak number of KV-cache pages
- * in use (16 positions each) against what five unshared sequences would hold.
+ * per generation (divide by {@link #STEPS} for time per step) of greedy decoding, 5-beam search and five
+ * independent greedy runs batched together, and at tear-down the peak number of KV-cache pages in use (16
+ * positions each) of each.
  *
  * <pre>java -jar alma-bench/target/benchmarks.jar BeamBench -f 1 -wi 1 -i 2</pre>
  */
@@ -55,8 +56,8 @@ public class BeamBench {
     Path dir;
     LlamaModel model;
     int[] prompt;
-    int peakGreedy, peakBeam;
-    Generator greedy, beam5;
+    int peakGreedy, peakBeam, peakFive;
+    Generator greedy, beam5, five;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
@@ -71,6 +72,8 @@ public class BeamBench {
                 .withStepObserver(c -> peakGreedy = Math.max(peakGreedy, pages(c)));
         beam5 = new Generator(model, DecodingOptions.alma().withMaxNewTokens(STEPS)).withEosId(-1)
                 .withStepObserver(c -> peakBeam = Math.max(peakBeam, pages(c)));
+        five = new Generator(model, DecodingOptions.greedy(STEPS)).withEosId(-1)
+                .withStepObserver(c -> peakFive = Math.max(peakFive, pages(c)));
     }
 
     private static int pages(KvCache cache) {
@@ -87,11 +90,17 @@ public class BeamBench {
         return beam5.generate(prompt);
     }
 
+    /** Five independent greedy runs of the prompt, batched: what five unshared sequences cost. */
+    @Benchmark
+    public List<List<Hypothesis>> greedyTimesFive() {
+        return five.generate(List.of(prompt, prompt, prompt, prompt, prompt));
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         int perSequence = (PROMPT + STEPS + 15) / 16;
-        System.out.printf("%nKV pages in use at most (16 positions each): greedy %d, 5 beams %d (5 unshared sequences: %d)%n",
-                peakGreedy, peakBeam, 5 * perSequence);
+        System.out.printf("%nKV pages in use at most (16 positions each): greedy %d, 5 beams %d, 5 greedy runs %d"
+                + " (one sequence of %d positions: %d pages)%n", peakGreedy, peakBeam, peakFive, PROMPT + STEPS, perSequence);
         model.close();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
