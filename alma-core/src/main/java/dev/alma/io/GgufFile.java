@@ -39,6 +39,13 @@ public final class GgufFile implements AutoCloseable {
     public static final int DEFAULT_ALIGNMENT = 32;
     /** Longest metadata key or tensor name accepted. */
     static final int MAX_NAME_BYTES = 1 << 16;
+    /**
+     * Most tensors and metadata entries accepted (real files have hundreds to a few thousand tensors and a few
+     * dozen entries): bounds the heap that the tensor table and metadata index take, whatever the file's size.
+     */
+    static final int MAX_TENSORS = 1 << 16, MAX_KVS = 1 << 16;
+    /** Longest metadata array accepted (vocabularies and merge lists have up to a few hundred thousand entries). */
+    static final int MAX_ARRAY = 1 << 24;
     /** ggml tensors have at most four dimensions. */
     static final int MAX_DIMS = 4;
     /** Smallest encodings of a metadata entry (empty key, one-byte value) and a tensor info (empty name, 1-D). */
@@ -158,9 +165,13 @@ public final class GgufFile implements AutoCloseable {
             }
             long tensorCount = u64("tensor count");
             long kvCount = u64("metadata count");
-            if (tensorCount < 0 || tensorCount > (size - pos) / MIN_TENSOR_INFO_BYTES)
+            if (tensorCount < 0 || tensorCount > MAX_TENSORS)
+                throw error("tensor count", Long.toUnsignedString(tensorCount) + " exceeds the limit of " + MAX_TENSORS + " tensors");
+            if (kvCount < 0 || kvCount > MAX_KVS)
+                throw error("metadata count", Long.toUnsignedString(kvCount) + " exceeds the limit of " + MAX_KVS + " entries");
+            if (tensorCount > (size - pos) / MIN_TENSOR_INFO_BYTES)
                 throw error("tensor count", Long.toUnsignedString(tensorCount) + " tensors cannot fit in a file of " + size + " bytes");
-            if (kvCount < 0 || kvCount > (size - pos) / MIN_KV_BYTES)
+            if (kvCount > (size - pos) / MIN_KV_BYTES)
                 throw error("metadata count", Long.toUnsignedString(kvCount) + " entries cannot fit in a file of " + size + " bytes");
 
             Map<String, Entry> metadata = new LinkedHashMap<>();
@@ -236,7 +247,7 @@ public final class GgufFile implements AutoCloseable {
             if (elem == null) throw error(key, "unknown array element type " + elemId);
             if (elem == GgufValueType.ARRAY) throw error(key, "nested arrays are not supported");
             long count = length(key, "array length", elem == GgufValueType.STRING ? 8 : elem.size());
-            if (count > Integer.MAX_VALUE - 8) throw error(key, "array length " + count + " is too large");
+            if (count > MAX_ARRAY) throw error(key, "array length " + count + " exceeds the limit of " + MAX_ARRAY);
             long begin = pos;
             if (elem == GgufValueType.STRING) {
                 for (long i = 0; i < count; i++) skipString(key + "[" + i + "]", Integer.MAX_VALUE - 8);
