@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 /**
  * Encodes float rows in a storage type's little-endian layout: F32, F16, BF16 (round to nearest even), and the
  * block types Q8_0 and Q4_0 with llama.cpp's reference rounding (Q8_0: {@code d = max|x| / 127},
- * {@code q = round(x / d)}; Q4_0: {@code d = m / -8} for the value {@code m} of largest magnitude,
+ * {@code q = round(x / d)} (halves away from zero); Q4_0: {@code d = m / -8} for the value {@code m} of largest magnitude,
  * {@code q = min(15, trunc(x / d + 8.5))}), each scale stored as f16.
  */
 public final class Quantizer {
@@ -57,7 +57,11 @@ public final class Quantizer {
         float d = amax / 127;
         float id = d != 0 ? 1 / d : 0;
         out.putShort(Float.floatToFloat16(d));
-        for (int i = 0; i < 32; i++) out.put((byte) Math.round(x[b + i] * id));
+        for (int i = 0; i < 32; i++) {
+            float v = x[b + i] * id;
+            int q = Math.round(Math.abs(v)); // C's roundf: halves away from zero
+            out.put((byte) (v < 0 ? -q : q));
+        }
     }
 
     private static void q4_0(float[] x, int b, ByteBuffer out) {
