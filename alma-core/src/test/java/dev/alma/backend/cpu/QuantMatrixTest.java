@@ -369,6 +369,43 @@ class QuantMatrixTest {
     }
 
     @Test
+    void vectorRowDecodersEqualTheScalarDecoders() {
+        assumeTrue(SimdQuant.AVAILABLE, "Vector API not available in this JVM");
+        for (DType type : new DType[]{DType.Q4_K, DType.Q6_K}) {
+            Built b = build(type, 3, 4 * type.blockSize(), 41);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            float[] vector = new float[b.cols()];
+            for (int r = 0; r < b.rows(); r++) {
+                if (m instanceof Q4KMatrix q) q.rowVector(r, vector);
+                else ((Q6KMatrix) m).rowVector(r, vector);
+                for (int i = 0; i < b.cols(); i++) {
+                    double want = b.values()[r * b.cols() + i];
+                    assertEquals(want, vector[i], Math.abs(want) * 1e-6 + 1e-9, type + " row " + r + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulOverAPromptDecodesEachRowOnceWithTheSameResults() {
+        Random rnd = new Random(12);
+        for (DType type : TYPES) {
+            Built b = build(type, 5, 2 * type.blockSize(), 57);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            for (int n : new int[]{1, QuantMatrix.DECODE_ROWS - 1, QuantMatrix.DECODE_ROWS, 9}) {
+                float[] x = randomX(rnd, n * b.cols()), out = new float[n * b.rows()];
+                m.matmul(x, n, out, 1, b.rows());
+                for (int i = 0; i < n; i++) {
+                    assertEquals(0f, out[i * b.rows()], type + " row 0 is outside [r0, r1)");
+                    for (int r = 1; r < b.rows(); r++)
+                        assertEquals(refDot(b, r, x, i * b.cols()), out[i * b.rows() + r], absDot(b, r, x, i * b.cols()) * 2e-6,
+                                type + " n " + n + " activation " + i + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulUsesTheBlockDots() {
         Built b = build(DType.Q4_K, 3, 256, 99);
         CpuMatrix m = CpuMatrix.of(b.tensor());
