@@ -15,9 +15,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +81,7 @@ public final class GgufFile implements AutoCloseable {
             long size = ch.size();
             if (size < 24) throw new FormatException(file, "header", "file is " + size + " bytes, too short for a GGUF header");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            GgufFile g = new Parser(file, all).parse(arena);
-            return g;
+            return new Parser(file, all).parse(arena);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new FormatException(file, null, "file not found");
@@ -192,7 +191,7 @@ public final class GgufFile implements AutoCloseable {
             record Info(String name, long[] dims, DType type, long offset) {
             }
             List<Info> infos = new ArrayList<>();
-            Set<String> names = new java.util.HashSet<>();
+            Set<String> names = new HashSet<>();
             for (long i = 0; i < tensorCount; i++) {
                 String name = string("tensor #" + i + " name");
                 if (!names.add(name)) throw error(name, "duplicate tensor name");
@@ -223,7 +222,7 @@ public final class GgufFile implements AutoCloseable {
                             + dataSize + " data bytes (the file is truncated or the offset is wrong)");
                 tensors.put(t.name(), new Tensor(t.name(), t.type(), shape, data.asSlice(off, bytes)));
             }
-            checkOverlaps(tensors, data);
+            checkOverlaps(tensors);
             return new GgufFile(file, arena, version, alignment, s, Collections.unmodifiableMap(metadata),
                     Collections.unmodifiableMap(tensors));
         }
@@ -290,7 +289,7 @@ public final class GgufFile implements AutoCloseable {
             return n;
         }
 
-        private void checkOverlaps(Map<String, Tensor> tensors, MemorySegment data) {
+        private void checkOverlaps(Map<String, Tensor> tensors) {
             List<Tensor> sorted = new ArrayList<>(tensors.values());
             sorted.sort(Comparator.comparingLong(t -> t.data().address()));
             for (int i = 1; i < sorted.size(); i++) {
