@@ -37,13 +37,14 @@ public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747;
     /** Alignment of tensor data when {@code general.alignment} is absent. */
     public static final int DEFAULT_ALIGNMENT = 32;
-    /** Longest metadata key or tensor name accepted. */
-    static final int MAX_NAME_BYTES = 1 << 16;
+    /** Longest metadata key or tensor name accepted (ggml's tensor names have at most 64 bytes). */
+    static final int MAX_NAME_BYTES = 1 << 10;
     /**
      * Most tensors and metadata entries accepted (real files have hundreds to a few thousand tensors and a few
-     * dozen entries): bounds the heap that the tensor table and metadata index take, whatever the file's size.
+     * dozen entries): with {@link #MAX_NAME_BYTES} this bounds the heap that the tensor table and metadata index
+     * take (a few tens of MB at worst), whatever the file's size.
      */
-    static final int MAX_TENSORS = 1 << 16, MAX_KVS = 1 << 16;
+    static final int MAX_TENSORS = 1 << 14, MAX_KVS = 1 << 14;
     /** Longest metadata array accepted (vocabularies and merge lists have up to a few hundred thousand entries). */
     static final int MAX_ARRAY = 1 << 24;
     /** ggml tensors have at most four dimensions. */

@@ -210,6 +210,7 @@ class GgufFileTest {
         expect(dir, "metadata count", "cannot fit", b -> b.header(0, 100).u64(0));
         expect(dir, "metadata key #0", "exceeds", b -> b.header(0, 1).u64(1L << 50).u32(0).u64(0));
         expect(dir, "metadata key #0", "exceeds", b -> b.header(0, 1).u64(-8).u32(0).u64(0));
+        expect(dir, "metadata key #0", "limit of 1024", b -> b.header(0, 1).str("k".repeat(2000)).u32(4).u32(0));
         expect(dir, "k", "unknown metadata value type 13", b -> b.header(0, 1).str("k").u32(13).u64(0));
         expect(dir, "k", "exceeds", b -> b.header(0, 1).str("k").u32(8).u64(1L << 40).u64(0));
         expect(dir, "k", "array length", b -> b.header(0, 1).str("k").u32(9).u32(6).u64(1L << 40));
