@@ -1,7 +1,6 @@
 package dev.alma.model;
 
 import dev.alma.io.FormatException;
-import dev.alma.io.GgufArray;
 import dev.alma.io.GgufFile;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;

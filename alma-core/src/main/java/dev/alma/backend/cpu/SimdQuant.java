@@ -179,5 +179,79 @@ final class SimdQuant {
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
+
+        // ---- row decoders: the same unpacking, stored as floats (Q4_K and Q6_K matmuls over a prompt) ----
+
+        static void decodeQ4K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            int[] sm = new int[16];
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                decodeBlockQ4K(w, p, sm, out, off + 256 * b);
+            }
+        }
+
+        private static void decodeBlockQ4K(MemorySegment w, long p, int[] sm, float[] out, int o) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * sm[2 * c]), m1 = FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]);
+                FloatVector d2 = FloatVector.broadcast(F, d * sm[2 * c + 1]), m2 = FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]);
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    widen(raw.and(m0f)).fma(d1, m1).intoArray(out, o + 64 * c + j);
+                    widen(shr(raw, 4).and(m0f)).fma(d2, m2).intoArray(out, o + 64 * c + 32 + j);
+                }
+            }
+        }
+
+        /*
+         * The Q6_K decoder repeats the unpacking of q6Low/q6High instead of sharing it through an output
+         * parameter: one method serving both the dot and the decoder is profiled with both branches when a prompt
+         * (decoder) and then single tokens (dot) run in one JVM, and the dot then ran 4-8x slower.
+         */
+        static void decodeQ6K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q6KMatrix.BLOCK_BYTES;
+                float d = QuantMatrix.f16(w, p + 208);
+                int o = off + 256 * b;
+                decodeQ6Low(w, p, p + 128, p + 192, d, out, o);
+                decodeQ6High(w, p, p + 128, p + 192, d, out, o);
+                decodeQ6Low(w, p + 64, p + 160, p + 200, d, out, o + 128);
+                decodeQ6High(w, p + 64, p + 160, p + 200, d, out, o + 128);
+            }
+        }
+
+        /** As {@link #q6Low}, storing the values. */
+        private static void decodeQ6Low(MemorySegment w, long pl, long ph, long ps, float d, float[] out, int o) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s00 = FloatVector.broadcast(F, d * (byte) sv), s01 = FloatVector.broadcast(F, d * (byte) (sv >> 8));
+            FloatVector s10 = FloatVector.broadcast(F, d * (byte) (sv >> 16)), s11 = FloatVector.broadcast(F, d * (byte) (sv >> 24));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m03 = ByteVector.broadcast(B, (byte) 0x03);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f16 = FloatVector.broadcast(F, 16f), f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                widen(h.and(m03)).fma(f16, widen(a.and(m0f))).sub(f32).mul(second ? s01 : s00).intoArray(out, o + l);
+                widen(h.and(m0c)).fma(f4, widen(c.and(m0f))).sub(f32).mul(second ? s11 : s10).intoArray(out, o + 32 + l);
+            }
+        }
+
+        /** As {@link #q6High}, storing the values. */
+        private static void decodeQ6High(MemorySegment w, long pl, long ph, long ps, float d, float[] out, int o) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s20 = FloatVector.broadcast(F, d * (byte) (sv >> 32)), s21 = FloatVector.broadcast(F, d * (byte) (sv >> 40));
+            FloatVector s30 = FloatVector.broadcast(F, d * (byte) (sv >> 48)), s31 = FloatVector.broadcast(F, d * (byte) (sv >> 56));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m30 = ByteVector.broadcast(B, (byte) 0x30);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                widen(h.and(m30)).add(widen(shr(a, 4).and(m0f))).sub(f32).mul(second ? s21 : s20).intoArray(out, o + 64 + l);
+                widen(shr(h, 4).and(m0c)).fma(f4, widen(shr(c, 4).and(m0f))).sub(f32).mul(second ? s31 : s30).intoArray(out, o + 96 + l);
+            }
+        }
     }
 }
