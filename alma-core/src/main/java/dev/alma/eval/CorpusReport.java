@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -33,9 +34,14 @@ public record CorpusReport(int lines, BleuScore bleu, ChrfScore chrf, ChrfScore 
                         + references.size());
             swapped = bleu.corpusScore(references.get(0), List.of(hypotheses));
         }
-        return new CorpusReport(hypotheses.size(), bleu.corpusScore(hypotheses, references),
-                Chrf.CHRF.withLowercase(lowercase).corpusScore(hypotheses, references),
-                Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase).corpusScore(hypotheses, references),
-                Ter.DEFAULT.corpusScore(hypotheses, references), swapped);
+        Chrf chrf = Chrf.CHRF.withLowercase(lowercase), chrfpp = Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase);
+        int numRefs = References.count(hypotheses.size(), references);
+        double[] pp = Statistics.sum(chrfpp.segmentStatistics(hypotheses, references));
+        // with one reference, chrF's statistics are the character part of chrF++'s: no need to count them twice
+        ChrfScore chrfScore = references.size() == 1
+                ? chrf.fromStatistics(Arrays.copyOf(pp, 3 * chrf.charOrder()), numRefs)
+                : chrf.corpusScore(hypotheses, references);
+        return new CorpusReport(hypotheses.size(), bleu.corpusScore(hypotheses, references), chrfScore,
+                chrfpp.fromStatistics(pp, numRefs), Ter.DEFAULT.corpusScore(hypotheses, references), swapped);
     }
 }

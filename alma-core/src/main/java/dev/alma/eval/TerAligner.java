@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,7 @@ final class TerAligner {
             shifts++;
             input = best.words;
         }
-        return shifts + ed.distance(input).cost;
+        return shifts + ed.distance(input, false).cost;
     }
 
     private record Shift(int gain, int length, int startH, int target, int[] words) {
@@ -54,7 +55,7 @@ final class TerAligner {
 
     /** sacreBLEU's {@code _shift}: the best shift of this round, or null when no candidate was evaluated. */
     private static Shift bestShift(int[] h, int[] r, BeamEditDistance ed, int[] checked) {
-        Alignment pre = ed.distance(h);
+        Alignment pre = ed.distance(h, true);
         int nH = h.length, nR = r.length;
         // The trace rewrites the hypothesis into the reference; flipped, it rewrites the reference into the
         // hypothesis, from which the alignment (reference position -> hypothesis position) is read.
@@ -121,7 +122,7 @@ final class TerAligner {
             if (idx == prevIdx) continue;
             prevIdx = idx;
             int[] shifted = perform(h, startH, length, idx);
-            Shift candidate = new Shift(preCost - ed.distance(shifted).cost, length, startH, idx, shifted);
+            Shift candidate = new Shift(preCost - ed.distance(shifted, false).cost, length, startH, idx, shifted);
             checked[0]++;
             if (best == null || candidate.beats(best)) best = candidate;
         }
@@ -166,10 +167,29 @@ final class TerAligner {
     /** A prefix-tree node of hypothesis words holding the matrix row after that prefix. */
     private static final class Node {
         final Row row;
-        final Map<Integer, Node> next = new HashMap<>(4);
+        /** Children by word id; few per node, so a linear scan beats hashing. */
+        private int[] words = new int[2];
+        private Node[] children = new Node[2];
+        private int size;
 
         Node(Row row) {
             this.row = row;
+        }
+
+        Node child(int word) {
+            for (int i = 0; i < size; i++) {
+                if (words[i] == word) return children[i];
+            }
+            return null;
+        }
+
+        void add(int word, Node child) {
+            if (size == words.length) {
+                words = Arrays.copyOf(words, 2 * size);
+                children = Arrays.copyOf(children, 2 * size);
+            }
+            words[size] = word;
+            children[size++] = child;
         }
     }
 
@@ -196,14 +216,15 @@ final class TerAligner {
             this.root = new Node(initial);
         }
 
-        Alignment distance(int[] h) {
+        /** The distance to the hypothesis {@code h}, with the trace of operations when {@code withTrace}. */
+        Alignment distance(int[] h, boolean withTrace) {
             int nH = h.length, nR = ref.length;
             Row[] dist = new Row[nH + 1];
             dist[0] = initial;
             Node node = root;
             int start = 0;
             for (int w : h) {
-                Node child = node.next.get(w);
+                Node child = node.child(w);
                 if (child == null) break;
                 node = child;
                 dist[++start] = child.row;
@@ -213,8 +234,8 @@ final class TerAligner {
             for (int i = start + 1; i <= nH; i++) {
                 int[] cost = new int[nR + 1];
                 byte[] op = new byte[nR + 1];
-                java.util.Arrays.fill(cost, INF);
-                java.util.Arrays.fill(op, UNDEF);
+                Arrays.fill(cost, INF);
+                Arrays.fill(op, UNDEF);
                 int diag = (int) Math.floor(i * ratio);
                 int minJ = Math.max(0, diag - beam);
                 int maxJ = i == nH ? nR + 1 : Math.min(nR + 1, diag + beam);
@@ -246,11 +267,11 @@ final class TerAligner {
                 }
                 dist[i] = new Row(cost, op);
             }
-            byte[] trace = trace(dist, nH, nR);
+            byte[] trace = withTrace ? trace(dist, nH, nR) : null;
             if (cacheSize < MAX_CACHE_SIZE) {
                 for (int i = start; i < nH; i++) {
                     Node child = new Node(dist[i + 1]);
-                    node.next.put(h[i], child);
+                    node.add(h[i], child);
                     cacheSize++;
                     node = child;
                 }
