@@ -126,12 +126,12 @@ public final class EvalCommand implements Callable<Integer> {
         if (paperSwapped && refStreams.size() != 1)
             throw new IllegalArgumentException("--paper-swapped needs exactly one --ref");
         Bleu bleu = bleu(tok);
-        Chrf chrf = Chrf.CHRF.withLowercase(lowercase), chrfpp = Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase);
-        var b = bleu.corpusScore(hyps, refStreams);
-        var c = chrf.corpusScore(hyps, refStreams);
-        var cpp = chrfpp.corpusScore(hyps, refStreams);
-        var t = Ter.DEFAULT.corpusScore(hyps, refStreams);
-        var swapped = paperSwapped ? bleu.corpusScore(refStreams.get(0), List.of(hyps)) : null;
+        CorpusReport report = CorpusReport.score(hyps, refStreams, bleu, lowercase, paperSwapped);
+        var b = report.bleu();
+        var c = report.chrf();
+        var cpp = report.chrfpp();
+        var t = report.ter();
+        var swapped = report.bleuPaperSwapped();
 
         double[] sentences = null;
         String sentenceSignature = null;
@@ -152,7 +152,8 @@ public final class EvalCommand implements Callable<Integer> {
             if (paired == null || baselineHyp == null)
                 throw new IllegalArgumentException("a paired test needs both --baseline-hyp FILE and --paired-bs or --paired-ar");
             List<String> base = TextLines.readAligned(baselineHyp, refs).get(0);
-            List<Metric<?>> metrics = List.of(bleu, chrf, chrfpp, Ter.DEFAULT);
+            List<Metric<?>> metrics = List.of(bleu, Chrf.CHRF.withLowercase(lowercase),
+                    Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase), Ter.DEFAULT);
             for (Metric<?> m : metrics) {
                 tests.add(paired.bootstrap
                         ? Significance.pairedBootstrap(m, base, hyps, refStreams,
@@ -220,7 +221,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<CorpusReport> reports = dirs.parallelStream().map(d -> {
             List<List<String>> texts = TextLines.readAligned(d.hypothesis(), List.of(d.reference()));
             BleuTokenizer tok = tokenize == null ? AlmaTestSet.tokenizerFor(d.target()) : BleuTokenizer.of(tokenize);
-            return CorpusReport.score(texts.get(0), texts.subList(1, 2), tok, lowercase, paperSwapped);
+            return CorpusReport.score(texts.get(0), texts.subList(1, 2), bleu(tok), lowercase, paperSwapped);
         }).toList();
         if (json) {
             ArrayNode a = Json.MAPPER.createArrayNode();

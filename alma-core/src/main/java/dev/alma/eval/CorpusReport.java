@@ -18,15 +18,25 @@ public record CorpusReport(int lines, BleuScore bleu, ChrfScore chrf, ChrfScore 
                            BleuScore bleuPaperSwapped) {
 
     /**
-     * Scores hypotheses against reference streams.
+     * Scores hypotheses against reference streams with sacreBLEU's default BLEU settings and this tokenizer.
      *
-     * @param tokenizer    BLEU's tokenizer
      * @param lowercase    case-insensitive BLEU and chrF (TER is case-insensitive by default anyway)
      * @param paperSwapped also compute the swapped-order BLEU (needs exactly one reference stream)
      */
     public static CorpusReport score(List<String> hypotheses, List<List<String>> references, BleuTokenizer tokenizer,
                                      boolean lowercase, boolean paperSwapped) {
-        Bleu bleu = Bleu.DEFAULT.withTokenizer(tokenizer).withLowercase(lowercase);
+        return score(hypotheses, references, Bleu.DEFAULT.withTokenizer(tokenizer).withLowercase(lowercase), lowercase,
+                paperSwapped);
+    }
+
+    /**
+     * Scores hypotheses against reference streams with the given BLEU configuration.
+     *
+     * @param lowercase    case-insensitive chrF
+     * @param paperSwapped also compute the swapped-order BLEU (needs exactly one reference stream)
+     */
+    public static CorpusReport score(List<String> hypotheses, List<List<String>> references, Bleu bleu,
+                                     boolean lowercase, boolean paperSwapped) {
         BleuScore swapped = null;
         if (paperSwapped) {
             if (references.size() != 1)
