@@ -241,29 +241,36 @@ final class TerAligner {
                 int maxJ = i == nH ? nR + 1 : Math.min(nR + 1, diag + beam);
                 int[] prev = dist[i - 1].cost;
                 int word = h[i - 1];
-                for (int j = minJ; j < maxJ; j++) {
-                    if (j == 0) {
-                        cost[0] = prev[0] + 1;
-                        op[0] = DEL;
-                        continue;
+                int j = minJ;
+                if (j == 0) {
+                    cost[0] = prev[0] + 1;
+                    op[0] = DEL;
+                    j = 1;
+                }
+                // tercom prefers match/substitution, then insertion, then deletion; the trace is flipped later,
+                // hence deletion before insertion here (a later option wins only when strictly cheaper)
+                int left = cost[j - 1];
+                for (; j < maxJ; j++) {
+                    boolean same = word == ref[j - 1];
+                    int best = prev[j - 1] + (same ? 0 : 1);
+                    byte bestOp = same ? NOP : SUB;
+                    if (best >= INF) { // unreached diagonal: INF and INF + 1 both stay "unreached"
+                        best = INF;
+                        bestOp = UNDEF;
                     }
-                    // tercom prefers match/substitution, then insertion, then deletion; the trace is flipped later,
-                    // hence deletion before insertion here
-                    int c = prev[j - 1] + (word == ref[j - 1] ? 0 : 1);
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = word == ref[j - 1] ? NOP : SUB;
+                    int c = prev[j] + 1;
+                    if (c < best) {
+                        best = c;
+                        bestOp = DEL;
                     }
-                    c = prev[j] + 1;
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = DEL;
+                    c = left + 1;
+                    if (c < best) {
+                        best = c;
+                        bestOp = INS;
                     }
-                    c = cost[j - 1] + 1;
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = INS;
-                    }
+                    cost[j] = best;
+                    op[j] = bestOp;
+                    left = best;
                 }
                 dist[i] = new Row(cost, op);
             }
