@@ -91,8 +91,9 @@ final class TerAligner {
         }
         Shift best = null;
         for (int startH = 0; startH < nH; startH++) {
-            for (int startR = 0; startR < nR; startR++) {
-                if (Math.abs(startR - startH) > MAX_SHIFT_DIST) continue;
+            // sacreBLEU visits every start_r and skips those more than MAX_SHIFT_DIST away; same pairs, same order
+            int fromR = Math.max(0, startH - MAX_SHIFT_DIST), toR = Math.min(nR - 1, startH + MAX_SHIFT_DIST);
+            for (int startR = fromR; startR <= toR; startR++) {
                 int length = 0;
                 while (h[startH + length] == r[startR + length] && length < MAX_SHIFT_SIZE) {
                     length++;
@@ -160,8 +161,21 @@ final class TerAligner {
     record Alignment(int cost, byte[] trace) {
     }
 
-    /** One row of the edit-distance matrix: cost and last operation per reference position. */
-    private record Row(int[] cost, byte[] op) {
+    /**
+     * One row of the edit-distance matrix, stored only over the beam {@code [lo, lo + cost.length)}: cost and last
+     * operation per reference position; outside it a cell is unreached (INF, UNDEF), exactly as sacreBLEU's rows
+     * that it initialises with infinities. Memory is thus O(beam) per row, not O(reference length).
+     */
+    private record Row(int lo, int[] cost, byte[] op) {
+        int costAt(int j) {
+            int d = j - lo;
+            return d >= 0 && d < cost.length ? cost[d] : INF;
+        }
+
+        byte opAt(int j) {
+            int d = j - lo;
+            return d >= 0 && d < op.length ? op[d] : UNDEF;
+        }
     }
 
     /** A prefix-tree node of hypothesis words holding the matrix row after that prefix. */
@@ -212,7 +226,7 @@ final class TerAligner {
                 cost[j] = j;
                 op[j] = INS;
             }
-            this.initial = new Row(cost, op);
+            this.initial = new Row(0, cost, op);
             this.root = new Node(initial);
         }
 
@@ -232,33 +246,37 @@ final class TerAligner {
             double ratio = nH > 0 ? (double) nR / nH : 1;
             int beam = BEAM_WIDTH < ratio / 2 ? (int) Math.ceil(ratio / 2 + BEAM_WIDTH) : BEAM_WIDTH;
             for (int i = start + 1; i <= nH; i++) {
-                int[] cost = new int[nR + 1];
-                byte[] op = new byte[nR + 1];
-                Arrays.fill(cost, INF);
-                Arrays.fill(op, UNDEF);
                 int diag = (int) Math.floor(i * ratio);
                 int minJ = Math.max(0, diag - beam);
                 int maxJ = i == nH ? nR + 1 : Math.min(nR + 1, diag + beam);
-                int[] prev = dist[i - 1].cost;
+                int width = Math.max(0, maxJ - minJ);
+                int[] cost = new int[width];
+                byte[] op = new byte[width];
+                Row prevRow = dist[i - 1];
+                int[] prev = prevRow.cost;
+                int prevLo = prevRow.lo, prevLen = prev.length;
                 int word = h[i - 1];
                 int j = minJ;
-                if (j == 0) {
-                    cost[0] = prev[0] + 1;
+                int left = INF; // the cell left of the beam is unreached
+                if (j == 0 && j < maxJ) {
+                    cost[0] = left = prevRow.costAt(0) + 1;
                     op[0] = DEL;
                     j = 1;
                 }
                 // tercom prefers match/substitution, then insertion, then deletion; the trace is flipped later,
                 // hence deletion before insertion here (a later option wins only when strictly cheaper)
-                int left = cost[j - 1];
                 for (; j < maxJ; j++) {
+                    int d = j - 1 - prevLo;
+                    int diagCost = d >= 0 && d < prevLen ? prev[d] : INF;
+                    int upCost = d + 1 >= 0 && d + 1 < prevLen ? prev[d + 1] : INF;
                     boolean same = word == ref[j - 1];
-                    int best = prev[j - 1] + (same ? 0 : 1);
+                    int best = diagCost + (same ? 0 : 1);
                     byte bestOp = same ? NOP : SUB;
                     if (best >= INF) { // unreached diagonal: INF and INF + 1 both stay "unreached"
                         best = INF;
                         bestOp = UNDEF;
                     }
-                    int c = prev[j] + 1;
+                    int c = upCost + 1;
                     if (c < best) {
                         best = c;
                         bestOp = DEL;
@@ -268,11 +286,11 @@ final class TerAligner {
                         best = c;
                         bestOp = INS;
                     }
-                    cost[j] = best;
-                    op[j] = bestOp;
+                    cost[j - minJ] = best;
+                    op[j - minJ] = bestOp;
                     left = best;
                 }
-                dist[i] = new Row(cost, op);
+                dist[i] = new Row(minJ, cost, op);
             }
             byte[] trace = withTrace ? trace(dist, nH, nR) : null;
             if (cacheSize < MAX_CACHE_SIZE) {
@@ -283,14 +301,14 @@ final class TerAligner {
                     node = child;
                 }
             }
-            return new Alignment(dist[nH].cost[nR], trace);
+            return new Alignment(dist[nH].costAt(nR), trace);
         }
 
         private static byte[] trace(Row[] dist, int nH, int nR) {
             byte[] reversed = new byte[nH + nR];
             int n = 0, i = nH, j = nR;
             while (i > 0 || j > 0) {
-                byte op = dist[i].op[j];
+                byte op = dist[i].opAt(j);
                 reversed[n++] = op;
                 switch (op) {
                     case NOP, SUB -> {
