@@ -18,6 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code alma eval} end to end: JSON fields, sentence BLEU, paired tests, the directory table, bad input. */
 class EvalCommandTest {
+    /** sacreBLEU 2.6.0 on {@link #twoReferenceFiles()}'s lines. */
+    private static final double MULTI_REF_BLEU = 84.6839515847387, MULTI_REF_CHRF = 88.48936178331398, MULTI_REF_TER = 11.11111111111111;
+
     @TempDir
     Path tmp;
 
@@ -56,6 +59,39 @@ class EvalCommandTest {
         assertEquals(42.88819424803536, o.get("sentence_bleu").get(1).asDouble(), 1e-9);
         assertEquals(38.01390388897406, o.get("bleu").asDouble(), 1e-9);
         assertEquals(36.86541980185497, o.get("bleu_paper_swapped").asDouble(), 1e-9);
+    }
+
+    @Test
+    void twoReferenceFiles() throws Exception {
+        Path hyp = write("hyp.txt", "The cat sat on the mat.\nHello world\n");
+        Path ref1 = write("ref1.txt", "The cat is sitting on the mat.\nHello there world\n");
+        Path ref2 = write("ref2.txt", "A cat sat on the mat.\nhello world\n");
+        Run r = run("eval", "--hyp", hyp.toString(), "--ref", ref1.toString(), "--ref", ref2.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = Json.MAPPER.readTree(r.out());
+        assertEquals("nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", o.get("bleu_signature").asText());
+        // sacreBLEU 2.6.0 with both references
+        assertEquals(MULTI_REF_BLEU, o.get("bleu").asDouble(), 1e-9);
+        assertEquals(MULTI_REF_CHRF, o.get("chrf").asDouble(), 1e-9);
+        assertEquals(MULTI_REF_TER, o.get("ter").asDouble(), 1e-9);
+        Run swapped = run("eval", "--hyp", hyp.toString(), "--ref", ref1.toString(), "--ref", ref2.toString(), "--paper-swapped");
+        assertEquals(1, swapped.code());
+        assertTrue(swapped.err().contains("--paper-swapped needs exactly one --ref"), swapped.err());
+    }
+
+    @Test
+    void directoryJson() throws Exception {
+        Run r = run("eval", "--dir", Fixtures.path("data/wmt22").toString(), "--system", "WMT_Winners", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode a = Json.MAPPER.readTree(r.out());
+        assertEquals(10, a.size());
+        assertEquals("cs-en", a.get(0).get("direction").asText());
+        JsonNode zh = a.get(9);
+        assertEquals("en-zh", zh.get("direction").asText());
+        assertEquals("nrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:2.6.0", zh.get("bleu_signature").asText());
+        Run missing = run("eval", "--dir", tmp.toString(), "--system", "x");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("wmt-testset: no such directory"), missing.err());
     }
 
     @Test
