@@ -23,8 +23,10 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -259,7 +261,7 @@ public final class EvalCommand implements Callable<Integer> {
             out.println();
         }
         out.println("Signatures:");
-        java.util.LinkedHashSet<String> seen = new java.util.LinkedHashSet<>();
+        Set<String> seen = new LinkedHashSet<>();
         for (CorpusReport r : reports) {
             seen.add("BLEU     " + r.bleu().signature());
         }

@@ -1,6 +1,7 @@
 package dev.alma.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -151,8 +152,8 @@ public final class Bleu implements Metric<BleuScore> {
     public BleuScore fromStatistics(double[] totals, int numRefs) {
         if (totals.length != 2 + 2 * maxOrder)
             throw new IllegalArgumentException("BLEU statistics need " + (2 + 2 * maxOrder) + " values, got " + totals.length);
-        double[] correct = java.util.Arrays.copyOfRange(totals, 2, 2 + maxOrder);
-        double[] total = java.util.Arrays.copyOfRange(totals, 2 + maxOrder, 2 + 2 * maxOrder);
+        double[] correct = Arrays.copyOfRange(totals, 2, 2 + maxOrder);
+        double[] total = Arrays.copyOfRange(totals, 2 + maxOrder, 2 + 2 * maxOrder);
         return compute(correct, total, (long) totals[0], (long) totals[1], signature(numRefs));
     }
 

@@ -32,8 +32,8 @@ final class Mteval13a {
     /** The language-dependent (Western) part, ending with Python's {@code ' '.join(line.split())}. */
     static String splitPunctuation(String line) {
         int[] s = PyText.codePoints(line);
-        // each pass at most doubles the length (a pass adds at most 2 spaces per 2 consumed code points, or 2 per 1
-        // in the first)
+        // the first pass at most triples the length (2 spaces around 1 code point), each later one at most doubles it
+        // (2 spaces per 2 code points consumed)
         int[] buf = new int[3 * s.length + 4];
         int n = 0;
         for (int cp : s) {
