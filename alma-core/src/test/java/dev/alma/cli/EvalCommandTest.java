@@ -89,6 +89,18 @@ class EvalCommandTest {
         JsonNode zh = a.get(9);
         assertEquals("en-zh", zh.get("direction").asText());
         assertEquals("nrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:2.6.0", zh.get("bleu_signature").asText());
+        Run paired = run("eval", "--dir", Fixtures.path("data/wmt22").toString(), "--system", "WMT_Winners",
+                "--baseline-system", "ALMA-13B-LoRA", "--paired-ar", "--paired-n", "50", "--json");
+        assertEquals(0, paired.code(), paired.err());
+        JsonNode p = Json.MAPPER.readTree(paired.out());
+        for (JsonNode d : p) {
+            JsonNode results = d.get("significance").get("results");
+            assertEquals(4, results.size(), d.get("direction").asText());
+            assertTrue(results.get(0).get("signature").asText().startsWith("nrefs:1|ar:50|seed:12345|"));
+            assertEquals(d.get("bleu").asDouble(), results.get(0).get("system").asDouble(), 0.0);
+        }
+        Run noBaseline = run("eval", "--dir", Fixtures.path("data/wmt22").toString(), "--system", "WMT_Winners", "--paired-bs");
+        assertEquals(1, noBaseline.code());
         Run missing = run("eval", "--dir", tmp.toString(), "--system", "x");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("wmt-testset: no such directory"), missing.err());
