@@ -57,8 +57,14 @@ public final class EvalCommand implements Callable<Integer> {
             description = "BLEU tokenizer: 13a, zh, intl, char, none (file mode default 13a; directory mode: zh for Chinese targets, else 13a).")
     String tokenize;
 
-    @Option(names = {"--lowercase", "-lc"}, description = "Case-insensitive BLEU and chrF.")
+    @Option(names = {"--lowercase", "-lc"}, description = "Case-insensitive BLEU (as sacreBLEU's -lc, BLEU only).")
     boolean lowercase;
+
+    @Option(names = "--chrf-lowercase", description = "Case-insensitive chrF and chrF++.")
+    boolean chrfLowercase;
+
+    @Option(names = "--ter-case-sensitive", description = "Case-sensitive TER (sacreBLEU's TER lower-cases by default).")
+    boolean terCaseSensitive;
 
     @Option(names = "--smooth-method", paramLabel = "NAME", defaultValue = "exp",
             description = "BLEU smoothing: exp, floor, add-k, none (default: ${DEFAULT-VALUE}).")
@@ -128,6 +134,10 @@ public final class EvalCommand implements Callable<Integer> {
         return smoothValue == null ? b.withSmoothing(sm) : b.withSmoothing(sm, smoothValue);
     }
 
+    private Ter ter() {
+        return terCaseSensitive ? new Ter(false, false, false, true) : Ter.DEFAULT;
+    }
+
     private void fileMode(PrintWriter out) {
         BleuTokenizer tok = BleuTokenizer.of(tokenize == null ? "13a" : tokenize);
         List<List<String>> texts = TextLines.readAligned(hyp, refs);
@@ -136,7 +146,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (paperSwapped && refStreams.size() != 1)
             throw new IllegalArgumentException("--paper-swapped needs exactly one --ref");
         Bleu bleu = bleu(tok);
-        CorpusReport report = CorpusReport.score(hyps, refStreams, bleu, lowercase, paperSwapped);
+        CorpusReport report = CorpusReport.score(hyps, refStreams, bleu, chrfLowercase, ter(), paperSwapped);
         var b = report.bleu();
         var c = report.chrf();
         var cpp = report.chrfpp();
@@ -207,8 +217,8 @@ public final class EvalCommand implements Callable<Integer> {
     /** The four metrics' paired tests of {@code hyps} against {@code base}, as the options ask. */
     private List<SignificanceResult> pairedTests(List<String> base, List<String> hyps, List<List<String>> refStreams,
                                                  Bleu bleu) {
-        List<Metric<?>> metrics = List.of(bleu, Chrf.CHRF.withLowercase(lowercase),
-                Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase), Ter.DEFAULT);
+        List<Metric<?>> metrics = List.of(bleu, Chrf.CHRF.withLowercase(chrfLowercase),
+                Chrf.CHRF_PLUS_PLUS.withLowercase(chrfLowercase), ter());
         List<SignificanceResult> tests = new ArrayList<>();
         for (Metric<?> m : metrics) {
             tests.add(paired.bootstrap
@@ -244,7 +254,8 @@ public final class EvalCommand implements Callable<Integer> {
             List<List<String>> texts = TextLines.readAligned(d.hypothesis(), List.of(d.reference()));
             BleuTokenizer tok = tokenize == null ? AlmaTestSet.tokenizerFor(d.target()) : BleuTokenizer.of(tokenize);
             Bleu bleu = bleu(tok);
-            CorpusReport report = CorpusReport.score(texts.get(0), texts.subList(1, 2), bleu, lowercase, paperSwapped);
+            CorpusReport report = CorpusReport.score(texts.get(0), texts.subList(1, 2), bleu, chrfLowercase, ter(),
+                    paperSwapped);
             List<SignificanceResult> tests = List.of();
             if (baselineSystem != null) {
                 Path base = AlmaTestSet.output(dir, baselineSystem, d);

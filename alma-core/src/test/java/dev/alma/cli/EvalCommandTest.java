@@ -106,6 +106,24 @@ class EvalCommandTest {
         assertTrue(missing.err().contains("wmt-testset: no such directory"), missing.err());
     }
 
+    /** As in sacreBLEU's command line, -lc is BLEU's; chrF and TER have their own case options. */
+    @Test
+    void caseOptionsArePerMetric() throws Exception {
+        Path hyp = write("hyp.txt", "THE CAT\n");
+        Path ref = write("ref.txt", "the cat\n");
+        JsonNode lc = Json.MAPPER.readTree(run("eval", "--hyp", hyp.toString(), "--ref", ref.toString(), "-lc", "--json").out());
+        assertEquals("nrefs:1|case:lc|eff:no|tok:13a|smooth:exp|version:2.6.0", lc.get("bleu_signature").asText());
+        assertEquals("nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0", lc.get("chrf_signature").asText());
+        assertEquals(0.0, lc.get("chrf").asDouble(), 0.0);
+        assertEquals(0.0, lc.get("ter").asDouble(), 0.0); // TER lower-cases by default
+        JsonNode other = Json.MAPPER.readTree(run("eval", "--hyp", hyp.toString(), "--ref", ref.toString(),
+                "--chrf-lowercase", "--ter-case-sensitive", "--json").out());
+        assertEquals(100.0, other.get("chrf").asDouble(), 1e-9);
+        assertEquals("nrefs:1|case:lc|eff:yes|nc:6|nw:2|space:no|version:2.6.0", other.get("chrfpp_signature").asText());
+        assertEquals(100.0, other.get("ter").asDouble(), 0.0);
+        assertEquals("nrefs:1|case:mixed|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0", other.get("ter_signature").asText());
+    }
+
     @Test
     void lineCountMismatchNamesBothFiles() throws Exception {
         Path hyp = write("h.txt", "a\nb\nc\n");
