@@ -94,10 +94,10 @@ public final class EvalCommand implements Callable<Integer> {
     PairedTest paired;
 
     static final class PairedTest {
-        @Option(names = "--paired-bs", required = true, description = "Paired bootstrap resampling against --baseline-hyp.")
+        @Option(names = "--paired-bs", required = true, description = "Paired bootstrap resampling against --baseline-hyp (or --baseline-system).")
         boolean bootstrap;
 
-        @Option(names = "--paired-ar", required = true, description = "Approximate randomization against --baseline-hyp.")
+        @Option(names = "--paired-ar", required = true, description = "Approximate randomization against --baseline-hyp (or --baseline-system).")
         boolean randomization;
     }
 
