@@ -23,8 +23,10 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -55,8 +57,14 @@ public final class EvalCommand implements Callable<Integer> {
             description = "BLEU tokenizer: 13a, zh, intl, char, none (file mode default 13a; directory mode: zh for Chinese targets, else 13a).")
     String tokenize;
 
-    @Option(names = {"--lowercase", "-lc"}, description = "Case-insensitive BLEU and chrF.")
+    @Option(names = {"--lowercase", "-lc"}, description = "Case-insensitive BLEU (as sacreBLEU's -lc, BLEU only).")
     boolean lowercase;
+
+    @Option(names = "--chrf-lowercase", description = "Case-insensitive chrF and chrF++.")
+    boolean chrfLowercase;
+
+    @Option(names = "--ter-case-sensitive", description = "Case-sensitive TER (sacreBLEU's TER lower-cases by default).")
+    boolean terCaseSensitive;
 
     @Option(names = "--smooth-method", paramLabel = "NAME", defaultValue = "exp",
             description = "BLEU smoothing: exp, floor, add-k, none (default: ${DEFAULT-VALUE}).")
@@ -78,14 +86,18 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--baseline-hyp", paramLabel = "FILE", description = "Baseline hypotheses for a paired test.")
     Path baselineHyp;
 
+    @Option(names = "--baseline-system", paramLabel = "NAME",
+            description = "Directory mode: baseline system folder under --dir for paired tests.")
+    String baselineSystem;
+
     @ArgGroup(exclusive = true)
     PairedTest paired;
 
     static final class PairedTest {
-        @Option(names = "--paired-bs", required = true, description = "Paired bootstrap resampling against --baseline-hyp.")
+        @Option(names = "--paired-bs", required = true, description = "Paired bootstrap resampling against --baseline-hyp (or --baseline-system).")
         boolean bootstrap;
 
-        @Option(names = "--paired-ar", required = true, description = "Approximate randomization against --baseline-hyp.")
+        @Option(names = "--paired-ar", required = true, description = "Approximate randomization against --baseline-hyp (or --baseline-system).")
         boolean randomization;
     }
 
@@ -102,10 +114,14 @@ public final class EvalCommand implements Callable<Integer> {
         if (dir != null) {
             if (hyp != null || !refs.isEmpty()) throw new IllegalArgumentException("--dir cannot be combined with --hyp/--ref");
             if (system == null) throw new IllegalArgumentException("--dir needs --system NAME");
-            if (paired != null || sentence) throw new IllegalArgumentException("--dir does not support --sentence or paired tests");
+            if (sentence) throw new IllegalArgumentException("--dir does not support --sentence");
+            if (baselineHyp != null) throw new IllegalArgumentException("--dir takes --baseline-system NAME, not --baseline-hyp");
+            if ((paired == null) != (baselineSystem == null))
+                throw new IllegalArgumentException("a paired test needs both --baseline-system NAME and --paired-bs or --paired-ar");
             directoryMode(out);
         } else {
             if (hyp == null || refs.isEmpty()) throw new IllegalArgumentException("give --hyp FILE and --ref FILE (or --dir and --system)");
+            if (baselineSystem != null) throw new IllegalArgumentException("--baseline-system needs --dir; give --baseline-hyp FILE");
             fileMode(out);
         }
         out.flush();
@@ -118,6 +134,10 @@ public final class EvalCommand implements Callable<Integer> {
         return smoothValue == null ? b.withSmoothing(sm) : b.withSmoothing(sm, smoothValue);
     }
 
+    private Ter ter() {
+        return terCaseSensitive ? new Ter(false, false, false, true) : Ter.DEFAULT;
+    }
+
     private void fileMode(PrintWriter out) {
         BleuTokenizer tok = BleuTokenizer.of(tokenize == null ? "13a" : tokenize);
         List<List<String>> texts = TextLines.readAligned(hyp, refs);
@@ -126,12 +146,12 @@ public final class EvalCommand implements Callable<Integer> {
         if (paperSwapped && refStreams.size() != 1)
             throw new IllegalArgumentException("--paper-swapped needs exactly one --ref");
         Bleu bleu = bleu(tok);
-        Chrf chrf = Chrf.CHRF.withLowercase(lowercase), chrfpp = Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase);
-        var b = bleu.corpusScore(hyps, refStreams);
-        var c = chrf.corpusScore(hyps, refStreams);
-        var cpp = chrfpp.corpusScore(hyps, refStreams);
-        var t = Ter.DEFAULT.corpusScore(hyps, refStreams);
-        var swapped = paperSwapped ? bleu.corpusScore(refStreams.get(0), List.of(hyps)) : null;
+        CorpusReport report = CorpusReport.score(hyps, refStreams, bleu, chrfLowercase, ter(), paperSwapped);
+        var b = report.bleu();
+        var c = report.chrf();
+        var cpp = report.chrfpp();
+        var t = report.ter();
+        var swapped = report.bleuPaperSwapped();
 
         double[] sentences = null;
         String sentenceSignature = null;
@@ -151,15 +171,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (paired != null || baselineHyp != null) {
             if (paired == null || baselineHyp == null)
                 throw new IllegalArgumentException("a paired test needs both --baseline-hyp FILE and --paired-bs or --paired-ar");
-            List<String> base = TextLines.readAligned(baselineHyp, refs).get(0);
-            List<Metric<?>> metrics = List.of(bleu, chrf, chrfpp, Ter.DEFAULT);
-            for (Metric<?> m : metrics) {
-                tests.add(paired.bootstrap
-                        ? Significance.pairedBootstrap(m, base, hyps, refStreams,
-                        pairedN == null ? Significance.DEFAULT_BOOTSTRAP_SAMPLES : pairedN, seed)
-                        : Significance.approximateRandomization(m, base, hyps, refStreams,
-                        pairedN == null ? Significance.DEFAULT_AR_TRIALS : pairedN, seed));
-            }
+            tests = pairedTests(TextLines.readAligned(baselineHyp, refs).get(0), hyps, refStreams, bleu);
         }
 
         if (json) {
@@ -174,20 +186,7 @@ public final class EvalCommand implements Callable<Integer> {
                 for (double s : sentences) a.add(s);
                 o.put("sentence_bleu_signature", sentenceSignature);
             }
-            if (!tests.isEmpty()) {
-                ObjectNode sig = o.putObject("significance");
-                sig.put("test", paired.bootstrap ? "paired-bs" : "paired-ar").put("baseline", baselineHyp.toString());
-                ArrayNode rs = sig.putArray("results");
-                for (SignificanceResult r : tests) {
-                    ObjectNode n = rs.addObject();
-                    n.put("metric", r.metric()).put("signature", r.signature()).put("baseline", r.baselineScore())
-                            .put("system", r.systemScore()).put("p_value", r.pValue());
-                    if (!Double.isNaN(r.systemCi())) {
-                        n.put("baseline_mean", r.baselineMean()).put("baseline_ci", r.baselineCi())
-                                .put("system_mean", r.systemMean()).put("system_ci", r.systemCi());
-                    }
-                }
-            }
+            if (!tests.isEmpty()) putTests(o, baselineHyp.toString(), tests);
             out.println(o.toPrettyString());
             return;
         }
@@ -215,13 +214,57 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
+    /** The four metrics' paired tests of {@code hyps} against {@code base}, as the options ask. */
+    private List<SignificanceResult> pairedTests(List<String> base, List<String> hyps, List<List<String>> refStreams,
+                                                 Bleu bleu) {
+        List<Metric<?>> metrics = List.of(bleu, Chrf.CHRF.withLowercase(chrfLowercase),
+                Chrf.CHRF_PLUS_PLUS.withLowercase(chrfLowercase), ter());
+        List<SignificanceResult> tests = new ArrayList<>();
+        for (Metric<?> m : metrics) {
+            tests.add(paired.bootstrap
+                    ? Significance.pairedBootstrap(m, base, hyps, refStreams,
+                    pairedN == null ? Significance.DEFAULT_BOOTSTRAP_SAMPLES : pairedN, seed)
+                    : Significance.approximateRandomization(m, base, hyps, refStreams,
+                    pairedN == null ? Significance.DEFAULT_AR_TRIALS : pairedN, seed));
+        }
+        return tests;
+    }
+
+    private void putTests(ObjectNode o, String baseline, List<SignificanceResult> tests) {
+        ObjectNode sig = o.putObject("significance");
+        sig.put("test", paired.bootstrap ? "paired-bs" : "paired-ar").put("baseline", baseline);
+        ArrayNode rs = sig.putArray("results");
+        for (SignificanceResult r : tests) {
+            ObjectNode n = rs.addObject();
+            n.put("metric", r.metric()).put("signature", r.signature()).put("baseline", r.baselineScore())
+                    .put("system", r.systemScore()).put("p_value", r.pValue());
+            if (!Double.isNaN(r.systemCi())) {
+                n.put("baseline_mean", r.baselineMean()).put("baseline_ci", r.baselineCi())
+                        .put("system_mean", r.systemMean()).put("system_ci", r.systemCi());
+            }
+        }
+    }
+
+    private record DirectionResult(CorpusReport report, List<SignificanceResult> tests) {
+    }
+
     private void directoryMode(PrintWriter out) {
         List<AlmaTestSet.Direction> dirs = AlmaTestSet.directions(dir, system);
-        List<CorpusReport> reports = dirs.parallelStream().map(d -> {
+        List<DirectionResult> results = dirs.parallelStream().map(d -> {
             List<List<String>> texts = TextLines.readAligned(d.hypothesis(), List.of(d.reference()));
             BleuTokenizer tok = tokenize == null ? AlmaTestSet.tokenizerFor(d.target()) : BleuTokenizer.of(tokenize);
-            return CorpusReport.score(texts.get(0), texts.subList(1, 2), tok, lowercase, paperSwapped);
+            Bleu bleu = bleu(tok);
+            CorpusReport report = CorpusReport.score(texts.get(0), texts.subList(1, 2), bleu, chrfLowercase, ter(),
+                    paperSwapped);
+            List<SignificanceResult> tests = List.of();
+            if (baselineSystem != null) {
+                Path base = AlmaTestSet.output(dir, baselineSystem, d);
+                tests = pairedTests(TextLines.readAligned(base, List.of(d.reference())).get(0), texts.get(0),
+                        texts.subList(1, 2), bleu);
+            }
+            return new DirectionResult(report, tests);
         }).toList();
+        List<CorpusReport> reports = results.stream().map(DirectionResult::report).toList();
         if (json) {
             ArrayNode a = Json.MAPPER.createArrayNode();
             for (int i = 0; i < dirs.size(); i++) {
@@ -233,6 +276,7 @@ public final class EvalCommand implements Callable<Integer> {
                 o.put("chrfpp", r.chrfpp().score()).put("chrfpp_signature", r.chrfpp().signature());
                 o.put("ter", r.ter().score()).put("ter_signature", r.ter().signature());
                 if (r.bleuPaperSwapped() != null) o.put("bleu_paper_swapped", r.bleuPaperSwapped().score());
+                if (baselineSystem != null) putTests(o, baselineSystem, results.get(i).tests());
             }
             out.println(a.toPrettyString());
             return;
@@ -257,8 +301,22 @@ public final class EvalCommand implements Callable<Integer> {
             out.println("the hypothesis. It is not standard sacreBLEU BLEU; it is shown only to compare with the paper.");
             out.println();
         }
+        if (baselineSystem != null) {
+            out.printf("Paired %s against %s (%s; * = p < 0.05): system vs baseline score, p-value%n",
+                    paired.bootstrap ? "bootstrap resampling" : "approximate randomization", baselineSystem,
+                    results.get(0).tests().get(0).signature().replaceAll("^nrefs:[^|]*\\|(.*?)\\|case.*", "$1"));
+            for (int i = 0; i < dirs.size(); i++) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-10s", dirs.get(i).name()));
+                for (SignificanceResult t : results.get(i).tests()) {
+                    line.append(String.format(Locale.ROOT, "  %s %.2f vs %.2f p=%.4f%s", t.metric(), t.systemScore(),
+                            t.baselineScore(), t.pValue(), t.pValue() < 0.05 ? "*" : " "));
+                }
+                out.println(line);
+            }
+            out.println();
+        }
         out.println("Signatures:");
-        java.util.LinkedHashSet<String> seen = new java.util.LinkedHashSet<>();
+        Set<String> seen = new LinkedHashSet<>();
         for (CorpusReport r : reports) {
             seen.add("BLEU     " + r.bleu().signature());
         }

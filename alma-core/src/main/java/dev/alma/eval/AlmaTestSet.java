@@ -63,6 +63,11 @@ public final class AlmaTestSet {
         return out;
     }
 
+    /** Where {@code system}'s translation of this direction lies under {@code root} (it may not exist). */
+    public static Path output(Path root, String system, Direction d) {
+        return root.resolve(system).resolve(d.source() + d.target()).resolve(d.reference().getFileName());
+    }
+
     /** sacreBLEU's recommended BLEU tokenizer for a target language: {@code zh} for Chinese, else {@code 13a}. */
     public static BleuTokenizer tokenizerFor(String targetLanguage) {
         return targetLanguage.equals("zh") ? BleuTokenizer.ZH : BleuTokenizer.MTEVAL_13A;

@@ -1,9 +1,9 @@
 package dev.alma.eval;
 
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * BLEU (Papineni et al., 2002) exactly as sacreBLEU 2.x computes it: the chosen tokenizer on the right-stripped
@@ -101,29 +101,34 @@ public final class Bleu implements Metric<BleuScore> {
         References.count(hypotheses.size(), references);
         double[][] out = new double[hypotheses.size()][];
         for (int i = 0; i < out.length; i++) {
-            Map<String, Integer> refNgrams = new HashMap<>();
             List<String> refs = References.segment(references, i);
-            int[] refLens = new int[refs.size()];
-            for (int r = 0; r < refs.size(); r++) {
-                List<String> tokens = PyText.split(preprocess(refs.get(r)));
-                refLens[r] = tokens.size();
-                ngrams(tokens).forEach((k, v) -> refNgrams.merge(k, v, Math::max));
-            }
-            out[i] = segment(PyText.split(preprocess(hypotheses.get(i))), refNgrams, refLens);
+            List<List<String>> tokens = new ArrayList<>(refs.size() + 1);
+            tokens.add(PyText.split(preprocess(hypotheses.get(i))));
+            for (String r : refs) tokens.add(PyText.split(preprocess(r)));
+            out[i] = segment(tokens);
         }
         return out;
     }
 
-    private double[] segment(List<String> hyp, Map<String, Integer> refNgrams, int[] refLens) {
+    /** The statistics of the hypothesis {@code tokens.get(0)} against the references {@code tokens.get(1..)}. */
+    private double[] segment(List<List<String>> tokens) {
+        NgramKeys keys = new NgramKeys(NgramKeys.wordIds(tokens), maxOrder);
+        int[] refLens = new int[tokens.size() - 1];
+        for (int r = 0; r < refLens.length; r++) refLens[r] = tokens.get(r + 1).size();
         double[] stats = new double[2 + 2 * maxOrder];
-        stats[0] = hyp.size();
-        stats[1] = closestRefLen(hyp.size(), refLens);
-        for (Map.Entry<String, Integer> e : ngrams(hyp).entrySet()) {
-            int n = order(e.getKey()) - 1;
-            int count = e.getValue();
-            stats[2 + maxOrder + n] += count;
-            Integer ref = refNgrams.get(e.getKey());
-            if (ref != null) stats[2 + n] += Math.min(count, ref);
+        stats[0] = tokens.get(0).size();
+        stats[1] = closestRefLen(tokens.get(0).size(), refLens);
+        for (int n = 1; n <= maxOrder; n++) {
+            int[] hyp = keys.counts(n, 0);
+            int[] ref = new int[hyp.length]; // per n-gram, the maximum count over the references
+            for (int r = 1; r < tokens.size(); r++) {
+                int[] c = keys.counts(n, r);
+                for (int k = 0; k < c.length; k++) ref[k] = Math.max(ref[k], c[k]);
+            }
+            long correct = 0;
+            for (int k = 0; k < hyp.length; k++) correct += Math.min(hyp[k], ref[k]);
+            stats[2 + n - 1] = correct;
+            stats[2 + maxOrder + n - 1] = keys.total(n, 0);
         }
         return stats;
     }
@@ -143,37 +148,12 @@ public final class Bleu implements Metric<BleuScore> {
         return closestLen;
     }
 
-    /** Word n-grams of orders 1..maxOrder, keyed by their tokens joined with single spaces (tokens hold none). */
-    private Map<String, Integer> ngrams(List<String> tokens) {
-        Map<String, Integer> counts = new HashMap<>(tokens.size() * maxOrder * 2);
-        StringBuilder b = new StringBuilder();
-        for (int n = 1; n <= maxOrder; n++) {
-            for (int i = 0; i + n <= tokens.size(); i++) {
-                b.setLength(0);
-                for (int k = i; k < i + n; k++) {
-                    if (k > i) b.append(' ');
-                    b.append(tokens.get(k));
-                }
-                counts.merge(b.toString(), 1, Integer::sum);
-            }
-        }
-        return counts;
-    }
-
-    private static int order(String ngram) {
-        int n = 1;
-        for (int i = 0; i < ngram.length(); i++) {
-            if (ngram.charAt(i) == ' ') n++;
-        }
-        return n;
-    }
-
     @Override
     public BleuScore fromStatistics(double[] totals, int numRefs) {
         if (totals.length != 2 + 2 * maxOrder)
             throw new IllegalArgumentException("BLEU statistics need " + (2 + 2 * maxOrder) + " values, got " + totals.length);
-        double[] correct = java.util.Arrays.copyOfRange(totals, 2, 2 + maxOrder);
-        double[] total = java.util.Arrays.copyOfRange(totals, 2 + maxOrder, 2 + 2 * maxOrder);
+        double[] correct = Arrays.copyOfRange(totals, 2, 2 + maxOrder);
+        double[] total = Arrays.copyOfRange(totals, 2 + maxOrder, 2 + 2 * maxOrder);
         return compute(correct, total, (long) totals[0], (long) totals[1], signature(numRefs));
     }
 

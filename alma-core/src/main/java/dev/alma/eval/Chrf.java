@@ -1,9 +1,7 @@
 package dev.alma.eval;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * chrF (Popović, 2015) and chrF++ (Popović, 2017) as sacreBLEU 2.x computes them: character n-grams of orders
@@ -53,6 +51,16 @@ public final class Chrf implements Metric<ChrfScore> {
         return new Chrf(charOrder, wordOrder, beta, lc, whitespace, epsSmoothing);
     }
 
+    /** The character n-gram order. */
+    public int charOrder() {
+        return charOrder;
+    }
+
+    /** The word n-gram order (0 for chrF, 2 for chrF++). */
+    public int wordOrder() {
+        return wordOrder;
+    }
+
     @Override
     public String name() {
         return "chrF" + beta + "+".repeat(wordOrder);
@@ -70,9 +78,10 @@ public final class Chrf implements Metric<ChrfScore> {
         References.count(hypotheses.size(), references);
         double[][] out = new double[hypotheses.size()][];
         for (int i = 0; i < out.length; i++) {
-            List<List<Map<String, Integer>>> refNgrams = new ArrayList<>();
-            for (String ref : References.segment(references, i)) refNgrams.add(ngrams(preprocess(ref)));
-            out[i] = segment(ngrams(preprocess(hypotheses.get(i))), refNgrams);
+            List<String> lines = new ArrayList<>();
+            lines.add(preprocess(hypotheses.get(i)));
+            for (String ref : References.segment(references, i)) lines.add(preprocess(ref));
+            out[i] = segment(lines);
         }
         return out;
     }
@@ -81,54 +90,40 @@ public final class Chrf implements Metric<ChrfScore> {
         return lowercase ? PyText.lower(line) : line;
     }
 
-    private double[] segment(List<Map<String, Integer>> hyp, List<List<Map<String, Integer>>> refs) {
-        double[] best = new double[0];
+    /** The statistics of the hypothesis {@code lines.get(0)} against the best of the references after it. */
+    private double[] segment(List<String> lines) {
+        int[][] chars = new int[lines.size()][];
+        List<List<String>> words = new ArrayList<>();
+        for (int s = 0; s < chars.length; s++) {
+            chars[s] = PyText.codePoints(whitespace ? lines.get(s) : PyText.removeSpaces(lines.get(s)));
+            if (wordOrder > 0) words.add(splitPunctuation(lines.get(s)));
+        }
+        NgramKeys charKeys = charOrder > 0 ? new NgramKeys(chars, charOrder) : null;
+        NgramKeys wordKeys = wordOrder > 0 ? new NgramKeys(NgramKeys.wordIds(words), wordOrder) : null;
+        double[] best = new double[3 * (charOrder + wordOrder)];
         double bestF = -1.0;
-        for (List<Map<String, Integer>> ref : refs) {
-            double[] stats = new double[3 * hyp.size()];
-            for (int o = 0; o < hyp.size(); o++) match(hyp.get(o), ref.get(o), stats, 3 * o);
+        for (int r = 1; r < lines.size(); r++) {
+            double[] stats = new double[3 * (charOrder + wordOrder)];
+            for (int n = 1; n <= charOrder; n++) match(charKeys, n, r, stats, 3 * (n - 1));
+            for (int n = 1; n <= wordOrder; n++) match(wordKeys, n, r, stats, 3 * (charOrder + n - 1));
             double f = fScore(stats);
             if (f > bestF) {
                 bestF = f;
                 best = stats;
             }
         }
-        if (best.length == 0) best = new double[3 * (charOrder + wordOrder)];
         return best;
     }
 
-    private static void match(Map<String, Integer> hyp, Map<String, Integer> ref, double[] stats, int at) {
-        long matches = 0, hypCount = 0, refCount = 0;
-        for (Map.Entry<String, Integer> e : hyp.entrySet()) {
-            hypCount += e.getValue();
-            Integer r = ref.get(e.getKey());
-            if (r != null) matches += Math.min(e.getValue(), r);
-        }
-        for (int c : ref.values()) refCount += c;
-        stats[at] = ref.isEmpty() ? 0 : hypCount; // no hits are counted where the reference has no n-gram
-        stats[at + 1] = refCount;
+    /** {@code [hyp count (0 when the reference has no n-gram of this order), ref count, clipped matches]}. */
+    private static void match(NgramKeys keys, int order, int ref, double[] stats, int at) {
+        int[] h = keys.counts(order, 0), r = keys.counts(order, ref);
+        long matches = 0;
+        for (int k = 0; k < h.length; k++) matches += Math.min(h[k], r[k]);
+        int refTotal = keys.total(order, ref);
+        stats[at] = refTotal == 0 ? 0 : keys.total(order, 0);
+        stats[at + 1] = refTotal;
         stats[at + 2] = matches;
-    }
-
-    /** Character n-gram counters of orders 1..charOrder, then word n-gram counters of orders 1..wordOrder. */
-    private List<Map<String, Integer>> ngrams(String line) {
-        List<Map<String, Integer>> out = new ArrayList<>(charOrder + wordOrder);
-        int[] cps = PyText.codePoints(whitespace ? line : PyText.removeSpaces(line));
-        for (int n = 1; n <= charOrder; n++) {
-            Map<String, Integer> counts = new HashMap<>(2 * cps.length);
-            for (int i = 0; i + n <= cps.length; i++) counts.merge(new String(cps, i, n), 1, Integer::sum);
-            out.add(counts);
-        }
-        if (wordOrder > 0) {
-            List<String> words = splitPunctuation(line);
-            for (int n = 1; n <= wordOrder; n++) {
-                Map<String, Integer> counts = new HashMap<>(2 * words.size());
-                for (int i = 0; i + n <= words.size(); i++)
-                    counts.merge(String.join(" ", words.subList(i, i + n)), 1, Integer::sum);
-                out.add(counts);
-            }
-        }
-        return out;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,15 +18,23 @@ public record CorpusReport(int lines, BleuScore bleu, ChrfScore chrf, ChrfScore 
                            BleuScore bleuPaperSwapped) {
 
     /**
-     * Scores hypotheses against reference streams.
+     * Scores hypotheses against reference streams with sacreBLEU's defaults and this BLEU tokenizer.
      *
-     * @param tokenizer    BLEU's tokenizer
-     * @param lowercase    case-insensitive BLEU and chrF (TER is case-insensitive by default anyway)
      * @param paperSwapped also compute the swapped-order BLEU (needs exactly one reference stream)
      */
     public static CorpusReport score(List<String> hypotheses, List<List<String>> references, BleuTokenizer tokenizer,
-                                     boolean lowercase, boolean paperSwapped) {
-        Bleu bleu = Bleu.DEFAULT.withTokenizer(tokenizer).withLowercase(lowercase);
+                                     boolean paperSwapped) {
+        return score(hypotheses, references, Bleu.DEFAULT.withTokenizer(tokenizer), false, Ter.DEFAULT, paperSwapped);
+    }
+
+    /**
+     * Scores hypotheses against reference streams with the given BLEU and TER configurations.
+     *
+     * @param chrfLowercase case-insensitive chrF and chrF++ (sacreBLEU's {@code --chrf-lowercase})
+     * @param paperSwapped  also compute the swapped-order BLEU (needs exactly one reference stream)
+     */
+    public static CorpusReport score(List<String> hypotheses, List<List<String>> references, Bleu bleu,
+                                     boolean chrfLowercase, Ter ter, boolean paperSwapped) {
         BleuScore swapped = null;
         if (paperSwapped) {
             if (references.size() != 1)
@@ -33,9 +42,14 @@ public record CorpusReport(int lines, BleuScore bleu, ChrfScore chrf, ChrfScore 
                         + references.size());
             swapped = bleu.corpusScore(references.get(0), List.of(hypotheses));
         }
-        return new CorpusReport(hypotheses.size(), bleu.corpusScore(hypotheses, references),
-                Chrf.CHRF.withLowercase(lowercase).corpusScore(hypotheses, references),
-                Chrf.CHRF_PLUS_PLUS.withLowercase(lowercase).corpusScore(hypotheses, references),
-                Ter.DEFAULT.corpusScore(hypotheses, references), swapped);
+        Chrf chrf = Chrf.CHRF.withLowercase(chrfLowercase), chrfpp = Chrf.CHRF_PLUS_PLUS.withLowercase(chrfLowercase);
+        int numRefs = References.count(hypotheses.size(), references);
+        double[] pp = Statistics.sum(chrfpp.segmentStatistics(hypotheses, references));
+        // with one reference, chrF's statistics are the character part of chrF++'s: no need to count them twice
+        ChrfScore chrfScore = references.size() == 1
+                ? chrf.fromStatistics(Arrays.copyOf(pp, 3 * chrf.charOrder()), numRefs)
+                : chrf.corpusScore(hypotheses, references);
+        return new CorpusReport(hypotheses.size(), bleu.corpusScore(hypotheses, references), chrfScore,
+                chrfpp.fromStatistics(pp, numRefs), ter.corpusScore(hypotheses, references), swapped);
     }
 }

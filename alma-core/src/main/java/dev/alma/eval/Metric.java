@@ -37,6 +37,8 @@ public interface Metric<S extends Score> {
 
     /** The score of one hypothesis against its references. */
     default S sentenceScore(String hypothesis, List<String> references) {
+        if (hypothesis == null || references.isEmpty() || references.stream().anyMatch(r -> r == null))
+            throw new IllegalArgumentException("a sentence score needs a hypothesis and at least one reference, none null");
         List<List<String>> streams = references.stream().map(List::of).toList();
         return corpusScore(List.of(hypothesis), streams);
     }

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,7 +29,7 @@ final class References {
 
     /** The non-null references of segment {@code i}. */
     static List<String> segment(List<List<String>> streams, int i) {
-        List<String> refs = new java.util.ArrayList<>(streams.size());
+        List<String> refs = new ArrayList<>(streams.size());
         for (List<String> s : streams) {
             String r = s.get(i);
             if (r != null) refs.add(r);

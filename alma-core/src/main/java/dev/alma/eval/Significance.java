@@ -18,7 +18,9 @@ import java.util.List;
  * segment's statistics are swapped between the two systems with probability ½; the p-value counts trials whose
  * absolute difference exceeds the observed one.</li>
  * </ul>
- * Both count with sacreBLEU's {@code (c + 1) / (n + 1)}. The random numbers come from Commons Math's Mersenne
+ * Both count with sacreBLEU's {@code (c + 1) / (n + 1)} and a strict {@code >}, so, as in sacreBLEU, a system
+ * compared with itself gets the smallest p-value, 1 / (n + 1): a zero difference is not attributed to chance
+ * (sacreBLEU's command line never runs that comparison, it skips a system named like the baseline). The random numbers come from Commons Math's Mersenne
  * Twister seeded as given (sacreBLEU's default seed is 12345); they are not NumPy's stream, so p-values agree with
  * sacreBLEU's statistically, not digit for digit.
  */
@@ -92,8 +94,10 @@ public final class Significance {
         int exceed = 0;
         for (int t = 0; t < trials; t++) {
             Arrays.fill(a, 0);
+            int bits = 0;
             for (int i = 0; i < system.length; i++) {
-                double[] row = rng.nextBoolean() ? baseline[i] : system[i];
+                if ((i & 31) == 0) bits = rng.nextInt(); // 32 fair coins at a time
+                double[] row = (bits & (1 << (i & 31))) != 0 ? baseline[i] : system[i];
                 for (int j = 0; j < width; j++) a[j] += row[j];
             }
             // the other pseudo-system holds every segment a did not take

@@ -44,9 +44,23 @@ public final class Ter implements Metric<TerScore> {
                 "asian:" + Signature.yesNo(asianSupport));
     }
 
-    /** The words TER compares. */
+    /** The hypothesis words TER compares. */
     List<String> words(String line) {
-        return PyText.split(tokenizer.tokenize(PyText.rstrip(line)));
+        return PyText.split(preprocess(line));
+    }
+
+    /**
+     * The reference words. sacreBLEU preprocesses a reference twice (once when caching the references, once more
+     * when extracting its words); with the default options that changes nothing, but the normalising options are
+     * not idempotent (e.g. {@code it's} before a non-ASCII space is split only on the second pass), so this does
+     * the same.
+     */
+    List<String> referenceWords(String line) {
+        return PyText.split(preprocess(preprocess(line)));
+    }
+
+    private String preprocess(String line) {
+        return tokenizer.tokenize(PyText.rstrip(line));
     }
 
     /** Statistics per segment: {@code [fewest edits over the references, average reference length]}. */
@@ -59,7 +73,7 @@ public final class Ter implements Metric<TerScore> {
             if (refs.isEmpty()) throw new IllegalArgumentException("TER: segment " + (i + 1) + " has no reference");
             List<String> hyp = words(hypotheses.get(i));
             List<List<String>> refWords = new ArrayList<>();
-            for (String r : refs) refWords.add(words(r));
+            for (String r : refs) refWords.add(referenceWords(r));
             out[i] = segment(hyp, refWords);
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,7 @@ final class TerAligner {
             shifts++;
             input = best.words;
         }
-        return shifts + ed.distance(input).cost;
+        return shifts + ed.distance(input, false).cost;
     }
 
     private record Shift(int gain, int length, int startH, int target, int[] words) {
@@ -54,7 +55,7 @@ final class TerAligner {
 
     /** sacreBLEU's {@code _shift}: the best shift of this round, or null when no candidate was evaluated. */
     private static Shift bestShift(int[] h, int[] r, BeamEditDistance ed, int[] checked) {
-        Alignment pre = ed.distance(h);
+        Alignment pre = ed.distance(h, true);
         int nH = h.length, nR = r.length;
         // The trace rewrites the hypothesis into the reference; flipped, it rewrites the reference into the
         // hypothesis, from which the alignment (reference position -> hypothesis position) is read.
@@ -90,8 +91,9 @@ final class TerAligner {
         }
         Shift best = null;
         for (int startH = 0; startH < nH; startH++) {
-            for (int startR = 0; startR < nR; startR++) {
-                if (Math.abs(startR - startH) > MAX_SHIFT_DIST) continue;
+            // sacreBLEU visits every start_r and skips those more than MAX_SHIFT_DIST away; same pairs, same order
+            int fromR = Math.max(0, startH - MAX_SHIFT_DIST), toR = Math.min(nR - 1, startH + MAX_SHIFT_DIST);
+            for (int startR = fromR; startR <= toR; startR++) {
                 int length = 0;
                 while (h[startH + length] == r[startR + length] && length < MAX_SHIFT_SIZE) {
                     length++;
@@ -121,7 +123,7 @@ final class TerAligner {
             if (idx == prevIdx) continue;
             prevIdx = idx;
             int[] shifted = perform(h, startH, length, idx);
-            Shift candidate = new Shift(preCost - ed.distance(shifted).cost, length, startH, idx, shifted);
+            Shift candidate = new Shift(preCost - ed.distance(shifted, false).cost, length, startH, idx, shifted);
             checked[0]++;
             if (best == null || candidate.beats(best)) best = candidate;
         }
@@ -159,17 +161,49 @@ final class TerAligner {
     record Alignment(int cost, byte[] trace) {
     }
 
-    /** One row of the edit-distance matrix: cost and last operation per reference position. */
-    private record Row(int[] cost, byte[] op) {
+    /**
+     * One row of the edit-distance matrix, stored only over the beam {@code [lo, lo + cost.length)}: cost and last
+     * operation per reference position; outside it a cell is unreached (INF, UNDEF), exactly as sacreBLEU's rows
+     * that it initialises with infinities. Memory is thus O(beam) per row, not O(reference length).
+     */
+    private record Row(int lo, int[] cost, byte[] op) {
+        int costAt(int j) {
+            int d = j - lo;
+            return d >= 0 && d < cost.length ? cost[d] : INF;
+        }
+
+        byte opAt(int j) {
+            int d = j - lo;
+            return d >= 0 && d < op.length ? op[d] : UNDEF;
+        }
     }
 
     /** A prefix-tree node of hypothesis words holding the matrix row after that prefix. */
     private static final class Node {
         final Row row;
-        final Map<Integer, Node> next = new HashMap<>(4);
+        /** Children by word id; few per node, so a linear scan beats hashing. */
+        private int[] words = new int[2];
+        private Node[] children = new Node[2];
+        private int size;
 
         Node(Row row) {
             this.row = row;
+        }
+
+        Node child(int word) {
+            for (int i = 0; i < size; i++) {
+                if (words[i] == word) return children[i];
+            }
+            return null;
+        }
+
+        void add(int word, Node child) {
+            if (size == words.length) {
+                words = Arrays.copyOf(words, 2 * size);
+                children = Arrays.copyOf(children, 2 * size);
+            }
+            words[size] = word;
+            children[size++] = child;
         }
     }
 
@@ -192,18 +226,19 @@ final class TerAligner {
                 cost[j] = j;
                 op[j] = INS;
             }
-            this.initial = new Row(cost, op);
+            this.initial = new Row(0, cost, op);
             this.root = new Node(initial);
         }
 
-        Alignment distance(int[] h) {
+        /** The distance to the hypothesis {@code h}, with the trace of operations when {@code withTrace}. */
+        Alignment distance(int[] h, boolean withTrace) {
             int nH = h.length, nR = ref.length;
             Row[] dist = new Row[nH + 1];
             dist[0] = initial;
             Node node = root;
             int start = 0;
             for (int w : h) {
-                Node child = node.next.get(w);
+                Node child = node.child(w);
                 if (child == null) break;
                 node = child;
                 dist[++start] = child.row;
@@ -211,58 +246,69 @@ final class TerAligner {
             double ratio = nH > 0 ? (double) nR / nH : 1;
             int beam = BEAM_WIDTH < ratio / 2 ? (int) Math.ceil(ratio / 2 + BEAM_WIDTH) : BEAM_WIDTH;
             for (int i = start + 1; i <= nH; i++) {
-                int[] cost = new int[nR + 1];
-                byte[] op = new byte[nR + 1];
-                java.util.Arrays.fill(cost, INF);
-                java.util.Arrays.fill(op, UNDEF);
                 int diag = (int) Math.floor(i * ratio);
                 int minJ = Math.max(0, diag - beam);
                 int maxJ = i == nH ? nR + 1 : Math.min(nR + 1, diag + beam);
-                int[] prev = dist[i - 1].cost;
+                int width = Math.max(0, maxJ - minJ);
+                int[] cost = new int[width];
+                byte[] op = new byte[width];
+                Row prevRow = dist[i - 1];
+                int[] prev = prevRow.cost;
+                int prevLo = prevRow.lo, prevLen = prev.length;
                 int word = h[i - 1];
-                for (int j = minJ; j < maxJ; j++) {
-                    if (j == 0) {
-                        cost[0] = prev[0] + 1;
-                        op[0] = DEL;
-                        continue;
-                    }
-                    // tercom prefers match/substitution, then insertion, then deletion; the trace is flipped later,
-                    // hence deletion before insertion here
-                    int c = prev[j - 1] + (word == ref[j - 1] ? 0 : 1);
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = word == ref[j - 1] ? NOP : SUB;
-                    }
-                    c = prev[j] + 1;
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = DEL;
-                    }
-                    c = cost[j - 1] + 1;
-                    if (cost[j] > c) {
-                        cost[j] = c;
-                        op[j] = INS;
-                    }
+                int j = minJ;
+                int left = INF; // the cell left of the beam is unreached
+                if (j == 0 && j < maxJ) {
+                    cost[0] = left = prevRow.costAt(0) + 1;
+                    op[0] = DEL;
+                    j = 1;
                 }
-                dist[i] = new Row(cost, op);
+                // tercom prefers match/substitution, then insertion, then deletion; the trace is flipped later,
+                // hence deletion before insertion here (a later option wins only when strictly cheaper)
+                for (; j < maxJ; j++) {
+                    int d = j - 1 - prevLo;
+                    int diagCost = d >= 0 && d < prevLen ? prev[d] : INF;
+                    int upCost = d + 1 >= 0 && d + 1 < prevLen ? prev[d + 1] : INF;
+                    boolean same = word == ref[j - 1];
+                    int best = diagCost + (same ? 0 : 1);
+                    byte bestOp = same ? NOP : SUB;
+                    if (best >= INF) { // unreached diagonal: INF and INF + 1 both stay "unreached"
+                        best = INF;
+                        bestOp = UNDEF;
+                    }
+                    int c = upCost + 1;
+                    if (c < best) {
+                        best = c;
+                        bestOp = DEL;
+                    }
+                    c = left + 1;
+                    if (c < best) {
+                        best = c;
+                        bestOp = INS;
+                    }
+                    cost[j - minJ] = best;
+                    op[j - minJ] = bestOp;
+                    left = best;
+                }
+                dist[i] = new Row(minJ, cost, op);
             }
-            byte[] trace = trace(dist, nH, nR);
+            byte[] trace = withTrace ? trace(dist, nH, nR) : null;
             if (cacheSize < MAX_CACHE_SIZE) {
                 for (int i = start; i < nH; i++) {
                     Node child = new Node(dist[i + 1]);
-                    node.next.put(h[i], child);
+                    node.add(h[i], child);
                     cacheSize++;
                     node = child;
                 }
             }
-            return new Alignment(dist[nH].cost[nR], trace);
+            return new Alignment(dist[nH].costAt(nR), trace);
         }
 
         private static byte[] trace(Row[] dist, int nH, int nR) {
             byte[] reversed = new byte[nH + nR];
             int n = 0, i = nH, j = nR;
             while (i > 0 || j > 0) {
-                byte op = dist[i].op[j];
+                byte op = dist[i].opAt(j);
                 reversed[n++] = op;
                 switch (op) {
                     case NOP, SUB -> {
