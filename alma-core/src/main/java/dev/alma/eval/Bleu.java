@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -88,8 +89,8 @@ public final class Bleu implements Metric<BleuScore> {
 
     /** The line as BLEU sees it: optionally lower-cased, right-stripped, tokenized. */
     String preprocess(String line) {
-        if (lowercase) line = PyText.lower(line);
-        return tokenizer.tokenize(PyText.rstrip(line));
+        if (lowercase) line = PyStrings.lower(line);
+        return tokenizer.tokenize(PyStrings.rstrip(line));
     }
 
     /**
@@ -103,8 +104,8 @@ public final class Bleu implements Metric<BleuScore> {
         for (int i = 0; i < out.length; i++) {
             List<String> refs = References.segment(references, i);
             List<List<String>> tokens = new ArrayList<>(refs.size() + 1);
-            tokens.add(PyText.split(preprocess(hypotheses.get(i))));
-            for (String r : refs) tokens.add(PyText.split(preprocess(r)));
+            tokens.add(PyStrings.split(preprocess(hypotheses.get(i))));
+            for (String r : refs) tokens.add(PyStrings.split(preprocess(r)));
             out[i] = segment(tokens);
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 /**
  * sacreBLEU's {@code zh} tokenizer: every "Chinese" code point becomes its own token, the rest goes through the
  * 13a punctuation rules (without 13a's entity unescaping or padding).
@@ -35,7 +36,7 @@ final class ChineseTokenizer {
     }
 
     static String tokenize(String line) {
-        line = PyText.strip(line);
+        line = PyStrings.strip(line);
         StringBuilder b = new StringBuilder(line.length() * 2);
         for (int i = 0; i < line.length(); ) {
             int cp = line.codePointAt(i);

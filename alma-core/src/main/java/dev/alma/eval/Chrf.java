@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -87,7 +88,7 @@ public final class Chrf implements Metric<ChrfScore> {
     }
 
     private String preprocess(String line) {
-        return lowercase ? PyText.lower(line) : line;
+        return lowercase ? PyStrings.lower(line) : line;
     }
 
     /** The statistics of the hypothesis {@code lines.get(0)} against the best of the references after it. */
@@ -95,7 +96,7 @@ public final class Chrf implements Metric<ChrfScore> {
         int[][] chars = new int[lines.size()][];
         List<List<String>> words = new ArrayList<>();
         for (int s = 0; s < chars.length; s++) {
-            chars[s] = PyText.codePoints(whitespace ? lines.get(s) : PyText.removeSpaces(lines.get(s)));
+            chars[s] = PyStrings.codePoints(whitespace ? lines.get(s) : PyStrings.removeSpaces(lines.get(s)));
             if (wordOrder > 0) words.add(splitPunctuation(lines.get(s)));
         }
         NgramKeys charKeys = charOrder > 0 ? new NgramKeys(chars, charOrder) : null;
@@ -132,7 +133,7 @@ public final class Chrf implements Metric<ChrfScore> {
      */
     static List<String> splitPunctuation(String line) {
         List<String> out = new ArrayList<>();
-        for (String w : PyText.split(line)) {
+        for (String w : PyStrings.split(line)) {
             int first = w.codePointAt(0);
             if (Character.charCount(first) == w.length()) {
                 out.add(w);

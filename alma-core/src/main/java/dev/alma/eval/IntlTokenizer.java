@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import java.util.regex.Pattern;
 
 /**
@@ -18,6 +19,6 @@ final class IntlTokenizer {
         line = PUNCT_AFTER_NON_DIGIT.matcher(line).replaceAll("$1 $2 ");
         line = PUNCT_BEFORE_NON_DIGIT.matcher(line).replaceAll(" $1 $2");
         line = SYMBOL.matcher(line).replaceAll(" $1 ");
-        return PyText.normalizeSpaces(line);
+        return PyStrings.normalizeSpaces(line);
     }
 }

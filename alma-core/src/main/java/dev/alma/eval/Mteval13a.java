@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 /**
  * The mteval-v13a tokenizer as sacreBLEU implements it ({@code tok:13a}), and its punctuation part that the
  * {@code zh} tokenizer reuses.
@@ -31,7 +32,7 @@ final class Mteval13a {
 
     /** The language-dependent (Western) part, ending with Python's {@code ' '.join(line.split())}. */
     static String splitPunctuation(String line) {
-        int[] s = PyText.codePoints(line);
+        int[] s = PyStrings.codePoints(line);
         // the first pass at most triples the length (2 spaces around 1 code point), each later one at most doubles it
         // (2 spaces per 2 code points consumed)
         int[] buf = new int[3 * s.length + 4];
@@ -51,7 +52,7 @@ final class Mteval13a {
         n = periodBeforeNonDigit(io[0], n, io[1]);
         io = swap(io, n);
         n = dashAfterDigit(io[0], n, io[1]);
-        return PyText.normalizeSpaces(new String(io[1], 0, n));
+        return PyStrings.normalizeSpaces(new String(io[1], 0, n));
     }
 
     private static int[][] swap(int[][] io, int n) {

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,7 +47,7 @@ public final class Ter implements Metric<TerScore> {
 
     /** The hypothesis words TER compares. */
     List<String> words(String line) {
-        return PyText.split(preprocess(line));
+        return PyStrings.split(preprocess(line));
     }
 
     /**
@@ -56,11 +57,11 @@ public final class Ter implements Metric<TerScore> {
      * the same.
      */
     List<String> referenceWords(String line) {
-        return PyText.split(preprocess(preprocess(line)));
+        return PyStrings.split(preprocess(preprocess(line)));
     }
 
     private String preprocess(String line) {
-        return tokenizer.tokenize(PyText.rstrip(line));
+        return tokenizer.tokenize(PyStrings.rstrip(line));
     }
 
     /** Statistics per segment: {@code [fewest edits over the references, average reference length]}. */

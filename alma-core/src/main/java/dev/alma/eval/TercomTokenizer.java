@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import java.util.regex.Pattern;
 
 /**
@@ -52,7 +53,7 @@ final class TercomTokenizer {
 
     String tokenize(String sent) {
         if (sent.isEmpty()) return "";
-        if (!caseSensitive) sent = PyText.lower(sent);
+        if (!caseSensitive) sent = PyStrings.lower(sent);
         if (normalized) {
             sent = sent.replace("\n-", "").replace("\n", " ").replace("&quot;", "\"").replace("&amp;", "&")
                     .replace("&lt;", "<").replace("&gt;", ">");
@@ -63,7 +64,7 @@ final class TercomTokenizer {
             sent = PUNCT.matcher(sent).replaceAll("");
             if (asianSupport) sent = ASIAN_PUNCT_ALL.matcher(sent).replaceAll("");
         }
-        return PyText.normalizeSpaces(sent);
+        return PyStrings.normalizeSpaces(sent);
     }
 
     private static String apply(Object[][] rules, String s) {

@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import dev.alma.AlmaException;
 import dev.alma.io.FormatException;
 
@@ -51,7 +52,7 @@ public final class TextLines {
         while (start < text.length()) {
             int nl = text.indexOf('\n', start);
             int end = nl < 0 ? text.length() : nl;
-            lines.add(PyText.rstrip(text.substring(start, end)));
+            lines.add(PyStrings.rstrip(text.substring(start, end)));
             start = nl < 0 ? text.length() : nl + 1;
         }
         return lines;

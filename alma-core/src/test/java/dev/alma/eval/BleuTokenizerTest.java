@@ -1,5 +1,6 @@
 package dev.alma.eval;
 
+import dev.alma.PyStrings;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -96,7 +97,7 @@ class BleuTokenizerTest {
             for (int i = 0; i < len; i++) b.appendCodePoint(alphabet[rnd.nextInt(alphabet.length)]);
             String s = b.toString(), expected = s;
             for (int p = 0; p < patterns.length; p++) expected = patterns[p].matcher(expected).replaceAll(replacements[p]);
-            assertEquals(PyText.normalizeSpaces(expected), Mteval13a.splitPunctuation(s), "on [" + s + "]");
+            assertEquals(PyStrings.normalizeSpaces(expected), Mteval13a.splitPunctuation(s), "on [" + s + "]");
         }
     }
 
