@@ -445,7 +445,7 @@ public final class CudaBackend implements Backend {
         }
         int maxLen = 0;
         for (int i = 0; i < n; i++) maxLen = Math.max(maxLen, positions[i] + 1);
-        int splits = splits(n, cache.kvHeads, maxLen);
+        int splits = splits(n, cache.kvHeads, maxLen, sms);
         long ws = workspace.get(AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
         check(AlmaCuda.alma_attention_paged(qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
@@ -453,7 +453,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Splits of the key range: enough blocks for two waves over the SMs, each split at least one 32-key tile. */
-    int splits(int n, int kvHeads, int maxLen) {
+    static int splits(int n, int kvHeads, int maxLen, int sms) {
         int blocks = n * kvHeads;
         int want = (2 * sms + blocks - 1) / blocks;
         int tiles = (maxLen + 31) / 32;
