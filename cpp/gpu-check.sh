@@ -13,6 +13,7 @@ jre="${TMPDIR:-/tmp}/alma-jre"
 rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
 java=("$jre/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
       -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Xmx16g -cp "$dev/lib/*")
+export ALMA_SHARED="$dev/shared"   # the fixtures gpu-pack.sh packed
 summary="$out/summary.txt"
 : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
@@ -31,7 +32,7 @@ start=$(date +%s)
 "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
 rc_tests=$?
 say "tests (dev.alma.cuda, $(( $(date +%s) - start )) s): exit $rc_tests"
-grep -E "tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
+grep -E "^\[ +[0-9]+ tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
 
 sanitizer=/usr/local/cuda/bin/compute-sanitizer
 if (( gpu )) && [[ -x "$sanitizer" ]]; then

@@ -2,7 +2,7 @@
 # Prepares a run on the GPU machine (which has the NVIDIA driver, CUDA 13.0 and nvcc but no Java):
 #   - builds the jars, the CUDA kernels and the JNI library (mvn package, the "cuda" profile),
 #   - packs into .device/ (git-ignored): a jlink runtime of Temurin 25 (jre.tgz), the runtime jars, the test classes
-#     of alma-native and the JUnit console launcher,
+#     of alma-native, the JUnit console launcher and the two tiny fixture models (for the GPU parity test),
 #   - prints the device tool invocation that runs cpp/gpu-check.sh there.
 # Usage: cpp/gpu-pack.sh
 set -euo pipefail
@@ -27,13 +27,24 @@ jar --create --file "$dev/lib/alma-native-tests.jar" -C alma-native/target/test-
 mvn -B -q -ntp dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
   -DoutputDirectory="$dev/lib"
 
+echo "== fixtures for the model parity test (tiny models without their tokenizers, references)"
+shared="${ALMA_SHARED:-$root/../shared}"
+fx="$dev/shared/fixtures/models"
+mkdir -p "$fx"
+for m in tiny-llama-mha-f32 tiny-llama-gqa-bf16; do
+  [[ -d "$shared/fixtures/models/$m" ]] || { echo "gpu-pack: fixture missing: $shared/fixtures/models/$m" >&2; exit 1; }
+  mkdir -p "$fx/$m"
+  cp "$shared/fixtures/models/$m"/*.json "$shared/fixtures/models/$m"/*.safetensors "$fx/$m/"
+done
+cp "$shared/fixtures/models/ref-mha-f32.json" "$shared/fixtures/models/ref-gqa-bf16.json" "$fx/"
+
 echo "== jlink runtime"
 jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$dev/jre"
 tar -C "$dev" -czf "$dev/jre.tgz" jre
 rm -rf "$dev/jre"
 
-du -sh "$dev/jre.tgz" "$dev/lib"
+du -sh "$dev/jre.tgz" "$dev/lib" "$dev/shared"
 total=$(du -sb "$dev" | cut -f1)
 echo "== .device holds $((total / 1024 / 1024)) MiB (the device tool carries at most 64 MiB with the checkout)"
 (( total < 60 * 1024 * 1024 )) || { echo "gpu-pack: .device is too large" >&2; exit 1; }

@@ -97,10 +97,11 @@ int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, i
 int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
                      int n, void *stream);
 /**
- * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation. type ALMA_BF16 or ALMA_F16: A and W of that type, tensor
- * cores (mma.sync m16n8k16), k % 8 == 0. type ALMA_F32: A and W float32 (CUDA cores), any k.
+ * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation.
+ *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16), k % 8 == 0, 16-byte aligned A, W.
+ *  - a_type == ALMA_F32 (w_type any): CUDA cores, exact float32 products, any k.
  */
-int alma_gemm(const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k, void *stream);
+int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k, void *stream);
 
 /* ---- attention ---------------------------------------------------------------------------------------------- */
 /**

@@ -1,7 +1,8 @@
 // Prefill matrix product C[m, n] = A[m, k] · W[n, k]ᵀ.
 //  - bf16/f16: tensor cores through mma.sync.m16n8k16 (sm_80 and later), 128×128×32 block tiles, 8 warps of 64×32,
 //    cp.async double buffering, f32 accumulation. k % 8 == 0 (16-byte chunks); m and n arbitrary (zero-filled edges).
-//  - f32: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread), any shape.
+//  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
+//    weights, any shape; exact float32 products (what the CPU backend computes).
 #include "common.cuh"
 
 namespace {
@@ -122,7 +123,8 @@ __global__ void __launch_bounds__(GEMM_THREADS) gemm_tc_kernel(const T *A, const
 // f32 on CUDA cores: 64×64 block tile, 16×16 threads, 4×4 outputs each.
 constexpr int FM = 64, FN = 64, FK = 16;
 
-__global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const float *W, float *C, int M, int N, int K) {
+template <typename T>
+__global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const T *W, float *C, int M, int N, int K) {
     __shared__ float as[FK][FM + 1];
     __shared__ float bs[FK][FN + 1];
     int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
@@ -133,7 +135,7 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const flo
             int r = e / FK, c = e % FK;  // consecutive threads read consecutive k of one row
             int gk = k0 + c;
             as[c][r] = (row0 + r < M && gk < K) ? A[(size_t)(row0 + r) * K + gk] : 0.f;
-            bs[c][r] = (col0 + r < N && gk < K) ? W[(size_t)(col0 + r) * K + gk] : 0.f;
+            bs[c][r] = (col0 + r < N && gk < K) ? to_f32(W[(size_t)(col0 + r) * K + gk]) : 0.f;
         }
         __syncthreads();
 #pragma unroll
@@ -161,22 +163,24 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const flo
 
 }  // namespace
 
-extern "C" int alma_gemm(const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k, void *stream) {
+extern "C" int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k,
+                         void *stream) {
     ALMA_REQUIRE(m >= 0 && n >= 0 && k > 0);
     if (m == 0 || n == 0) return 0;
     cudaStream_t s = alma_stream(stream);
-    if (type == ALMA_F32) {
+    if (a_type == ALMA_F32) {
         dim3 grid((n + FN - 1) / FN, (m + FM - 1) / FM);
         ALMA_REQUIRE(grid.y <= 65535);
-        gemm_f32_kernel<<<grid, 256, 0, s>>>((const float *)d_a, (const float *)d_w, d_c, m, n, k);
+        ALMA_DISPATCH_TYPE(w_type, T,
+            gemm_f32_kernel<T><<<grid, 256, 0, s>>>((const float *)d_a, (const T *)d_w, d_c, m, n, k));
     } else {
-        ALMA_REQUIRE(k % 8 == 0 && ((uintptr_t)d_a & 15) == 0 && ((uintptr_t)d_w & 15) == 0);
+        ALMA_REQUIRE(a_type == w_type && k % 8 == 0 && ((uintptr_t)d_a & 15) == 0 && ((uintptr_t)d_w & 15) == 0);
         dim3 grid((n + BN - 1) / BN, (m + BM - 1) / BM);
         ALMA_REQUIRE(grid.y <= 65535);
-        if (type == ALMA_BF16)
+        if (w_type == ALMA_BF16)
             gemm_tc_kernel<__nv_bfloat16><<<grid, GEMM_THREADS, 0, s>>>((const __nv_bfloat16 *)d_a,
                                                                        (const __nv_bfloat16 *)d_w, d_c, m, n, k);
-        else if (type == ALMA_F16)
+        else if (w_type == ALMA_F16)
             gemm_tc_kernel<__half><<<grid, GEMM_THREADS, 0, s>>>((const __half *)d_a, (const __half *)d_w, d_c, m, n, k);
         else
             return (int)cudaErrorInvalidValue;

@@ -15,6 +15,7 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
     if (vec) {
         constexpr int V = Vec16<T>::N;
         int chunks = cols / V;
+#pragma unroll 4
         for (int c = lane; c < chunks; c += 32) {
             float wv[V];
             Vec16<T>::load(w + (size_t)c * V, wv);
@@ -49,15 +50,24 @@ struct Gemv3Args {
 template <typename T, int N>
 __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    int m = 0;
-    while (m < 3 && r >= a.rows[m]) r -= a.rows[m++];
-    if (m == 3) return;
+    // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory).
+    const void *w;
+    float *y;
+    int rows;
+    if (r < a.rows[0]) {
+        w = a.w[0]; y = a.y[0]; rows = a.rows[0];
+    } else if ((r -= a.rows[0]) < a.rows[1]) {
+        w = a.w[1]; y = a.y[1]; rows = a.rows[1];
+    } else if ((r -= a.rows[1]) < a.rows[2]) {
+        w = a.w[2]; y = a.y[2]; rows = a.rows[2];
+    } else {
+        return;
+    }
     float acc[N];
-    row_dots<T, N>(reinterpret_cast<const T *>(a.w[m]) + (size_t)r * cols, x, cols, vec, acc);
+    row_dots<T, N>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, acc);
     if ((threadIdx.x & 31) == 0) {
-        int rows = a.rows[m];
 #pragma unroll
-        for (int t = 0; t < N; t++) a.y[m][(size_t)t * rows + r] = acc[t];
+        for (int t = 0; t < N; t++) y[(size_t)t * rows + r] = acc[t];
     }
 }
 

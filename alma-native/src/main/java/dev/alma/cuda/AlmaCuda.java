@@ -100,7 +100,7 @@ final class AlmaCuda {
                                        @Cast("const float*") long x, @Cast("float*") long y, int rows, int cols,
                                        int n, @Cast("void*") long stream);
 
-    static native int alma_gemm(@Cast("const void*") long a, @Cast("const void*") long w, int type,
+    static native int alma_gemm(@Cast("const void*") long a, int aType, @Cast("const void*") long w, int wType,
                                 @Cast("float*") long c, int m, int n, int k, @Cast("void*") long stream);
 
     // ---- attention

@@ -16,8 +16,9 @@ import java.util.List;
 /**
  * The CUDA backend: weights uploaded once in their stored type (F32, F16, BF16; norm vectors as float32),
  * activations and the paged KV cache in device memory, every operation a kernel of {@code cpp/} on one stream.
- * Matrix products of up to {@value #GEMV_MAX_ROWS} rows (decoding, beams) use the GEMV kernels, longer ones the
- * tensor-core GEMM (activations rounded to the weight's 16-bit type) or, for float32 weights, a float32 GEMM.
+ * Matrix products of up to {@value #GEMV_MAX_ROWS} rows (decoding, beams) use the GEMV kernels with float32
+ * activations, longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
+ * (float32 weights, or when tensor-core prefill is off).
  * Prompts attend with the flash-attention kernel, everything else over the paged cache split across blocks.
  *
  * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
@@ -27,7 +28,11 @@ public final class CudaBackend implements Backend {
     static final int GEMV_MAX_ROWS = 8;
     private static final int MAX_SPLITS = 64;
 
+    /** System property choosing the prefill products: {@code tensor} (default) or {@code f32}. */
+    public static final String PREFILL_PROPERTY = "alma.cuda.prefill";
+
     private final int device;
+    private final boolean tensorCores;
     private final String deviceName;
     private final int capability;
     private final int sms;
@@ -41,8 +46,23 @@ public final class CudaBackend implements Backend {
     private final DeviceInts attentionIndex = new DeviceInts("attention page tables");
     private boolean closed;
 
-    /** Opens CUDA device {@code device}; throws {@link CudaException} when it cannot be used. */
+    /**
+     * Opens CUDA device {@code device} with tensor-core prefill unless the system property
+     * {@value #PREFILL_PROPERTY} is {@code f32}.
+     */
     public CudaBackend(int device) {
+        this(device, !"f32".equalsIgnoreCase(System.getProperty(PREFILL_PROPERTY, "tensor")));
+    }
+
+    /**
+     * Opens CUDA device {@code device}; throws {@link CudaException} when it cannot be used.
+     *
+     * @param tensorCores whether products of more than {@value #GEMV_MAX_ROWS} rows with 16-bit weights round the
+     *                    activations to the weights' type and use the tensor cores (as bf16 inference stacks do), or
+     *                    keep float32 activations (slower; the CPU backend's numbers)
+     */
+    public CudaBackend(int device, boolean tensorCores) {
+        this.tensorCores = tensorCores;
         String why = CudaRuntime.unavailableReason();
         if (why != null) throw new CudaException("CUDA is unavailable: " + why);
         int count = CudaRuntime.deviceCount();
@@ -341,19 +361,15 @@ public final class CudaBackend implements Backend {
         if (n == 0) return;
         if (n <= GEMV_MAX_ROWS) {
             check(AlmaCuda.alma_gemv(m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv");
-        } else if (m.type == CudaWeight.F32) {
-            check(AlmaCuda.alma_gemm(xi.data.ptr, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols, stream), "alma_gemm");
-        } else if (m.cols % 8 == 0) {
+        } else if (m.type == CudaWeight.F32 || !tensorCores || m.cols % 8 != 0) {
+            check(AlmaCuda.alma_gemm(xi.data.ptr, CudaWeight.F32, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols,
+                    stream), "alma_gemm (float32)");
+        } else {
             long count = (long) n * m.cols;
             long a16 = half.get(count * 2);
             check(AlmaCuda.alma_convert_f32(xi.data.ptr, a16, m.type, count, stream), "alma_convert_f32");
-            check(AlmaCuda.alma_gemm(a16, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols, stream), "alma_gemm");
-        } else {  // 16-bit weights whose rows the tensor-core tiles cannot load in 16-byte chunks
-            for (int r = 0; r < n; r += GEMV_MAX_ROWS) {
-                int rows = Math.min(GEMV_MAX_ROWS, n - r);
-                check(AlmaCuda.alma_gemv(m.data.ptr, m.type, xi.row(r), o.row(r), m.rows, m.cols, rows, stream),
-                        "alma_gemv");
-            }
+            check(AlmaCuda.alma_gemm(a16, m.type, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols, stream),
+                    "alma_gemm (tensor cores)");
         }
     }
 

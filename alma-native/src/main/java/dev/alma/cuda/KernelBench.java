@@ -145,7 +145,7 @@ public final class KernelBench {
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
         CudaWeight a = random(dt, m, k), w = random(dt, n, k);
         CudaActivations c = (CudaActivations) gpu.allocate(m, n);
-        double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, w.data.ptr, type, c.data.ptr, m, n, k, stream));
+        double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m, n, k, stream));
         double tflops = 2.0 * m * n * k / (ms * 1e9);
         row("gemm " + dt.name().toLowerCase(Locale.ROOT) + " mma.sync", m + "x" + n + "x" + k, ms,
                 String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));

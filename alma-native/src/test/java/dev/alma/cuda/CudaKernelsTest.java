@@ -109,6 +109,23 @@ class CudaKernelsTest {
     }
 
     @Test
+    void float32PrefillKeepsSixteenBitProductsExact() {
+        Random rnd = new Random(24);
+        try (CudaBackend exact = new CudaBackend(0, false)) {
+            for (DType type : new DType[]{DType.BF16, DType.F16})
+                for (int[] s : new int[][]{{129, 136, 9}, {70, 100, 33}}) {
+                    int rows = s[0], cols = s[1], n = s[2];
+                    float[] w = round(random(rnd, rows * cols, 1f), type);
+                    float[][] x = randomRows(rnd, n, cols, 1f);
+                    Activations xa = load(exact, x, n, cols), out = exact.allocate(n, rows);
+                    exact.matmul(xa, exact.weight(tensor("w", type, rows, cols, w)), n, out);
+                    double err = relError(read(exact, out, n), Reference.matmul(x, w, rows, cols));
+                    assertTrue(err <= BackendContract.F32_TOL, "f32 prefill " + type + " n=" + n + ": " + err);
+                }
+        }
+    }
+
+    @Test
     void randomWeightsAreTheTwinsValues() {
         for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32}) {
             Weight w = gpu.randomWeight("r", type, 40, 24, 77, 0.25f);

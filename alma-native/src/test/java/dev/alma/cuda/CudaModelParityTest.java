@@ -1,0 +1,107 @@
+package dev.alma.cuda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.decode.Greedy;
+import dev.alma.io.Json;
+import dev.alma.model.Checkpoint;
+import dev.alma.model.LlamaModel;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The tiny fixture models on the GPU against the independent references (transformers float32 / float64 from the
+ * bf16 weights): the top logits at every prompt position and the 32 greedy tokens. Skipped without a device.
+ */
+class CudaModelParityTest {
+    @BeforeEach
+    void needsDevice() {
+        GpuAssumptions.assumeDevice();
+    }
+
+    /** A file under the shared fixtures ($ALMA_SHARED or the build's default), which must exist. */
+    static Path fixture(String relative) {
+        String root = System.getenv("ALMA_SHARED");
+        if (root == null || root.isBlank()) root = System.getenv("ALMA_SHARED_DEFAULT");
+        if (root == null || root.isBlank()) root = "../shared";
+        Path p = Path.of(root, "fixtures", relative).toAbsolutePath().normalize();
+        if (!Files.exists(p)) throw new AssertionError("fixture missing: " + p + " (set ALMA_SHARED to the shared folder)");
+        return p;
+    }
+
+    @Test
+    void float32ModelMatchesTransformersWithFloat32Prefill() {
+        check("tiny-llama-mha-f32", "ref-mha-f32.json", false, 1e-4);
+    }
+
+    @Test
+    void bf16GqaModelMatchesTheFloat64ReferenceWithFloat32Prefill() {
+        check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-4);
+    }
+
+    @Test
+    void bf16GqaModelStaysCloseWithTensorCorePrefill() {
+        check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", true, 3e-2);
+    }
+
+    /**
+     * Logits of every prompt position against the reference's top 8 (relative to the largest magnitude), and, when
+     * {@code tol} is float32-tight, the greedy continuation token for token.
+     */
+    private static void check(String model, String refFile, boolean tensorCores, double tol) {
+        JsonNode ref = Json.read(fixture("models/" + refFile));
+        Path dir = fixture("models/" + model);
+        try (CudaBackend gpu = new CudaBackend(0, tensorCores)) {
+            Checkpoint ckpt = Checkpoint.open(dir);
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                run(m, ref, model, tensorCores, tol);
+            }
+        }
+    }
+
+    private static void run(LlamaModel m, JsonNode ref, String model, boolean tensorCores, double tol) {
+        {
+            for (int p = 0; p < Math.min(3, ref.size()); p++) {
+                JsonNode prompt = ref.get(p);
+                int[] ids = ints(prompt.get("ids"));
+                int n = ids.length;
+                int[] seqs = new int[n], pos = new int[n], rows = new int[n];
+                for (int i = 0; i < n; i++) pos[i] = rows[i] = i;
+                float[][] logits;
+                try (LlamaModel.Context ctx = m.newContext(n)) {
+                    Arrays.fill(seqs, ctx.cache().create());
+                    logits = m.forward(ctx, ids, seqs, pos, rows);
+                }
+                double num = 0, den = 0;
+                for (int i = 0; i < n; i++) {
+                    int[] top = ints(prompt.get("top_ids").get(i));
+                    for (int j = 0; j < top.length; j++) {
+                        double want = prompt.get("top_logits").get(i).get(j).asDouble();
+                        num = Math.max(num, Math.abs(logits[i][top[j]] - want));
+                        den = Math.max(den, Math.abs(want));
+                    }
+                }
+                String what = model + " prompt " + p + (tensorCores ? " (tensor-core prefill)" : " (float32 prefill)");
+                assertTrue(num / den <= tol, what + ": logits differ by " + num / den + " > " + tol);
+                if (!tensorCores) {
+                    int[] want = ints(prompt.get("greedy"));
+                    int[] got = Greedy.generate(m, ids, want.length, m.config().eosTokenId());
+                    assertArrayEquals(want, Arrays.copyOf(got, want.length), what + ": greedy tokens");
+                }
+            }
+        }
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] r = new int[a.size()];
+        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
+        return r;
+    }
+}
