@@ -112,6 +112,13 @@ int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d
 int alma_attention_prefill(const float *d_q, int q_stride, const float *d_k, const float *d_v, int kv_stride,
                            float *d_out, int out_stride, int n, int heads, int kv_heads, int head_dim, float scale,
                            void *stream);
+/**
+ * The same on tensor cores: q, k, v are bf16 (strides in elements; k and v rows 16-byte aligned), head_dim 64 or
+ * 128, softmax and accumulation in f32, probabilities rounded to bf16 for the P·V product.
+ */
+int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, const void *d_v, int kv_stride,
+                              float *d_out, int out_stride, int n, int heads, int kv_heads, int head_dim, float scale,
+                              void *stream);
 /** Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token). */
 int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
                   const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream);

@@ -3,40 +3,12 @@
 //    cp.async double buffering, f32 accumulation. k % 8 == 0 (16-byte chunks); m and n arbitrary (zero-filled edges).
 //  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
 //    weights, any shape; exact float32 products (what the CPU backend computes).
-#include "common.cuh"
+#include "mma.cuh"
 
 namespace {
 
 constexpr int BM = 128, BN = 128, BK = 32, PAD = 8, LDS = BK + PAD;  // LDS: smem row length in halves (80 bytes)
 constexpr int GEMM_THREADS = 256;
-
-__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    int bytes = valid ? 16 : 0;  // 0: fill the 16 bytes with zeros
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::); }
-
-template <typename T> struct Mma;
-template <> struct Mma<__nv_bfloat16> {
-    __device__ __forceinline__ static void run(float *c, const unsigned *a, const unsigned *b) {
-        asm volatile(
-            "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-            "{%0,%1,%2,%3};\n"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-    }
-};
-template <> struct Mma<__half> {
-    __device__ __forceinline__ static void run(float *c, const unsigned *a, const unsigned *b) {
-        asm volatile(
-            "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-            "{%0,%1,%2,%3};\n"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-    }
-};
 
 // Loads the BM×BK tile of A at (row0, k0) and the BN×BK tile of W at (col0, k0): 512 16-byte chunks each.
 template <typename T>

@@ -109,6 +109,11 @@ final class AlmaCuda {
                                              int outStride, int n, int heads, int kvHeads, int headDim, float scale,
                                              @Cast("void*") long stream);
 
+    static native int alma_attention_prefill_tc(@Cast("const void*") long q, int qStride, @Cast("const void*") long k,
+                                                @Cast("const void*") long v, int kvStride, @Cast("float*") long out,
+                                                int outStride, int n, int heads, int kvHeads, int headDim,
+                                                float scale, @Cast("void*") long stream);
+
     static native int alma_kv_store(@Cast("const float*") long k, @Cast("const float*") long v, int kvStride,
                                     @Cast("float*") long pages, @Cast("const int*") long page,
                                     @Cast("const int*") long slot, int n, int layer, int layers, int pageSize,

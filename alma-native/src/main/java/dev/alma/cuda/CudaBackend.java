@@ -19,7 +19,8 @@ import java.util.List;
  * Matrix products of up to {@value #GEMV_MAX_ROWS} rows (decoding, beams) use the GEMV kernels with float32
  * activations, longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
  * (float32 weights, or when tensor-core prefill is off).
- * Prompts attend with the flash-attention kernel, everything else over the paged cache split across blocks.
+ * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
+ * tensor-core prefill is off, float32 otherwise), everything else over the paged cache split across blocks.
  *
  * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
  * the fused projections, argmax/top-k over logits and helpers for tests and benchmarks.
@@ -57,9 +58,9 @@ public final class CudaBackend implements Backend {
     /**
      * Opens CUDA device {@code device}; throws {@link CudaException} when it cannot be used.
      *
-     * @param tensorCores whether products of more than {@value #GEMV_MAX_ROWS} rows with 16-bit weights round the
-     *                    activations to the weights' type and use the tensor cores (as bf16 inference stacks do), or
-     *                    keep float32 activations (slower; the CPU backend's numbers)
+     * @param tensorCores whether products of more than {@value #GEMV_MAX_ROWS} rows with 16-bit weights, and prompt
+     *                    attention, round their operands to 16 bits and use the tensor cores (as bf16 inference
+     *                    stacks do), or keep float32 (slower; the CPU backend's numbers)
      */
     public CudaBackend(int device, boolean tensorCores) {
         this.tensorCores = tensorCores;
@@ -455,8 +456,18 @@ public final class CudaBackend implements Backend {
                 cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream), "alma_kv_store");
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (prompt && n > 1) {
-            check(AlmaCuda.alma_attention_prefill(qa.data.ptr, qa.cols, ka.data.ptr, va.data.ptr, kvDim, o.data.ptr,
-                    o.cols, n, heads, cache.kvHeads, hd, scale, stream), "alma_attention_prefill");
+            if (tensorCorePrefill(hd, qa.cols)) {
+                long qBytes = align((long) n * qa.cols * 2), kvBytes = align((long) n * kvDim * 2);
+                long q16 = half.get(qBytes + 2 * kvBytes), k16 = q16 + qBytes, v16 = k16 + kvBytes;
+                check(AlmaCuda.alma_convert_f32(qa.data.ptr, q16, CudaWeight.BF16, (long) n * qa.cols, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_convert_f32(ka.data.ptr, k16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_convert_f32(va.data.ptr, v16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_attention_prefill_tc(q16, qa.cols, k16, v16, kvDim, o.data.ptr, o.cols, n, heads,
+                        cache.kvHeads, hd, scale, stream), "alma_attention_prefill_tc");
+            } else {
+                check(AlmaCuda.alma_attention_prefill(qa.data.ptr, qa.cols, ka.data.ptr, va.data.ptr, kvDim,
+                        o.data.ptr, o.cols, n, heads, cache.kvHeads, hd, scale, stream), "alma_attention_prefill");
+            }
             return;
         }
         int maxLen = 0;
@@ -466,6 +477,15 @@ public final class CudaBackend implements Backend {
         check(AlmaCuda.alma_attention_paged(qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
                 CudaKvCache.PAGE_SIZE, scale, splits, stream), "alma_attention_paged");
+    }
+
+    /** Whether a prompt's attention runs on tensor cores (bf16 operands) rather than in float32. */
+    boolean tensorCorePrefill(int headDim, int qCols) {
+        return tensorCores && (headDim == 64 || headDim == 128) && qCols % 8 == 0;
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 255) & ~255L;
     }
 
     /** Splits of the key range: enough blocks for two waves over the SMs, each split at least one 32-key tile. */

@@ -64,7 +64,8 @@ public final class KernelBench {
         gemvSwiglu(11008, 4096);
         for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
         gemm(4096, 4096, 4096, CudaWeight.F16);
-        prefillAttention(4096, 32, 32, 128);
+        prefillAttention(4096, 32, 32, 128, false);
+        prefillAttention(4096, 32, 32, 128, true);
         decodeAttention(4096, 32, 32, 128, 1);
         decodeAttention(4096, 32, 32, 128, 5);
         decode(1);
@@ -154,15 +155,18 @@ public final class KernelBench {
         c.close();
     }
 
-    private void prefillAttention(int n, int heads, int kvHeads, int hd) {
-        CudaWeight q = random(DType.F32, n, heads * hd), k = random(DType.F32, n, kvHeads * hd),
-                v = random(DType.F32, n, kvHeads * hd);
+    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores) {
+        DType type = tensorCores ? DType.BF16 : DType.F32;
+        CudaWeight q = random(type, n, heads * hd), k = random(type, n, kvHeads * hd), v = random(type, n, kvHeads * hd);
         CudaActivations o = (CudaActivations) gpu.allocate(n, heads * hd);
         float scale = (float) (1 / Math.sqrt(hd));
-        double ms = time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
+        double ms = tensorCores
+                ? time("alma_attention_prefill_tc", () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd,
+                k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream))
+                : time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
                 k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream));
         double flops = 4.0 * n * (n + 1) / 2 * hd * heads;  // QK and PV over the causal half
-        row("attention prefill f32", n + " tok, " + heads + "h x " + hd, ms,
+        row(tensorCores ? "attention prefill bf16 tc" : "attention prefill f32", n + " tok, " + heads + "h x " + hd, ms,
                 String.format(Locale.ROOT, "%.1f TFLOP/s (causal)", flops / (ms * 1e9)));
         q.close();
         k.close();

@@ -48,4 +48,10 @@ class CudaBackendContractTest extends BackendContract {
         // More than 8 rows of 16-bit weights go through the tensor-core GEMM, which rounds activations to 16 bits.
         return n > CudaBackend.GEMV_MAX_ROWS && type != DType.F32 ? HALF_TOL : F32_TOL;
     }
+
+    @Override
+    double attentionTolerance(int headDim, int qCols, boolean prompt) {
+        // Prompts with head dims 64 and 128 attend on tensor cores with bf16 operands.
+        return prompt && gpu.tensorCorePrefill(headDim, qCols) ? HALF_TOL : F32_TOL;
+    }
 }
