@@ -23,7 +23,9 @@ final class DeviceBuffer implements AutoCloseable {
         if (rc != 0)
             throw new CudaException("cudaMalloc of " + bytes + " bytes for " + what, rc, AlmaCuda.alma_error_string(rc));
         DeviceBuffer b = new DeviceBuffer(p[0], bytes);
+        // Zero it before any stream can use it: the backend's stream does not wait for the legacy stream 0.
         CudaRuntime.check(AlmaCuda.alma_memset(b.ptr, 0, Math.max(1, bytes), 0), "cudaMemset");
+        CudaRuntime.check(AlmaCuda.alma_stream_sync(0), "cudaStreamSynchronize");
         return b;
     }
 
