@@ -90,6 +90,11 @@ int alma_topk(const float *d_x, int n, int cols, int k, float *d_values, int *d_
 /* ---- matrix products: y = x · Wᵀ --------------------------------------------------------------------------- */
 /** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows; x is [n, cols], y [n, rows]. 16-byte weight loads when cols % 8 == 0. */
 int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream);
+/**
+ * y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows on tensor cores (beam search): W and x both of type ALMA_BF16 or
+ * ALMA_F16 (x: [n, cols] 16-bit), cols % 8 == 0, 16-byte aligned; f32 accumulation.
+ */
+int alma_gemv_tc(const void *d_w, int type, const void *d_x, float *d_y, int rows, int cols, int n, void *stream);
 /** Three GEMVs sharing x in one launch (fused Q, K, V projections). */
 int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream);

@@ -91,6 +91,9 @@ final class AlmaCuda {
     static native int alma_gemv(@Cast("const void*") long w, int type, @Cast("const float*") long x,
                                 @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);
 
+    static native int alma_gemv_tc(@Cast("const void*") long w, int type, @Cast("const void*") long x,
+                                   @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);
+
     static native int alma_gemv3(@Cast("const void*") long w0, @Cast("const void*") long w1,
                                  @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
                                  @Cast("const float*") long x, @Cast("float*") long y0, @Cast("float*") long y1,

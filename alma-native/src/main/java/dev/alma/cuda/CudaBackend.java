@@ -16,8 +16,9 @@ import java.util.List;
 /**
  * The CUDA backend: weights uploaded once in their stored type (F32, F16, BF16; norm vectors as float32),
  * activations and the paged KV cache in device memory, every operation a kernel of {@code cpp/} on one stream.
- * Matrix products of up to {@value #GEMV_MAX_ROWS} rows (decoding, beams) use the GEMV kernels with float32
- * activations, longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
+ * Matrix products of one row (greedy decoding) use the GEMV kernels with float32 activations, of 2 to
+ * {@value #GEMV_MAX_ROWS} rows (beams) with 16-bit weights the tensor-core GEMV (activations rounded to 16 bits),
+ * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
  * (float32 weights, or when tensor-core prefill is off).
  * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
  * tensor-core prefill is off, float32 otherwise), everything else over the paged cache split across blocks.
@@ -58,7 +59,7 @@ public final class CudaBackend implements Backend {
     /**
      * Opens CUDA device {@code device}; throws {@link CudaException} when it cannot be used.
      *
-     * @param tensorCores whether products of more than {@value #GEMV_MAX_ROWS} rows with 16-bit weights, and prompt
+     * @param tensorCores whether products of more than one row with 16-bit weights, and prompt
      *                    attention, round their operands to 16 bits and use the tensor cores (as bf16 inference
      *                    stacks do), or keep float32 (slower; the CPU backend's numbers)
      */
@@ -360,7 +361,12 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("matmul " + m.name + " " + m.rows + "x" + m.cols
                     + " with activations of " + xi.cols + " columns into " + o.cols);
         if (n == 0) return;
-        if (n <= GEMV_MAX_ROWS) {
+        if (n > 1 && n <= GEMV_MAX_ROWS && tensorCoreGemv(m)) {
+            long count = (long) n * m.cols;
+            long x16 = half.get(count * 2);
+            check(AlmaCuda.alma_convert_f32(xi.data.ptr, x16, m.type, count, stream), "alma_convert_f32");
+            check(AlmaCuda.alma_gemv_tc(m.data.ptr, m.type, x16, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv_tc");
+        } else if (n <= GEMV_MAX_ROWS) {
             check(AlmaCuda.alma_gemv(m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv");
         } else if (m.type == CudaWeight.F32 || !tensorCores || m.cols % 8 != 0) {
             check(AlmaCuda.alma_gemm(xi.data.ptr, CudaWeight.F32, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols,
@@ -383,7 +389,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight a = w(wq), b = w(wk), c = w(wv);
         CudaActivations xi = a(x);
-        boolean fused = n <= GEMV_MAX_ROWS && a.type == b.type && b.type == c.type && a.cols == b.cols
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type == b.type && b.type == c.type
+                && a.cols == b.cols
                 && b.cols == c.cols && xi.cols == a.cols && a(q).cols == a.rows && a(k).cols == b.rows
                 && a(v).cols == c.rows && n <= Math.min(xi.rows, Math.min(a(q).rows, Math.min(a(k).rows, a(v).rows)));
         if (!fused) {
@@ -405,7 +412,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight g = w(wg), u = w(wu);
         CudaActivations xi = a(x), go = a(gate);
-        boolean fused = n <= GEMV_MAX_ROWS && g.type == u.type && g.rows == u.rows && g.cols == u.cols
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type == u.type && g.rows == u.rows
+                && g.cols == u.cols
                 && xi.cols == g.cols && go.cols == g.rows && n <= xi.rows && n <= go.rows;
         if (!fused) {
             matmul(x, wg, n, gate);
@@ -477,6 +485,12 @@ public final class CudaBackend implements Backend {
         check(AlmaCuda.alma_attention_paged(qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
                 CudaKvCache.PAGE_SIZE, scale, splits, stream), "alma_attention_paged");
+    }
+
+    /** Whether products of 2..8 rows with {@code w} run on tensor cores (activations rounded to 16 bits). */
+    boolean tensorCoreGemv(Weight w) {
+        CudaWeight m = w(w);
+        return tensorCores && m.type != CudaWeight.F32 && m.cols % 8 == 0;
     }
 
     /** Whether a prompt's attention runs on tensor cores (bf16 operands) rather than in float32. */

@@ -59,8 +59,10 @@ public final class KernelBench {
 
     private void run() {
         copy();
-        for (int[] s : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}}) gemv(s[0], s[1], 1);
-        gemv(4096, 4096, 5);
+        for (int[] s : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}}) gemv(s[0], s[1], 1, false);
+        gemv(4096, 4096, 5, false);
+        gemv(4096, 4096, 5, true);
+        gemv(11008, 4096, 8, true);
         gemvSwiglu(11008, 4096);
         for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
         gemm(4096, 4096, 4096, CudaWeight.F16);
@@ -116,13 +118,18 @@ public final class KernelBench {
         return (CudaWeight) gpu.randomWeight("bench", type, rows, cols, 1234, 0.02f);
     }
 
-    private void gemv(int rows, int cols, int n) {
-        CudaWeight w = random(DType.BF16, rows, cols);
-        CudaActivations x = (CudaActivations) gpu.allocate(n, cols), y = (CudaActivations) gpu.allocate(n, rows);
-        double ms = time("alma_gemv", () -> AlmaCuda.alma_gemv(w.data.ptr, w.type, x.data.ptr, y.data.ptr, rows, cols, n, stream));
+    /** GEMV of n rows: CUDA cores with float32 activations, or tensor cores with bf16 activations. */
+    private void gemv(int rows, int cols, int n, boolean tensorCores) {
+        CudaWeight w = random(DType.BF16, rows, cols), x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
+        CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
+        double ms = tensorCores
+                ? time("alma_gemv_tc", () -> AlmaCuda.alma_gemv_tc(w.data.ptr, w.type, x.data.ptr, y.data.ptr, rows,
+                cols, n, stream))
+                : time("alma_gemv", () -> AlmaCuda.alma_gemv(w.data.ptr, w.type, x.data.ptr, y.data.ptr, rows, cols,
+                n, stream));
         double gbs = (double) rows * cols * 2 / (ms * 1e6);
-        row("gemv bf16 n=" + n, rows + "x" + cols, ms, String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs,
-                100 * gbs / copyGbs));
+        row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
+                String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
         w.close();
         x.close();
         y.close();
