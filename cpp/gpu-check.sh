@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine (prepared by cpp/gpu-pack.sh, which packs .device/): the CUDA tests (GPU vs CPU twin vs
-# float64), compute-sanitizer memcheck over the GPU tests, and the kernel benchmarks. Writes to $OUT:
+# float64), the kernel benchmarks, then compute-sanitizer memcheck over the GPU tests (in that order, so a run cut
+# short keeps the most useful results). Writes to $OUT:
 #   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, bench.txt (KernelBench table), summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
 set -uo pipefail
@@ -29,28 +30,14 @@ say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
 start=$(date +%s)
-"${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
+timeout 240 "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
 rc_tests=$?
 say "tests (dev.alma.cuda, $(( $(date +%s) - start )) s): exit $rc_tests"
 grep -E "^\[ +[0-9]+ tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
 
-sanitizer=/usr/local/cuda/bin/compute-sanitizer
-if (( gpu )) && [[ -x "$sanitizer" ]]; then
-  start=$(date +%s)
-  timeout 240 "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
-    "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
-    > "$out/memcheck.txt" 2>&1
-  rc_mem=$?
-  say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \
-      "($(grep -cE '^========= (Invalid|Program hit|Error)' "$out/memcheck.txt") error lines; 124 = timed out)"
-  grep -E "ERROR SUMMARY" "$out/memcheck.txt" | tail -1 | sed 's/^/  /' | tee -a "$summary"
-else
-  say "compute-sanitizer: skipped (no GPU or no $sanitizer)"
-fi
-
 if (( gpu )); then
   start=$(date +%s)
-  timeout 300 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
+  timeout 200 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
   rc_bench=$?
   say "KernelBench ($(( $(date +%s) - start )) s): exit $rc_bench"
   [[ -s "$out/bench.txt" ]] && tee -a "$summary" < "$out/bench.txt"
@@ -58,4 +45,19 @@ if (( gpu )); then
   rm -f "$out/bench.err"
 else
   say "KernelBench: skipped (no GPU)"
+fi
+
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))   # stay inside the device tool's limit (timeout_s 540)
+if (( gpu )) && [[ -x "$sanitizer" ]] && (( left > 30 )); then
+  start=$(date +%s)
+  timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
+    "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
+    > "$out/memcheck.txt" 2>&1
+  rc_mem=$?
+  say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \
+      "($(grep -cE '^========= (Invalid|Program hit|Error)' "$out/memcheck.txt") error lines; 124 = timed out)"
+  grep -E "ERROR SUMMARY" "$out/memcheck.txt" | tail -1 | sed 's/^/  /' | tee -a "$summary"
+else
+  say "compute-sanitizer: skipped (no GPU, no $sanitizer, or only ${left} s left)"
 fi

@@ -28,10 +28,13 @@ public final class KernelBench {
     private final List<String> rows = new ArrayList<>();
     private double copyGbs;
 
-    private KernelBench(CudaBackend gpu, boolean quick) {
+    private final Path out;
+
+    private KernelBench(CudaBackend gpu, boolean quick, Path out) {
         this.gpu = gpu;
         this.stream = gpu.stream();
         this.quick = quick;
+        this.out = out;
     }
 
     public static void main(String[] args) throws IOException {
@@ -46,14 +49,12 @@ public final class KernelBench {
             System.err.println("KernelBench: CUDA is unavailable: " + why);
             System.exit(2);
         }
+        if (out != null) Files.deleteIfExists(out);
         try (CudaBackend gpu = new CudaBackend(0)) {
-            KernelBench b = new KernelBench(gpu, quick);
-            b.rows.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
+            KernelBench b = new KernelBench(gpu, quick, out);
+            b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
                     gpu.multiprocessors()));
             b.run();
-            String table = String.join("\n", b.rows) + "\n";
-            System.out.print(table);
-            if (out != null) Files.writeString(out, table);
         }
     }
 
@@ -102,7 +103,20 @@ public final class KernelBench {
     }
 
     private void row(String kernel, String shape, double ms, String metric) {
-        rows.add(String.format(Locale.ROOT, "%-24s %-28s %10.4f ms  %s", kernel, shape, ms, metric));
+        add(String.format(Locale.ROOT, "%-26s %-28s %10.4f ms  %s", kernel, shape, ms, metric));
+    }
+
+    /** Prints a line and appends it to the results file at once, so a run cut short keeps what it measured. */
+    private void add(String line) {
+        rows.add(line);
+        System.out.println(line);
+        if (out == null) return;
+        try {
+            Files.writeString(out, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private void copy() {
