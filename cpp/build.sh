@@ -6,7 +6,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:?usage: build.sh OUTPUT_DIR}"
 nvcc="${NVCC:-/usr/local/cuda/bin/nvcc}"
 mkdir -p "$out/obj"
-flags=(-std=c++17 -O3 -Xcompiler -fPIC -I"$here/include"
+flags=(-std=c++17 -O3 --threads 2 -Xcompiler -fPIC -I"$here/include"
        -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90)
 objs=()
 for src in "$here"/src/*.cu; do

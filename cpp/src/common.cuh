@@ -6,11 +6,15 @@
 #include <stdint.h>
 #include "alma_cuda.h"
 
-// Returns the error of a CUDA call from the enclosing int-returning function.
+// Returns the error of a CUDA call from the enclosing int-returning function, first clearing it from the runtime's
+// last-error slot so that a later launch check does not report it again (sticky errors stay, as they must).
 #define ALMA_CHECK(call)                                   \
     do {                                                   \
         cudaError_t alma_err_ = (call);                    \
-        if (alma_err_ != cudaSuccess) return (int)alma_err_; \
+        if (alma_err_ != cudaSuccess) {                    \
+            (void)cudaGetLastError();                      \
+            return (int)alma_err_;                         \
+        }                                                  \
     } while (0)
 
 // Returns the launch error (bad configuration, missing kernel image) of the kernel just launched.
