@@ -19,9 +19,9 @@ import java.util.List;
  * Matrix products of one row (greedy decoding) use the GEMV kernels with float32 activations, of 2 to
  * {@value #GEMV_MAX_ROWS} rows (beams) with 16-bit weights the tensor-core GEMV (activations rounded to 16 bits),
  * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
- * (float32 weights, or when tensor-core prefill is off).
+ * (float32 weights, or when tensor-core math is off).
  * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
- * tensor-core prefill is off, float32 otherwise), everything else over the paged cache split across blocks.
+ * tensor-core math is off, float32 otherwise), everything else over the paged cache split across blocks.
  *
  * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
  * the fused projections, argmax/top-k over logits and helpers for tests and benchmarks.
@@ -30,8 +30,8 @@ public final class CudaBackend implements Backend {
     static final int GEMV_MAX_ROWS = 8;
     private static final int MAX_SPLITS = 64;
 
-    /** System property choosing the prefill products: {@code tensor} (default) or {@code f32}. */
-    public static final String PREFILL_PROPERTY = "alma.cuda.prefill";
+    /** System property choosing tensor-core math ({@code tensor}, the default) or float32 ({@code f32}). */
+    public static final String MATH_PROPERTY = "alma.cuda.math";
 
     private final int device;
     private final boolean tensorCores;
@@ -40,7 +40,7 @@ public final class CudaBackend implements Backend {
     private final int sms;
     private final long stream;
     private final List<AutoCloseable> owned = new ArrayList<>();
-    private final Scratch half = new Scratch("16-bit copy of GEMM activations");
+    private final Scratch half = new Scratch("16-bit copies of activations");
     private final Scratch workspace = new Scratch("attention workspace");
     private final Scratch results = new Scratch("argmax/top-k results");
     private final DeviceInts tokenIds = new DeviceInts("token ids");
@@ -49,11 +49,11 @@ public final class CudaBackend implements Backend {
     private boolean closed;
 
     /**
-     * Opens CUDA device {@code device} with tensor-core prefill unless the system property
-     * {@value #PREFILL_PROPERTY} is {@code f32}.
+     * Opens CUDA device {@code device} with tensor-core math unless the system property {@value #MATH_PROPERTY} is
+     * {@code f32}.
      */
     public CudaBackend(int device) {
-        this(device, !"f32".equalsIgnoreCase(System.getProperty(PREFILL_PROPERTY, "tensor")));
+        this(device, !"f32".equalsIgnoreCase(System.getProperty(MATH_PROPERTY, "tensor")));
     }
 
     /**

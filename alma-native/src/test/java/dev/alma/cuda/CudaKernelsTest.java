@@ -109,7 +109,7 @@ class CudaKernelsTest {
     }
 
     @Test
-    void float32PrefillKeepsSixteenBitProductsExact() {
+    void float32MathKeepsSixteenBitProductsExact() {
         Random rnd = new Random(24);
         try (CudaBackend exact = new CudaBackend(0, false)) {
             for (DType type : new DType[]{DType.BF16, DType.F16})
@@ -120,7 +120,7 @@ class CudaKernelsTest {
                     Activations xa = load(exact, x, n, cols), out = exact.allocate(n, rows);
                     exact.matmul(xa, exact.weight(tensor("w", type, rows, cols, w)), n, out);
                     double err = relError(read(exact, out, n), Reference.matmul(x, w, rows, cols));
-                    assertTrue(err <= BackendContract.F32_TOL, "f32 prefill " + type + " n=" + n + ": " + err);
+                    assertTrue(err <= BackendContract.F32_TOL, "f32 math " + type + " n=" + n + ": " + err);
                 }
         }
     }

@@ -37,17 +37,17 @@ class CudaModelParityTest {
     }
 
     @Test
-    void float32ModelMatchesTransformersWithFloat32Prefill() {
+    void float32ModelMatchesTransformersWithFloat32Math() {
         check("tiny-llama-mha-f32", "ref-mha-f32.json", false, 1e-4);
     }
 
     @Test
-    void bf16GqaModelMatchesTheFloat64ReferenceWithFloat32Prefill() {
+    void bf16GqaModelMatchesTheFloat64ReferenceWithFloat32Math() {
         check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-4);
     }
 
     @Test
-    void bf16GqaModelStaysCloseWithTensorCorePrefill() {
+    void bf16GqaModelStaysCloseWithTensorCoreMath() {
         check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", true, 3e-2);
     }
 
@@ -88,7 +88,7 @@ class CudaModelParityTest {
                         den = Math.max(den, Math.abs(want));
                     }
                 }
-                String what = model + " prompt " + p + (tensorCores ? " (tensor-core prefill)" : " (float32 prefill)");
+                String what = model + " prompt " + p + (tensorCores ? " (tensor-core math)" : " (float32 math)");
                 assertTrue(num / den <= tol, what + ": logits differ by " + num / den + " > " + tol);
                 if (!tensorCores) {
                     int[] want = ints(prompt.get("greedy"));
