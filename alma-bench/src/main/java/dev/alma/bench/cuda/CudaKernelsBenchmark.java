@@ -58,12 +58,15 @@ public class CudaKernelsBenchmark {
         }
     }
 
-    /** Decode-time products: {@code tokens} rows times a bf16 weight {@code rows × cols}. */
+    /**
+     * {@code tokens} rows of activations times a bf16 weight {@code rows × cols}: 1 and 5 tokens are decoding (GEMV,
+     * tensor-core GEMV for beams), 4096 a prompt (tensor-core GEMM).
+     */
     @State(Scope.Benchmark)
-    public static class Gemv {
-        @Param({"4096x4096", "11008x4096", "4096x11008"})
+    public static class Product {
+        @Param({"4096x4096", "11008x4096", "4096x11008", "8192x8192"})
         public String shape;
-        @Param({"1", "5"})
+        @Param({"1", "5", "4096"})
         public int tokens;
         Weight w;
         Activations x, y;
@@ -79,30 +82,8 @@ public class CudaKernelsBenchmark {
     }
 
     @Benchmark
-    public void gemv(Device d, Gemv g) {
-        d.gpu.matmul(g.x, g.w, g.tokens, g.y);
-        d.gpu.synchronize();
-    }
-
-    /** Prefill products: {@code size × size} activations times a bf16 weight {@code size × size}. */
-    @State(Scope.Benchmark)
-    public static class Gemm {
-        @Param({"4096", "8192"})
-        public int size;
-        Weight w;
-        Activations x, y;
-
-        @Setup(Level.Trial)
-        public void setUp(Device d) {
-            w = d.gpu.randomWeight("w", DType.BF16, size, size, 2, 0.02f);
-            x = d.gpu.allocate(size, size);
-            y = d.gpu.allocate(size, size);
-        }
-    }
-
-    @Benchmark
-    public void gemm(Device d, Gemm g) {
-        d.gpu.matmul(g.x, g.w, g.size, g.y);
+    public void matmul(Device d, Product p) {
+        d.gpu.matmul(p.x, p.w, p.tokens, p.y);
         d.gpu.synchronize();
     }
 
