@@ -12,8 +12,12 @@ import picocli.CommandLine.Command;
         description = "ALMA translation models in Java: translate, inspect, evaluate, fine-tune.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                LogitsCommand.class,
+                TranslateCommand.class,
                 GenerateCommand.class,
+                LogitsCommand.class,
+                TokenizeCommand.class,
+                FinetuneCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 

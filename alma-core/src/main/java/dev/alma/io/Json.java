@@ -45,7 +45,8 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw new FormatException(file, field, "invalid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot parse " + file, e);
+            // in-memory input cannot fail to read: this is undecodable text (e.g. a bad character encoding)
+            throw new FormatException(file, field, "cannot decode JSON: " + e.getMessage(), e);
         }
     }
 

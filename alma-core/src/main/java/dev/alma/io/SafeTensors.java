@@ -54,6 +54,7 @@ public final class SafeTensors implements AutoCloseable {
                 throw new FormatException(file, "header length", "header length " + Long.toUnsignedString(n)
                         + " does not fit a file of " + size + " bytes");
             byte[] headerBytes = all.asSlice(8, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            if (headerBytes[0] != '{') throw new FormatException(file, "header", "does not start with '{'");
             JsonNode header = Json.parse(file, "header", headerBytes);
             if (!header.isObject()) throw new FormatException(file, "header", "is not a JSON object");
             long base = 8 + n;

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * The stored weights of a model and its configuration, memory-mapped: a Hugging Face directory
- * ({@code config.json} with {@code model.safetensors} or a sharded {@code model.safetensors.index.json}).
+ * ({@code config.json} with {@code model.safetensors} or a sharded {@code model.safetensors.index.json}), or a GGUF
+ * file (see {@link GgufCheckpoint}).
  * Tensors keep Hugging Face names. Closing unmaps the files.
  */
 public final class Checkpoint implements AutoCloseable {
@@ -33,8 +34,10 @@ public final class Checkpoint implements AutoCloseable {
         this.files = List.copyOf(files);
     }
 
-    /** Opens a Hugging Face checkpoint directory (or its {@code config.json}). */
+    /** Opens a Hugging Face checkpoint directory (or its {@code config.json}), or a GGUF file. */
     public static Checkpoint open(Path path) {
+        if (Files.isRegularFile(path) && path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf"))
+            return openGguf(path);
         Path dir = Files.isDirectory(path) ? path : path.getParent();
         if (!Files.isDirectory(path) && !path.getFileName().toString().equals("config.json"))
             throw new FormatException(path, null, "not a checkpoint directory (expected config.json and safetensors files)");
@@ -84,6 +87,17 @@ public final class Checkpoint implements AutoCloseable {
             throw e;
         }
         return new Checkpoint(dir, config, tensors, opened);
+    }
+
+    private static Checkpoint openGguf(Path path) {
+        dev.alma.io.GgufFile file = dev.alma.io.GgufFile.open(path);
+        try {
+            GgufCheckpoint g = GgufCheckpoint.of(file);
+            return new Checkpoint(path, g.config(), new LinkedHashMap<>(g.tensors()), List.of(file));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
     }
 
     /** Where the checkpoint was read from. */

@@ -45,6 +45,10 @@ abstract class CpuMatrix {
             case F32 -> new F32Matrix(t);
             case F16 -> new F16Matrix(t);
             case BF16 -> new BF16Matrix(t);
+            case Q8_0 -> new Q8_0Matrix(t);
+            case Q4_0 -> new Q4_0Matrix(t);
+            case Q4_K -> new Q4KMatrix(t);
+            case Q6_K -> new Q6KMatrix(t);
             default -> throw new AlmaException(t.name() + ": weight type " + t.type() + " is not supported on the CPU");
         };
     }

@@ -1,0 +1,176 @@
+package dev.alma;
+
+import dev.alma.decode.DecodingOptions;
+import dev.alma.decode.Generator;
+import dev.alma.decode.Hypothesis;
+import dev.alma.model.LlamaModel;
+import dev.alma.model.ModelOptions;
+import dev.alma.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Translates text with an ALMA model. Open one per model and share it: it is safe to call from many threads
+ * (each call has its own KV cache; weights are shared and read in place).
+ *
+ * <pre>{@code
+ * try (Translator t = Translator.open(Path.of("ALMA-7B-R"))) {
+ *     String en = t.translate("Guten Morgen!", "de", "en");
+ * }
+ * }</pre>
+ */
+public final class Translator implements AutoCloseable {
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final TranslationOptions defaults;
+
+    private Translator(LlamaModel model, Tokenizer tokenizer, TranslationOptions defaults) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.defaults = defaults;
+    }
+
+    /** Opens a checkpoint directory (or GGUF file) on the CPU with ALMA's decoding defaults. */
+    public static Translator open(Path model) {
+        return open(model, ModelOptions.defaults(), TranslationOptions.defaults());
+    }
+
+    /** Opens a model with the given device/thread/LoRA options and default translation options. */
+    public static Translator open(Path model, ModelOptions modelOptions, TranslationOptions defaults) {
+        Tokenizer tok = Tokenizer.load(model);
+        return new Translator(LlamaModel.open(model, modelOptions), tok, defaults);
+    }
+
+    /** Wraps an already open model and tokenizer; closing the translator closes the model. */
+    public static Translator of(LlamaModel model, Tokenizer tokenizer, TranslationOptions defaults) {
+        return new Translator(model, tokenizer, defaults);
+    }
+
+    /** The model. */
+    public LlamaModel model() {
+        return model;
+    }
+
+    /** The tokenizer. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Translates {@code text} from language {@code from} to {@code to} (codes such as {@code de}, {@code en}). */
+    public String translate(String text, String from, String to) {
+        return translate(text, from, to, defaults);
+    }
+
+    /** Translates with explicit options. */
+    public String translate(String text, String from, String to, TranslationOptions options) {
+        return translateAll(List.of(text), from, to, options).getFirst();
+    }
+
+    /** Translates many texts; the result list is in input order. */
+    public List<String> translateAll(List<String> texts, String from, String to) {
+        return translateAll(texts, from, to, defaults);
+    }
+
+    /**
+     * Translates many texts in one batch (one forward pass per step over all of them); each result is what
+     * translating the text alone gives.
+     */
+    public List<String> translateAll(List<String> texts, String from, String to, TranslationOptions options) {
+        List<List<Candidate>> all = candidates(texts, from, to, options);
+        List<String> out = new ArrayList<>(all.size());
+        for (List<Candidate> c : all) out.add(c.getFirst().text());
+        return out;
+    }
+
+    /** A translation with its score (beam search: Hugging Face's sequence score; otherwise the sum of log-probs). */
+    public record Candidate(String text, double score) {
+    }
+
+    /**
+     * The {@code n} best translations of {@code text}, best first (beam search with at least {@code n} beams, or
+     * {@code n} samples when sampling).
+     */
+    public List<Candidate> translateNBest(String text, String from, String to, int n, TranslationOptions options) {
+        DecodingOptions d = options.decoding();
+        if (!d.doSample() && d.numBeams() < n) d = d.withBeams(n);
+        return candidates(List.of(text), from, to, options.withDecoding(d.withNumReturn(n))).getFirst();
+    }
+
+    /**
+     * Translates with greedy decoding or sampling and hands the text to {@code onText} as it is generated, piece
+     * by piece (never half a UTF-8 character); {@code onText} returns false to stop early.
+     *
+     * @return the cleaned translation of what was generated
+     */
+    public String translateStreaming(String text, String from, String to, TranslationOptions options,
+                                     java.util.function.Predicate<String> onText) {
+        if (options.decoding().numBeams() > 1)
+            throw new AlmaException("streaming needs greedy decoding or sampling, not " + options.decoding().numBeams() + " beams");
+        int[] prompt = promptIds(text, from, to, options);
+        dev.alma.tokenizer.StreamingDecoder stream = tokenizer.streamingDecoder();
+        Generator g = generator(prompt.length, options);
+        Hypothesis h = g.generate(List.of(prompt), (p, s, token) -> {
+            String piece = stream.accept(token);
+            return piece.isEmpty() || onText.test(piece);
+        }).getFirst().getFirst();
+        return OutputCleaner.clean(tokenizer.decode(h.tokens()), PromptStyle.suffix(to));
+    }
+
+    private List<List<Candidate>> candidates(List<String> texts, String from, String to, TranslationOptions options) {
+        List<int[]> prompts = new ArrayList<>(texts.size());
+        int longest = 0;
+        for (String t : texts) {
+            int[] p = promptIds(t, from, to, options);
+            prompts.add(p);
+            longest = Math.max(longest, p.length);
+        }
+        if (prompts.isEmpty()) return List.of();
+        List<List<Hypothesis>> hyps = generator(longest, options).generate(prompts);
+        String suffix = PromptStyle.suffix(to);
+        List<List<Candidate>> out = new ArrayList<>(hyps.size());
+        for (List<Hypothesis> hs : hyps) {
+            List<Candidate> c = new ArrayList<>(hs.size());
+            for (Hypothesis h : hs) c.add(new Candidate(OutputCleaner.clean(tokenizer.decode(h.tokens()), suffix), h.score()));
+            out.add(c);
+        }
+        return out;
+    }
+
+    /** A generator whose new-token budget fits the context after a prompt of {@code promptLength}. */
+    private Generator generator(int promptLength, TranslationOptions options) {
+        DecodingOptions d = options.decoding();
+        int budget = model.config().maxPositions() - promptLength;
+        if (d.maxNewTokens() > budget) d = d.withMaxNewTokens(budget);
+        if (options.stopAtNewline()) {
+            List<String> stops = new ArrayList<>(d.stopStrings());
+            stops.add("\n");
+            d = d.withStopStrings(stops);
+        }
+        return new Generator(model, d).withTokenizer(tokenizer).withEosId(tokenizer.eosId());
+    }
+
+    /**
+     * The prompt's token ids: BOS followed by the tokenized prompt, no EOS.
+     *
+     * @throws AlmaException for an empty text, an unknown language or a prompt beyond the model's context
+     */
+    public int[] promptIds(String text, String from, String to, TranslationOptions options) {
+        if (text == null || PyStrings.strip(text).isEmpty()) throw new AlmaException("nothing to translate: the text is empty");
+        String prompt = options.promptStyle().build(text, from, to);
+        int[] body = tokenizer.encode(prompt);
+        int[] ids = new int[body.length + 1];
+        ids[0] = tokenizer.bosId();
+        System.arraycopy(body, 0, ids, 1, body.length);
+        if (ids.length >= model.config().maxPositions())
+            throw new AlmaException("input too long: the prompt is " + ids.length + " tokens and the model's context is "
+                    + model.config().maxPositions());
+        return ids;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A Q4_K weight matrix: super-blocks of 256 values = f16 {@code d}, f16 {@code dmin}, 12 bytes packing eight 6-bit
+ * scales and eight 6-bit mins, and 128 bytes of nibbles. Sub-block {@code k} (32 values) decodes to
+ * {@code d·scale[k]·q − dmin·min[k]}; bytes {@code 32c .. 32c+31} hold sub-block {@code 2c} in their low nibbles
+ * and sub-block {@code 2c+1} in their high nibbles.
+ */
+final class Q4KMatrix extends QuantMatrix {
+    static final int BLOCK_BYTES = 144;
+
+    Q4KMatrix(Tensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        long base = r * rowBytes;
+        if (SimdQuant.AVAILABLE) return SimdQuant.V.dotQ4K(w, base, x, xOff, blocks);
+        return dotScalar(w, base, x, xOff, blocks);
+    }
+
+    @Override
+    void row(int r, float[] out, int off) {
+        decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    /**
+     * Unpacks the 6-bit scale ({@code out[k]}) and min ({@code out[8+k]}) of the eight sub-blocks from the 12 bytes
+     * at {@code p}: bytes 0-3 hold scales 0-3 in their low 6 bits, bytes 4-7 mins 0-3, bytes 8-11 the low 4 bits
+     * of scales 4-7 (low nibble) and mins 4-7 (high nibble), whose top 2 bits are the top bits of bytes 0-3 / 4-7.
+     */
+    static void scalesAndMins(MemorySegment w, long p, int[] out) {
+        for (int k = 0; k < 4; k++) {
+            out[k] = u8(w, p + k) & 63;
+            out[8 + k] = u8(w, p + k + 4) & 63;
+        }
+        for (int k = 4; k < 8; k++) {
+            int packed = u8(w, p + k + 4);
+            out[k] = (packed & 0xF) | ((u8(w, p + k - 4) >>> 6) << 4);
+            out[8 + k] = (packed >>> 4) | ((u8(w, p + k) >>> 6) << 4);
+        }
+    }
+
+    static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+        int[] sm = new int[16];
+        float s = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p), dmin = f16(w, p + 2);
+            scalesAndMins(w, p + 4, sm);
+            int xi = xOff + 256 * b;
+            for (int c = 0; c < 4; c++) {
+                float qx1 = 0, sx1 = 0, qx2 = 0, sx2 = 0;
+                for (int l = 0; l < 32; l++) {
+                    int q = u8(w, p + 16 + 32 * c + l);
+                    float x1 = x[xi + 64 * c + l], x2 = x[xi + 64 * c + 32 + l];
+                    qx1 += (q & 0xF) * x1;
+                    sx1 += x1;
+                    qx2 += (q >>> 4) * x2;
+                    sx2 += x2;
+                }
+                s += d * sm[2 * c] * qx1 - dmin * sm[8 + 2 * c] * sx1 + d * sm[2 * c + 1] * qx2 - dmin * sm[9 + 2 * c] * sx2;
+            }
+        }
+        return s;
+    }
+
+    static void decode(MemorySegment w, long base, float[] out, int off, int blocks) {
+        int[] sm = new int[16];
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p), dmin = f16(w, p + 2);
+            scalesAndMins(w, p + 4, sm);
+            int o = off + 256 * b;
+            for (int c = 0; c < 4; c++) {
+                float d1 = d * sm[2 * c], m1 = dmin * sm[8 + 2 * c], d2 = d * sm[2 * c + 1], m2 = dmin * sm[9 + 2 * c];
+                for (int l = 0; l < 32; l++) {
+                    int q = u8(w, p + 16 + 32 * c + l);
+                    out[o + 64 * c + l] = d1 * (q & 0xF) - m1;
+                    out[o + 64 * c + 32 + l] = d2 * (q >>> 4) - m2;
+                }
+            }
+        }
+    }
+}

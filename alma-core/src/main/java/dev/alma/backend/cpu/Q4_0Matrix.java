@@ -1,0 +1,57 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A Q4_0 weight matrix: blocks of an f16 scale {@code d} and 16 bytes; byte {@code j} holds value {@code j} in its
+ * low nibble and value {@code j+16} in its high nibble, and a nibble {@code q} means {@code (q-8)·d}.
+ */
+final class Q4_0Matrix extends QuantMatrix {
+    static final int BLOCK_BYTES = 18;
+
+    Q4_0Matrix(Tensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        long base = r * rowBytes;
+        if (SimdQuant.AVAILABLE) return SimdQuant.V.dotQ4_0(w, base, x, xOff, blocks);
+        return dotScalar(w, base, x, xOff, blocks);
+    }
+
+    @Override
+    void row(int r, float[] out, int off) {
+        decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+        float s = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            int xi = xOff + 32 * b;
+            float bs = 0;
+            for (int j = 0; j < 16; j++) {
+                int q = u8(w, p + 2 + j);
+                bs += ((q & 0xF) - 8) * x[xi + j] + ((q >>> 4) - 8) * x[xi + 16 + j];
+            }
+            s += f16(w, p) * bs;
+        }
+        return s;
+    }
+
+    static void decode(MemorySegment w, long base, float[] out, int off, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p);
+            int o = off + 32 * b;
+            for (int j = 0; j < 16; j++) {
+                int q = u8(w, p + 2 + j);
+                out[o + j] = ((q & 0xF) - 8) * d;
+                out[o + 16 + j] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** A Q8_0 weight matrix: blocks of an f16 scale {@code d} and 32 int8 values {@code q}; a value is {@code d·q}. */
+final class Q8_0Matrix extends QuantMatrix {
+    static final int BLOCK_BYTES = 34;
+
+    Q8_0Matrix(Tensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        long base = r * rowBytes;
+        if (SimdQuant.AVAILABLE) return SimdQuant.V.dotQ8_0(w, base, x, xOff, blocks);
+        return dotScalar(w, base, x, xOff, blocks);
+    }
+
+    @Override
+    void row(int r, float[] out, int off) {
+        decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+        float s = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            int xi = xOff + 32 * b;
+            float bs = 0;
+            for (int i = 0; i < 32; i++) bs += w.get(ValueLayout.JAVA_BYTE, p + 2 + i) * x[xi + i];
+            s += f16(w, p) * bs;
+        }
+        return s;
+    }
+
+    static void decode(MemorySegment w, long base, float[] out, int off, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p);
+            for (int i = 0; i < 32; i++) out[off + 32 * b + i] = d * w.get(ValueLayout.JAVA_BYTE, p + 2 + i);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.alma.backend.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import dev.alma.tensor.Layouts;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector-API dot products on quantized blocks (Q8_0, Q4_0, Q4_K, Q6_K), the companion of {@link Simd}. The
+ * quantized values of {@code L} consecutive weights (L = floats per preferred vector) are loaded as L bytes,
+ * unpacked with byte-lane operations, widened to floats and multiplied with the activations; each block's scale
+ * is applied once per block (or sub-block). Used only when {@link #AVAILABLE}; every caller keeps a scalar path.
+ */
+final class SimdQuant {
+    /** True when the Vector API is usable and its float vectors hold 8 or 16 lanes (the block kernels' layout). */
+    static final boolean AVAILABLE = Simd.AVAILABLE && V.L >= 8 && V.L <= 16;
+
+    private SimdQuant() {
+    }
+
+    /** The vector code; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
+    static final class V {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int L = F.length();
+        /** L bytes, widened to one float vector. */
+        static final VectorSpecies<Byte> B = L >= 8 && L <= 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+        private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+        private V() {
+        }
+
+        private static FloatVector widen(ByteVector b) {
+            return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+        }
+
+        private static ByteVector bytes(MemorySegment w, long off) {
+            return ByteVector.fromMemorySegment(B, w, off, LE);
+        }
+
+        /**
+         * Shifts the bytes right by {@code n} as int lanes (C2 does not compile byte-lane shifts into vector
+         * code); bits of the next byte enter the top of each byte, so callers mask the result.
+         */
+        private static ByteVector shr(ByteVector v, int n) {
+            return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+        }
+
+        private static FloatVector xs(float[] x, int off) {
+            return FloatVector.fromArray(F, x, off);
+        }
+
+        static float dotQ8_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
+                int xi = xOff + 32 * b;
+                FloatVector bs = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += L) bs = widen(bytes(w, p + 2 + j)).fma(xs(x, xi + j), bs);
+                acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        static float dotQ4_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4_0Matrix.BLOCK_BYTES;
+                int xi = xOff + 32 * b;
+                FloatVector bs = FloatVector.zero(F);
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector raw = bytes(w, p + 2 + j);
+                    bs = widen(raw.and((byte) 0xF).sub((byte) 8)).fma(xs(x, xi + j), bs);
+                    bs = widen(shr(raw, 4).and((byte) 0xF).sub((byte) 8)).fma(xs(x, xi + 16 + j), bs);
+                }
+                acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            int[] sm = new int[16];
+            float s = 0;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                s += blockQ4K(w, p, sm, x, xOff + 256 * b);
+            }
+            return s;
+        }
+
+        /** One Q4_K super-block; scales and mins already unpacked (scalar code stays outside the vector loop). */
+        private static float blockQ4K(MemorySegment w, long p, int[] sm, float[] x, int xi) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
+            FloatVector acc = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
+                    qx1 = widen(raw.and(m0f)).fma(x1, qx1);
+                    sx1 = sx1.add(x1);
+                    qx2 = widen(shr(raw, 4).and(m0f)).fma(x2, qx2);
+                    sx2 = sx2.add(x2);
+                }
+                acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
+                acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+                acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /*
+         * Q6_K is split into small methods that exchange only primitives: one method for a whole super-block
+         * exceeds C2's inlining node budget, its vector helpers are then called instead of inlined, and every
+         * vector is boxed (10-20x slower). Constants are vectors made once per call for the same reason: the
+         * scalar-operand forms (v.and((byte) 3)) did not always compile to vector code.
+         */
+        static float dotQ6K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+            float s = 0;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q6KMatrix.BLOCK_BYTES;
+                float d = QuantMatrix.f16(w, p + 208);
+                int xi = xOff + 256 * b;
+                s += q6Low(w, p, p + 128, p + 192, d, x, xi) + q6High(w, p, p + 128, p + 192, d, x, xi)
+                        + q6Low(w, p + 64, p + 160, p + 200, d, x, xi + 128) + q6High(w, p + 64, p + 160, p + 200, d, x, xi + 128);
+            }
+            return s;
+        }
+
+        /**
+         * Values {@code 0..63} of the half-block with ql at {@code pl}, qh at {@code ph} and 8 scales at {@code ps}:
+         * low nibbles of ql bytes {@code l} and {@code l+32}, high bits from bit pairs 0-1 and 2-3 of qh byte {@code l}.
+         */
+        private static float q6Low(MemorySegment w, long pl, long ph, long ps, float d, float[] x, int xi) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s00 = FloatVector.broadcast(F, d * (byte) sv), s01 = FloatVector.broadcast(F, d * (byte) (sv >> 8));
+            FloatVector s10 = FloatVector.broadcast(F, d * (byte) (sv >> 16)), s11 = FloatVector.broadcast(F, d * (byte) (sv >> 24));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m03 = ByteVector.broadcast(B, (byte) 0x03);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f16 = FloatVector.broadcast(F, 16f), f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            FloatVector acc = FloatVector.zero(F);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                // code = low nibble + 16 * high bits; (h & 0x0C) already holds 4 * its bit pair
+                FloatVector q0 = widen(h.and(m03)).fma(f16, widen(a.and(m0f))).sub(f32);
+                FloatVector q1 = widen(h.and(m0c)).fma(f4, widen(c.and(m0f))).sub(f32);
+                acc = q0.mul(second ? s01 : s00).fma(xs(x, xi + l), acc);
+                acc = q1.mul(second ? s11 : s10).fma(xs(x, xi + 32 + l), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /** Values {@code 64..127} of the half-block: high nibbles, bit pairs 4-5 and 6-7 of qh. */
+        private static float q6High(MemorySegment w, long pl, long ph, long ps, float d, float[] x, int xi) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s20 = FloatVector.broadcast(F, d * (byte) (sv >> 32)), s21 = FloatVector.broadcast(F, d * (byte) (sv >> 40));
+            FloatVector s30 = FloatVector.broadcast(F, d * (byte) (sv >> 48)), s31 = FloatVector.broadcast(F, d * (byte) (sv >> 56));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m30 = ByteVector.broadcast(B, (byte) 0x30);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            FloatVector acc = FloatVector.zero(F);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                // (h & 0x30) is 16 * bit pair 4-5; (h >> 4) & 0x0C is 4 * bit pair 6-7
+                FloatVector q2 = widen(h.and(m30)).add(widen(shr(a, 4).and(m0f))).sub(f32);
+                FloatVector q3 = widen(shr(h, 4).and(m0c)).fma(f4, widen(shr(c, 4).and(m0f))).sub(f32);
+                acc = q2.mul(second ? s21 : s20).fma(xs(x, xi + 64 + l), acc);
+                acc = q3.mul(second ? s31 : s30).fma(xs(x, xi + 96 + l), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+}

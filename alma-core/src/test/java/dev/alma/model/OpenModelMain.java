@@ -1,0 +1,20 @@
+package dev.alma.model;
+
+import java.nio.file.Path;
+
+/** Child-JVM entry of {@link CheckpointTest}: opens a model and runs one token through it. */
+public final class OpenModelMain {
+    private OpenModelMain() {
+    }
+
+    public static void main(String[] args) {
+        try (LlamaModel m = LlamaModel.open(Path.of(args[0]), ModelOptions.defaults());
+             LlamaModel.Context ctx = m.newContext(8)) {
+            int seq = ctx.cache().create();
+            float[][] logits = m.forward(ctx, new int[]{1}, new int[]{seq}, new int[]{0}, new int[]{0});
+            System.out.println("vocab " + m.config().vocabSize() + " layers " + m.config().numLayers()
+                    + " logits " + logits[0].length + " heap used MB "
+                    + (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / (1 << 20));
+        }
+    }
+}
