@@ -132,33 +132,54 @@ public final class KernelBench {
         return (CudaWeight) gpu.randomWeight("bench", type, rows, cols, 1234, 0.02f);
     }
 
+    /** Weight copies cycled through by the GEMV timings so that the weights come from DRAM, not the 50 MB L2. */
+    private static final long COLD_BYTES = 512L << 20;
+
     /** GEMV of n rows: CUDA cores with float32 activations, or tensor cores with bf16 activations. */
     private void gemv(int rows, int cols, int n, boolean tensorCores) {
-        CudaWeight w = random(DType.BF16, rows, cols), x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
+        long bytes = (long) rows * cols * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] w = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) w[i] = random(DType.BF16, rows, cols);
+        CudaWeight x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
         CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
-        double ms = tensorCores
-                ? time("alma_gemv_tc", () -> AlmaCuda.alma_gemv_tc(w.data.ptr, w.type, x.data.ptr, y.data.ptr, rows,
-                cols, n, stream))
-                : time("alma_gemv", () -> AlmaCuda.alma_gemv(w.data.ptr, w.type, x.data.ptr, y.data.ptr, rows, cols,
-                n, stream));
-        double gbs = (double) rows * cols * 2 / (ms * 1e6);
+        int[] next = {0};
+        double ms = time(tensorCores ? "alma_gemv_tc" : "alma_gemv", () -> {
+            CudaWeight wi = w[next[0]++ % copies];
+            return tensorCores
+                    ? AlmaCuda.alma_gemv_tc(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream)
+                    : AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
         row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
                 String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
-        w.close();
+        for (CudaWeight c : w) c.close();
         x.close();
         y.close();
     }
 
     private void gemvSwiglu(int rows, int cols) {
-        CudaWeight g = random(DType.BF16, rows, cols), u = random(DType.BF16, rows, cols);
+        long bytes = 2L * rows * cols * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] g = new CudaWeight[copies], u = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) {
+            g[i] = random(DType.BF16, rows, cols);
+            u[i] = random(DType.BF16, rows, cols);
+        }
         CudaActivations x = (CudaActivations) gpu.allocate(1, cols), y = (CudaActivations) gpu.allocate(1, rows);
-        double ms = time("alma_gemv_swiglu", () -> AlmaCuda.alma_gemv_swiglu(g.data.ptr, u.data.ptr, g.type, x.data.ptr,
-                y.data.ptr, rows, cols, 1, stream));
-        double gbs = 2.0 * rows * cols * 2 / (ms * 1e6);
+        int[] next = {0};
+        double ms = time("alma_gemv_swiglu", () -> {
+            int i = next[0]++ % copies;
+            return AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr, rows,
+                    cols, 1, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
         row("gemv gate/up+swiglu", "2x " + rows + "x" + cols, ms, String.format(Locale.ROOT,
                 "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
-        g.close();
-        u.close();
+        for (int i = 0; i < copies; i++) {
+            g[i].close();
+            u[i].close();
+        }
         x.close();
         y.close();
     }
