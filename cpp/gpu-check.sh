@@ -4,6 +4,7 @@
 # short keeps the most useful results). Writes to $OUT:
 #   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, bench.txt (KernelBench table), summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
+# ALMA_CHECK_STEPS (default "tests bench memcheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dev="$root/.device"
@@ -29,13 +30,19 @@ say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
 
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
+steps=" ${ALMA_CHECK_STEPS:-tests bench memcheck} "
+want() { [[ "$steps" == *" $1 "* ]]; }
+
+if want tests; then
 start=$(date +%s)
 timeout 240 "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
 rc_tests=$?
 say "tests (dev.alma.cuda, $(( $(date +%s) - start )) s): exit $rc_tests"
 grep -E "^\[ +[0-9]+ tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
+grep -E "\[X\]" "$out/tests.txt" | head -20 | sed 's/^/  FAILED /' | tee -a "$summary"
+fi
 
-if (( gpu )); then
+if (( gpu )) && want bench; then
   start=$(date +%s)
   timeout 200 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
   rc_bench=$?
@@ -44,12 +51,12 @@ if (( gpu )); then
   [[ -s "$out/bench.err" ]] && { echo "bench stderr:"; tail -20 "$out/bench.err"; } | tee -a "$summary"
   rm -f "$out/bench.err"
 else
-  say "KernelBench: skipped (no GPU)"
+  say "KernelBench: skipped (no GPU or not in ALMA_CHECK_STEPS)"
 fi
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))   # stay inside the device tool's limit (timeout_s 540)
-if (( gpu )) && [[ -x "$sanitizer" ]] && (( left > 30 )); then
+if (( gpu )) && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
   start=$(date +%s)
   timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
     "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
@@ -59,5 +66,5 @@ if (( gpu )) && [[ -x "$sanitizer" ]] && (( left > 30 )); then
       "($(grep -cE '^========= (Invalid|Program hit|Error)' "$out/memcheck.txt") error lines; 124 = timed out)"
   grep -E "ERROR SUMMARY" "$out/memcheck.txt" | tail -1 | sed 's/^/  /' | tee -a "$summary"
 else
-  say "compute-sanitizer: skipped (no GPU, no $sanitizer, or only ${left} s left)"
+  say "compute-sanitizer: skipped (no GPU, not in ALMA_CHECK_STEPS, no $sanitizer, or only ${left} s left)"
 fi
