@@ -22,6 +22,10 @@ rm -rf "$dev"
 mkdir -p "$dev/lib"
 cp alma-core/target/alma-core.jar alma-native/target/alma-native.jar "$dev/lib/"
 cp alma-core/target/lib/*.jar alma-native/target/lib/*.jar "$dev/lib/"
+# Plotting and terminal libraries of the training/evaluation commands: not used by the CUDA tests or KernelBench,
+# and several MB that the 64 MiB carry cannot spare.
+(cd "$dev/lib" && rm -f pdfbox-*.jar fontbox-*.jar xchart-*.jar VectorGraphics2D-*.jar graphics2d-*.jar \
+  animated-gif-lib-*.jar jline-*.jar progressbar-*.jar commons-logging-*.jar)
 jar --create --file "$dev/lib/alma-native-tests.jar" -C alma-native/target/test-classes .
 # Test-only jars: the JUnit console launcher (standalone: engine, launcher and API in one jar).
 mvn -B -q -ntp dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
@@ -36,7 +40,10 @@ for m in tiny-llama-mha-f32 tiny-llama-gqa-bf16; do
   mkdir -p "$fx/$m"
   cp "$shared/fixtures/models/$m"/*.json "$shared/fixtures/models/$m"/*.safetensors "$fx/$m/"
 done
-cp "$shared/fixtures/models/ref-mha-f32.json" "$shared/fixtures/models/ref-gqa-bf16.json" "$fx/"
+mkdir -p "$fx/tiny-llama-mha-f32-lora"
+cp "$shared/fixtures/models/tiny-llama-mha-f32-lora"/* "$fx/tiny-llama-mha-f32-lora/"
+cp "$shared/fixtures/models/ref-mha-f32.json" "$shared/fixtures/models/ref-gqa-bf16.json" \
+   "$shared/fixtures/models/ref-mha-f32-lora.json" "$fx/"
 
 echo "== jlink runtime"
 jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.zipfs \
@@ -45,9 +52,11 @@ tar -C "$dev" -czf "$dev/jre.tgz" jre
 rm -rf "$dev/jre"
 
 du -sh "$dev/jre.tgz" "$dev/lib" "$dev/shared"
-total=$(du -sb "$dev" | cut -f1)
-echo "== .device holds $((total / 1024 / 1024)) MiB (the device tool carries at most 64 MiB with the checkout)"
-(( total < 60 * 1024 * 1024 )) || { echo "gpu-pack: .device is too large" >&2; exit 1; }
+packed=$(du -sb "$dev" | cut -f1)
+tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+total=$((packed + tracked))
+echo "== .device $((packed / 1024 / 1024)) MiB + checkout $((tracked / 1024 / 1024)) MiB (the device tool carries at most 64 MiB)"
+(( total < 62 * 1024 * 1024 )) || { echo "gpu-pack: too large to carry" >&2; exit 1; }
 cat <<'RUN'
 == on the GPU machine, call the device tool `run` with:
    command:   bash cpp/gpu-check.sh

@@ -65,6 +65,22 @@ class CudaModelParityTest {
         check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", true, 3e-2);
     }
 
+    @Test
+    void loraAdapterMatchesPeftWithFloat32Math() {
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32-lora.json"));
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
+            dev.alma.model.LoraAdapter lora = dev.alma.model.LoraAdapter.open(fixture("models/tiny-llama-mha-f32-lora"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(lora), () -> {
+                lora.close();
+                ckpt.close();
+            })) {
+                run(m, ref, "tiny-llama-mha-f32 + LoRA", false, 1e-5);
+            }
+        }
+    }
+
     /**
      * Logsumexp and top-8 logits of every prompt position against the reference (the CPU backend's bar: 1e-5
      * relative with float32 math), and with float32 math the greedy continuation token for token.
