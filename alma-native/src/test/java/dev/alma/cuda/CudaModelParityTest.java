@@ -1,7 +1,10 @@
 package dev.alma.cuda;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.decode.DecodingOptions;
+import dev.alma.decode.Generator;
 import dev.alma.decode.Greedy;
+import dev.alma.decode.Hypothesis;
 import dev.alma.decode.Logits;
 import dev.alma.io.Json;
 import dev.alma.model.Checkpoint;
@@ -14,11 +17,13 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The tiny fixture models on the GPU (and, to check the checks, on the CPU) against the independent references (transformers float32 / float64 from the
- * bf16 weights): the top logits at every prompt position and the 32 greedy tokens. Skipped without a device.
+ * The tiny fixture models on the GPU (and, to check the checks, on the CPU) against the independent references
+ * (transformers float32, float64 from the bf16 weights, PEFT): logits at every prompt position, the 32 greedy
+ * tokens, the five beams of beam search. The GPU tests are skipped without a device.
  */
 class CudaModelParityTest {
     private static void needsDevice() {
@@ -43,6 +48,7 @@ class CudaModelParityTest {
             Checkpoint ckpt = Checkpoint.open(dir);
             try (LlamaModel m = LlamaModel.create(ckpt, cpu, List.of(), ckpt)) {
                 run(m, ref, "tiny-llama-mha-f32 on the CPU", false, 1e-5);
+                beams(m, ref, 1);
             }
         }
     }
@@ -63,6 +69,32 @@ class CudaModelParityTest {
     void bf16GqaModelStaysCloseWithTensorCoreMath() {
         needsDevice();
         check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", true, 3e-2);
+    }
+
+    @Test
+    void beamSearchMatchesTransformersWithFloat32Math() {
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                beams(m, ref, ref.size());
+            }
+        }
+    }
+
+    /** 5-beam search (HF generate's settings of the fixture) of the first {@code prompts} prompts: tokens and scores. */
+    private static void beams(LlamaModel m, JsonNode ref, int prompts) {
+        Generator g = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5));
+        for (int p = 0; p < prompts; p++) {
+            JsonNode r = ref.get(p);
+            List<Hypothesis> got = g.generate(ints(r.get("ids")));
+            assertEquals(5, got.size(), "beams of prompt " + p);
+            for (int k = 0; k < 5; k++) {
+                assertArrayEquals(ints(r.get("beam5").get(k)), got.get(k).tokens(), "prompt " + p + " beam " + k);
+                assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(k).score(), 1e-4, "prompt " + p + " score " + k);
+            }
+        }
     }
 
     @Test
