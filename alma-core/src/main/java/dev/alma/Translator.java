@@ -1,6 +1,8 @@
 package dev.alma;
 
-import dev.alma.decode.Greedy;
+import dev.alma.decode.DecodingOptions;
+import dev.alma.decode.Generator;
+import dev.alma.decode.Hypothesis;
 import dev.alma.model.LlamaModel;
 import dev.alma.model.ModelOptions;
 import dev.alma.tokenizer.Tokenizer;
@@ -63,11 +65,7 @@ public final class Translator implements AutoCloseable {
 
     /** Translates with explicit options. */
     public String translate(String text, String from, String to, TranslationOptions options) {
-        int[] prompt = promptIds(text, from, to, options);
-        int budget = model.config().maxPositions() - prompt.length;
-        int maxNew = Math.min(options.decoding().maxNewTokens(), budget);
-        int[] out = Greedy.generate(model, prompt, maxNew, tokenizer.eosId());
-        return OutputCleaner.clean(tokenizer.decode(out), PromptStyle.suffix(to));
+        return translateAll(List.of(text), from, to, options).getFirst();
     }
 
     /** Translates many texts; the result list is in input order. */
@@ -75,11 +73,82 @@ public final class Translator implements AutoCloseable {
         return translateAll(texts, from, to, defaults);
     }
 
-    /** Translates many texts with explicit options. */
+    /**
+     * Translates many texts in one batch (one forward pass per step over all of them); each result is what
+     * translating the text alone gives.
+     */
     public List<String> translateAll(List<String> texts, String from, String to, TranslationOptions options) {
-        List<String> out = new ArrayList<>(texts.size());
-        for (String t : texts) out.add(translate(t, from, to, options));
+        List<List<Candidate>> all = candidates(texts, from, to, options);
+        List<String> out = new ArrayList<>(all.size());
+        for (List<Candidate> c : all) out.add(c.getFirst().text());
         return out;
+    }
+
+    /** A translation with its score (beam search: Hugging Face's sequence score; otherwise the sum of log-probs). */
+    public record Candidate(String text, double score) {
+    }
+
+    /**
+     * The {@code n} best translations of {@code text}, best first (beam search with at least {@code n} beams, or
+     * {@code n} samples when sampling).
+     */
+    public List<Candidate> translateNBest(String text, String from, String to, int n, TranslationOptions options) {
+        DecodingOptions d = options.decoding();
+        if (!d.doSample() && d.numBeams() < n) d = d.withBeams(n);
+        return candidates(List.of(text), from, to, options.withDecoding(d.withNumReturn(n))).getFirst();
+    }
+
+    /**
+     * Translates with greedy decoding or sampling and hands the text to {@code onText} as it is generated, piece
+     * by piece (never half a UTF-8 character); {@code onText} returns false to stop early.
+     *
+     * @return the cleaned translation of what was generated
+     */
+    public String translateStreaming(String text, String from, String to, TranslationOptions options,
+                                     java.util.function.Predicate<String> onText) {
+        if (options.decoding().numBeams() > 1)
+            throw new AlmaException("streaming needs greedy decoding or sampling, not " + options.decoding().numBeams() + " beams");
+        int[] prompt = promptIds(text, from, to, options);
+        dev.alma.tokenizer.StreamingDecoder stream = tokenizer.streamingDecoder();
+        Generator g = generator(prompt.length, options);
+        Hypothesis h = g.generate(List.of(prompt), (p, s, token) -> {
+            String piece = stream.accept(token);
+            return piece.isEmpty() || onText.test(piece);
+        }).getFirst().getFirst();
+        return OutputCleaner.clean(tokenizer.decode(h.tokens()), PromptStyle.suffix(to));
+    }
+
+    private List<List<Candidate>> candidates(List<String> texts, String from, String to, TranslationOptions options) {
+        List<int[]> prompts = new ArrayList<>(texts.size());
+        int longest = 0;
+        for (String t : texts) {
+            int[] p = promptIds(t, from, to, options);
+            prompts.add(p);
+            longest = Math.max(longest, p.length);
+        }
+        if (prompts.isEmpty()) return List.of();
+        List<List<Hypothesis>> hyps = generator(longest, options).generate(prompts);
+        String suffix = PromptStyle.suffix(to);
+        List<List<Candidate>> out = new ArrayList<>(hyps.size());
+        for (List<Hypothesis> hs : hyps) {
+            List<Candidate> c = new ArrayList<>(hs.size());
+            for (Hypothesis h : hs) c.add(new Candidate(OutputCleaner.clean(tokenizer.decode(h.tokens()), suffix), h.score()));
+            out.add(c);
+        }
+        return out;
+    }
+
+    /** A generator whose new-token budget fits the context after a prompt of {@code promptLength}. */
+    private Generator generator(int promptLength, TranslationOptions options) {
+        DecodingOptions d = options.decoding();
+        int budget = model.config().maxPositions() - promptLength;
+        if (d.maxNewTokens() > budget) d = d.withMaxNewTokens(budget);
+        if (options.stopAtNewline()) {
+            List<String> stops = new ArrayList<>(d.stopStrings());
+            stops.add("\n");
+            d = d.withStopStrings(stops);
+        }
+        return new Generator(model, d).withTokenizer(tokenizer).withEosId(tokenizer.eosId());
     }
 
     /**

@@ -76,4 +76,32 @@ class TranslatorTest {
         e = assertThrows(AlmaException.class, () -> translator.translate(huge, "de", "en"));
         assertTrue(e.getMessage().contains("too long") && e.getMessage().contains("2048"), e.getMessage());
     }
+
+    @Test
+    void beamSearchBatchAndNBestAgree() {
+        TranslationOptions beams = TranslationOptions.defaults().withDecoding(TranslationOptions.defaults().decoding().withMaxNewTokens(10));
+        List<String> texts = List.of("Ein Satz.", "Noch ein längerer Satz mit mehr Wörtern.");
+        List<String> batch = translator.translateAll(texts, "de", "en", beams);
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(translator.translate(texts.get(i), "de", "en", beams), batch.get(i));
+            List<Translator.Candidate> best = translator.translateNBest(texts.get(i), "de", "en", 3, beams);
+            assertEquals(3, best.size());
+            assertEquals(batch.get(i), best.getFirst().text(), "the first of the n-best is the 5-beam translation's best when n <= beams");
+            assertTrue(best.get(0).score() >= best.get(1).score() && best.get(1).score() >= best.get(2).score());
+        }
+    }
+
+    @Test
+    void streamingYieldsTheSameText() {
+        StringBuilder streamed = new StringBuilder();
+        String cleaned = translator.translateStreaming("Das Wetter ist schön.", "de", "en", GREEDY, piece -> {
+            streamed.append(piece);
+            return true;
+        });
+        assertEquals(translator.translate("Das Wetter ist schön.", "de", "en", GREEDY), cleaned);
+        assertEquals(cleaned, OutputCleaner.clean(streamed.toString(), "\nEnglish:"));
+        int[] calls = {0};
+        translator.translateStreaming("Das Wetter ist schön.", "de", "en", GREEDY, piece -> ++calls[0] < 2);
+        assertEquals(2, calls[0], "returning false stops the generation");
+    }
 }

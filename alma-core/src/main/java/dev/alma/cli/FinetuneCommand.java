@@ -59,17 +59,17 @@ public final class FinetuneCommand implements Callable<Integer> {
     int evalSamples;
     @Option(names = "--lora", description = "train a LoRA adapter instead of the full weights")
     boolean lora;
-    @Option(names = "--lora-r", defaultValue = "16")
+    @Option(names = "--lora-r", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE})")
     int loraR;
-    @Option(names = "--lora-alpha", defaultValue = "32")
+    @Option(names = "--lora-alpha", defaultValue = "32", description = "LoRA alpha; the update is scaled by alpha/r (default ${DEFAULT-VALUE})")
     double loraAlpha;
-    @Option(names = "--lora-dropout", defaultValue = "0.05")
+    @Option(names = "--lora-dropout", defaultValue = "0.05", description = "dropout on the LoRA input while training (default ${DEFAULT-VALUE})")
     double loraDropout;
     @Option(names = "--lora-targets", split = ",", defaultValue = "down_proj", description = "among q_proj k_proj v_proj o_proj gate_proj up_proj down_proj")
     List<String> loraTargets;
-    @Option(names = "--lr", defaultValue = "2e-5")
+    @Option(names = "--lr", defaultValue = "2e-5", description = "peak learning rate (default ${DEFAULT-VALUE})")
     double lr;
-    @Option(names = "--epochs", defaultValue = "1")
+    @Option(names = "--epochs", defaultValue = "1", description = "passes over the stage-2 data (default ${DEFAULT-VALUE})")
     int epochs;
     @Option(names = "--max-steps", defaultValue = "0", description = "optimiser steps (overrides --epochs; required for stage 1)")
     long maxSteps;
@@ -79,13 +79,13 @@ public final class FinetuneCommand implements Callable<Integer> {
     int gradAccum;
     @Option(names = "--block-size", defaultValue = "256", description = "stage 1: tokens per packed block; stage 2: maximum example length")
     int blockSize;
-    @Option(names = "--warmup-ratio", defaultValue = "0.01")
+    @Option(names = "--warmup-ratio", defaultValue = "0.01", description = "share of the steps spent warming up (default ${DEFAULT-VALUE})")
     double warmupRatio;
     @Option(names = "--scheduler", defaultValue = "inverse_sqrt", description = "cosine, inverse_sqrt, linear or constant")
     String scheduler;
-    @Option(names = "--weight-decay", defaultValue = "0.01")
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay, not applied to norm weights (default ${DEFAULT-VALUE})")
     double weightDecay;
-    @Option(names = "--seed", defaultValue = "42")
+    @Option(names = "--seed", defaultValue = "42", description = "seed of data order, LoRA init and dropout (default ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--resume", description = "continue from the checkpoint in --output")
     boolean resume;
@@ -102,6 +102,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (stage != 1 && stage != 2) throw new IllegalArgumentException("--stage must be 1 or 2, got " + stage);
+        if (!Files.isDirectory(model)) throw new IllegalArgumentException("--model " + model + " is not a directory");
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model);
         TrainableLlama m = initRandom ? TrainableLlama.random(LlamaConfig.read(model.resolve("config.json")), 0.02, seed)
                 : ModelFiles.load(model);
@@ -117,6 +118,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 for (int i = 0; i * batchSize < Math.max(1, evalSamples); i++) valid.add(v.batch(i));
             }
         } else {
+            if (data.size() != 1) throw new IllegalArgumentException("stage 2 takes one --data directory (ALMA's layout), got " + data);
             Path root = Path.of(data.getFirst());
             Stage2Data s2 = new Stage2Data(Stage2Data.read(root, "train", pairs, maxSamples), tok, blockSize, batchSize, seed);
             train = s2;

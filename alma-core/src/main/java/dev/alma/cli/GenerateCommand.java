@@ -44,7 +44,7 @@ final class GenerateCommand implements Runnable {
     String earlyStopping;
 
     @Option(names = "--full-length-normalization",
-            description = "normalize beam scores by prompt + generated length (ALMA 2023 / transformers 4.3x)")
+            description = "normalize beam scores by prompt + generated length (older transformers, ALMA 2023)")
     boolean fullLength;
 
     @Option(names = "--sample", description = "sample instead of choosing the most likely tokens")

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 FinetuneCommand.class,
                 RandomModelCommand.class,
                 BenchCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 

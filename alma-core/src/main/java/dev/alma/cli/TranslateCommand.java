@@ -49,27 +49,59 @@ final class TranslateCommand implements Runnable {
     @Option(names = "--stop-at-newline", description = "stop generating at the first newline after some text")
     boolean stopAtNewline;
 
+    @Option(names = "--sample", description = "sample instead of searching (with --temperature/--top-k/--top-p/--seed)")
+    boolean sample;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "sampling temperature")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "sample from the k most likely tokens (0: all)")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling mass")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "random seed for sampling")
+    long seed;
+
+    @Option(names = "--nbest", defaultValue = "1",
+            description = "print the N best translations per input as 'index ||| text ||| score' lines")
+    int nbest;
+
     @Parameters(arity = "0..*", paramLabel = "TEXT", description = "text to translate (default: standard input)")
     List<String> text;
 
     @Override
     public void run() {
         DecodingOptions decoding = DecodingOptions.alma().withBeams(beams).withMaxNewTokens(maxNewTokens);
+        if (sample) decoding = decoding.withSampling(temperature, topK, topP, seed);
+        if (nbest < 1) throw new dev.alma.AlmaException("--nbest must be at least 1");
         TranslationOptions options = new TranslationOptions(decoding, chat ? PromptStyle.CHAT : PromptStyle.ALMA, stopAtNewline);
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model.model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         LlamaModel m = model.open();
         try (Translator t = Translator.of(m, tok, options)) {
             if (text != null && !text.isEmpty()) {
-                out.println(t.translate(String.join(" ", text), from, to));
+                print(out, t, 0, String.join(" ", text), options);
                 return;
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;
-            while ((line = in.readLine()) != null)
-                out.println(PyStrings.strip(line).isEmpty() ? "" : t.translate(line, from, to));
+            for (int i = 0; (line = in.readLine()) != null; i++) {
+                if (PyStrings.strip(line).isEmpty() && nbest == 1) out.println();
+                else if (!PyStrings.strip(line).isEmpty()) print(out, t, i, line, options);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void print(PrintStream out, Translator t, int index, String line, TranslationOptions options) {
+        if (nbest == 1) {
+            out.println(t.translate(line, from, to, options));
+            return;
+        }
+        for (Translator.Candidate c : t.translateNBest(line, from, to, nbest, options))
+            out.println(index + " ||| " + c.text() + " ||| " + c.score());
     }
 }

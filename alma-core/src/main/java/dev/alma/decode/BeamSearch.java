@@ -84,14 +84,16 @@ final class BeamSearch {
             int len = generated + 1;
             List<Hypothesis> fresh = new ArrayList<>();
             List<Beam> next = new ArrayList<>();
-            boolean accepting = improvable && !(o.earlyStopping().equals("true") && finished.full());
+            // a prompt still advancing accepts hypotheses: it would be done if it could not improve, or if it were
+            // full with early_stopping=true
             for (int r = 0; r < cands.size(); r++) {
+                if (r >= nb && next.size() >= nb) break;
                 Candidate c = cands.get(r);
                 int[] tokens = Arrays.copyOf(running.get(c.parent).tokens, len);
                 tokens[len - 1] = c.token;
                 boolean ends = c.token == eosId || len >= o.maxNewTokens() || stops.hit(tokens, len);
                 if (ends) {
-                    if (r < nb && accepting)
+                    if (r < nb)
                         fresh.add(new Hypothesis(tokens, c.score / Math.pow(scoreLength(len, c.token == eosId), o.lengthPenalty())));
                 } else if (next.size() < nb) {
                     next.add(new Beam(tokens, c.score, c.parent, -1));
@@ -142,6 +144,7 @@ final class BeamSearch {
         KvCache cache = ctx.cache();
         int[] seqs = new int[prompts.size()];
         float[][] first = Generator.prefill(model, ctx, prompts, seqs);
+        if (observer != null) observer.accept(cache);
         List<Prompt> states = new ArrayList<>();
         List<float[][]> rows = new ArrayList<>();
         for (int b = 0; b < prompts.size(); b++) {
@@ -163,9 +166,9 @@ final class BeamSearch {
                 }
                 if (!s.done) live.add(s);
             }
-            if (observer != null) observer.accept(cache);
             if (live.isEmpty()) break;
             float[][] out = Generator.step(model, ctx, tokens, seqList, positions);
+            if (observer != null) observer.accept(cache);
             int row = 0;
             for (int b = 0; b < states.size(); b++) {
                 Prompt s = states.get(b);

@@ -26,9 +26,9 @@ import java.util.List;
  * @param stopStrings       a sequence ends once its decoded generated text contains one of these (the token that
  *                          completes the string is kept); needs a detokenizer, see {@link Generator#withDetokenizer}
  * @param fullLengthNormalization ALMA's 2023 behaviour: normalize beam scores by the full sequence length
- *                          (prompt included, a final EOS not counted), as transformers up to 4.3x did and as the
- *                          ALMA paper's numbers were produced, instead of by the generated length (EOS counted) of
- *                          current transformers
+ *                          (prompt included, a final EOS not counted), as older transformers releases did when ALMA's
+ *                          2023 results were produced, instead of by the generated length (EOS counted) of current
+ *                          transformers; the search procedure is otherwise the current one
  */
 public record DecodingOptions(
         int numBeams,

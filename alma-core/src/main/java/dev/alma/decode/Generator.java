@@ -17,7 +17,8 @@ import java.util.function.Function;
  *
  * <p>A batch is decoded together, one forward pass per step over the next token of every live sequence, each
  * prompt in its own KV-cache sequences (no padding); every prompt gets exactly what it would get alone.
- * Instances are immutable; {@code generate} may be called from several threads (each call has its own KV cache).
+ * Instances are immutable; each {@code generate} call has its own KV cache, so concurrent calls are as safe as
+ * {@link LlamaModel#forward} with separate contexts.
  *
  * <pre>{@code
  * List<Hypothesis> best = new Generator(model, DecodingOptions.alma()).generate(promptIds);
@@ -62,7 +63,10 @@ public final class Generator {
         return new Generator(model, options, detokenizer, eosId, observer);
     }
 
-    /** Calls {@code observer} with the KV cache after every step (for memory reports). */
+    /**
+     * Calls {@code observer} with the KV cache after the prompts' forward pass and after every step's forward pass,
+     * when the cache holds the most (for memory reports); the number of calls is the number of forward passes.
+     */
     public Generator withStepObserver(Consumer<KvCache> observer) {
         return new Generator(model, options, detokenizer, eosId, observer);
     }

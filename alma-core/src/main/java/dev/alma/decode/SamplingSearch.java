@@ -62,6 +62,7 @@ final class SamplingSearch {
         KvCache cache = ctx.cache();
         int[] seqs = new int[prompts.size()];
         float[][] first = Generator.prefill(model, ctx, prompts, seqs);
+        if (observer != null) observer.accept(cache);
         int perPrompt = o.doSample() ? o.numReturn() : 1;
         List<Sequence> all = new ArrayList<>();
         List<float[]> rows = new ArrayList<>();
@@ -92,9 +93,9 @@ final class SamplingSearch {
                 seqList.add(s.seq);
                 positions.add(prompts.get(s.prompt).length + s.length - 1);
             }
-            if (observer != null) observer.accept(cache);
             if (live.isEmpty()) break;
             float[][] out = Generator.step(model, ctx, tokens, seqList, positions);
+            if (observer != null) observer.accept(cache);
             int row = 0;
             for (int i = 0; i < all.size(); i++) if (all.get(i).active) rows.set(i, out[row++]);
         }

@@ -15,9 +15,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +37,16 @@ public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747;
     /** Alignment of tensor data when {@code general.alignment} is absent. */
     public static final int DEFAULT_ALIGNMENT = 32;
-    /** Longest metadata key or tensor name accepted. */
-    static final int MAX_NAME_BYTES = 1 << 16;
+    /** Longest metadata key or tensor name accepted (ggml's tensor names have at most 64 bytes). */
+    static final int MAX_NAME_BYTES = 1 << 10;
+    /**
+     * Most tensors and metadata entries accepted (real files have hundreds to a few thousand tensors and a few
+     * dozen entries): with {@link #MAX_NAME_BYTES} this bounds the heap that the tensor table and metadata index
+     * take (a few tens of MB at worst), whatever the file's size.
+     */
+    static final int MAX_TENSORS = 1 << 14, MAX_KVS = 1 << 14;
+    /** Longest metadata array accepted (vocabularies and merge lists have up to a few hundred thousand entries). */
+    static final int MAX_ARRAY = 1 << 24;
     /** ggml tensors have at most four dimensions. */
     static final int MAX_DIMS = 4;
     /** Smallest encodings of a metadata entry (empty key, one-byte value) and a tensor info (empty name, 1-D). */
@@ -74,8 +82,7 @@ public final class GgufFile implements AutoCloseable {
             long size = ch.size();
             if (size < 24) throw new FormatException(file, "header", "file is " + size + " bytes, too short for a GGUF header");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            GgufFile g = new Parser(file, all).parse(arena);
-            return g;
+            return new Parser(file, all).parse(arena);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new FormatException(file, null, "file not found");
@@ -158,9 +165,13 @@ public final class GgufFile implements AutoCloseable {
             }
             long tensorCount = u64("tensor count");
             long kvCount = u64("metadata count");
-            if (tensorCount < 0 || tensorCount > (size - pos) / MIN_TENSOR_INFO_BYTES)
+            if (tensorCount < 0 || tensorCount > MAX_TENSORS)
+                throw error("tensor count", Long.toUnsignedString(tensorCount) + " exceeds the limit of " + MAX_TENSORS + " tensors");
+            if (kvCount < 0 || kvCount > MAX_KVS)
+                throw error("metadata count", Long.toUnsignedString(kvCount) + " exceeds the limit of " + MAX_KVS + " entries");
+            if (tensorCount > (size - pos) / MIN_TENSOR_INFO_BYTES)
                 throw error("tensor count", Long.toUnsignedString(tensorCount) + " tensors cannot fit in a file of " + size + " bytes");
-            if (kvCount < 0 || kvCount > (size - pos) / MIN_KV_BYTES)
+            if (kvCount > (size - pos) / MIN_KV_BYTES)
                 throw error("metadata count", Long.toUnsignedString(kvCount) + " entries cannot fit in a file of " + size + " bytes");
 
             Map<String, Entry> metadata = new LinkedHashMap<>();
@@ -181,7 +192,7 @@ public final class GgufFile implements AutoCloseable {
             record Info(String name, long[] dims, DType type, long offset) {
             }
             List<Info> infos = new ArrayList<>();
-            Set<String> names = new java.util.HashSet<>();
+            Set<String> names = new HashSet<>();
             for (long i = 0; i < tensorCount; i++) {
                 String name = string("tensor #" + i + " name");
                 if (!names.add(name)) throw error(name, "duplicate tensor name");
@@ -212,7 +223,7 @@ public final class GgufFile implements AutoCloseable {
                             + dataSize + " data bytes (the file is truncated or the offset is wrong)");
                 tensors.put(t.name(), new Tensor(t.name(), t.type(), shape, data.asSlice(off, bytes)));
             }
-            checkOverlaps(tensors, data);
+            checkOverlaps(tensors);
             return new GgufFile(file, arena, version, alignment, s, Collections.unmodifiableMap(metadata),
                     Collections.unmodifiableMap(tensors));
         }
@@ -236,7 +247,7 @@ public final class GgufFile implements AutoCloseable {
             if (elem == null) throw error(key, "unknown array element type " + elemId);
             if (elem == GgufValueType.ARRAY) throw error(key, "nested arrays are not supported");
             long count = length(key, "array length", elem == GgufValueType.STRING ? 8 : elem.size());
-            if (count > Integer.MAX_VALUE - 8) throw error(key, "array length " + count + " is too large");
+            if (count > MAX_ARRAY) throw error(key, "array length " + count + " exceeds the limit of " + MAX_ARRAY);
             long begin = pos;
             if (elem == GgufValueType.STRING) {
                 for (long i = 0; i < count; i++) skipString(key + "[" + i + "]", Integer.MAX_VALUE - 8);
@@ -279,7 +290,7 @@ public final class GgufFile implements AutoCloseable {
             return n;
         }
 
-        private void checkOverlaps(Map<String, Tensor> tensors, MemorySegment data) {
+        private void checkOverlaps(Map<String, Tensor> tensors) {
             List<Tensor> sorted = new ArrayList<>(tensors.values());
             sorted.sort(Comparator.comparingLong(t -> t.data().address()));
             for (int i = 1; i < sorted.size(); i++) {

@@ -1,7 +1,6 @@
 package dev.alma.model;
 
 import dev.alma.io.FormatException;
-import dev.alma.io.GgufArray;
 import dev.alma.io.GgufFile;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
@@ -19,9 +18,11 @@ import java.util.regex.Pattern;
  *
  * <p>llama.cpp's converter permutes the rows of {@code attn_q} and {@code attn_k} within each head so that RoPE
  * rotates adjacent pairs; the tensors are left as stored and the config says {@link LlamaConfig#ropeInterleaved()},
- * which is equivalent to undoing the permutation. When {@code output.weight} is absent the embedding is tied.
+ * which is equivalent to undoing the permutation ({@link #ggufRow} maps rows, e.g. for a LoRA adapter's
+ * {@code lora_B} of {@code q_proj}/{@code k_proj} applied to these weights). When {@code output.weight} is absent the
+ * embedding is tied.
  */
-public final class GgufCheckpoint {
+public final class GgufCheckpoint implements AutoCloseable {
     private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d{1,7})\\.(\\w+)\\.weight");
     private static final Map<String, String> LAYER_NAMES = Map.of(
             "attn_q", "self_attn.q_proj", "attn_k", "self_attn.k_proj", "attn_v", "self_attn.v_proj",
@@ -36,6 +37,27 @@ public final class GgufCheckpoint {
         this.file = file;
         this.config = config;
         this.tensors = tensors;
+    }
+
+    /** Opens and interprets a GGUF file; {@link #close} unmaps it. */
+    public static GgufCheckpoint open(java.nio.file.Path path) {
+        GgufFile f = GgufFile.open(path);
+        try {
+            return of(f);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The row of a GGUF {@code attn_q}/{@code attn_k} weight that holds Hugging Face row {@code hfRow}: within each
+     * head of {@code headDim} rows, Hugging Face row {@code i·headDim/2 + j} (half {@code i}, pair {@code j}) is
+     * stored at {@code 2j + i}.
+     */
+    public static int ggufRow(int hfRow, int headDim) {
+        int head = hfRow / headDim, r = hfRow % headDim, half = headDim / 2;
+        return head * headDim + 2 * (r % half) + r / half;
     }
 
     /** Interprets an open GGUF file; its tensors stay valid while {@code file} is open. */
@@ -219,6 +241,12 @@ public final class GgufCheckpoint {
         int id = f.getInt(key);
         if (id < 0 || id >= tokens) throw new FormatException(f.file(), key, id + " is not a token id (0.." + (tokens - 1) + ")");
         return id;
+    }
+
+    /** Unmaps the GGUF file; the tensors must not be used afterwards. */
+    @Override
+    public void close() {
+        file.close();
     }
 
     @Override

@@ -175,7 +175,22 @@ public final class LlamaModel implements AutoCloseable {
             if (d.a().dim(1) != in || d.b().dim(0) != out)
                 throw new AlmaException("LoRA for " + name + ": A " + d.a().shapeString() + " and B " + d.b().shapeString()
                         + " do not fit a " + out + "x" + in + " weight");
-            return new Linear(w, List.of(new LoraDelta(backend.weight(d.a()), backend.weight(d.b()), d.scale())));
+            Tensor b = d.b();
+            // over a GGUF base the rows of q_proj/k_proj are in llama.cpp's interleaved order: B's rows must follow
+            if (ckpt.config().ropeInterleaved() && (name.contains(".q_proj.") || name.contains(".k_proj.")))
+                b = interleaveRows(b, ckpt.config().headDim());
+            return new Linear(w, List.of(new LoraDelta(backend.weight(d.a()), backend.weight(b), d.scale())));
+        }
+
+        /** A heap copy of {@code t} with Hugging Face row {@code r} moved to {@link GgufCheckpoint#ggufRow}. */
+        private static Tensor interleaveRows(Tensor t, int headDim) {
+            int rows = t.rows(), cols = t.cols();
+            float[] src = t.toFloatArray(), dst = new float[src.length];
+            for (int r = 0; r < rows; r++)
+                System.arraycopy(src, r * cols, dst, GgufCheckpoint.ggufRow(r, headDim) * cols, cols);
+            java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(4L * dst.length);
+            java.lang.foreign.MemorySegment.copy(dst, 0, seg, dev.alma.tensor.Layouts.F32, 0, dst.length);
+            return new Tensor(t.name(), dev.alma.tensor.DType.F32, t.shape(), seg);
         }
     }
 

@@ -35,13 +35,20 @@ public final class LoraAdapter implements AutoCloseable {
 
     private final Path dir;
     private final int rank;
+    private final double alpha;
+    private final double dropout;
     private final float scale;
+    private final java.util.List<String> declaredTargets;
     private final Map<String, Delta> deltas;
     private final SafeTensors file;
 
-    private LoraAdapter(Path dir, int rank, float scale, Map<String, Delta> deltas, SafeTensors file) {
+    private LoraAdapter(Path dir, int rank, double alpha, double dropout, float scale, java.util.List<String> declaredTargets,
+                        Map<String, Delta> deltas, SafeTensors file) {
+        this.declaredTargets = declaredTargets;
         this.dir = dir;
         this.rank = rank;
+        this.alpha = alpha;
+        this.dropout = dropout;
         this.scale = scale;
         this.deltas = deltas;
         this.file = file;
@@ -99,7 +106,9 @@ public final class LoraAdapter implements AutoCloseable {
                 deltas.put(e.getKey(), new Delta(a, b, scale));
             }
             if (deltas.isEmpty()) throw new FormatException(weights, null, "holds no LoRA weights");
-            return new LoraAdapter(dir, r, scale, deltas, st);
+            java.util.List<String> declared = new java.util.ArrayList<>();
+            if (cfg.path("target_modules").isArray()) cfg.path("target_modules").forEach(t -> declared.add(t.asText()));
+            return new LoraAdapter(dir, r, alpha, cfg.path("lora_dropout").asDouble(0), scale, java.util.List.copyOf(declared), deltas, st);
         } catch (RuntimeException e) {
             st.close();
             throw e;
@@ -116,6 +125,21 @@ public final class LoraAdapter implements AutoCloseable {
         return rank;
     }
 
+    /** {@code lora_alpha}. */
+    public double alpha() {
+        return alpha;
+    }
+
+    /** {@code lora_dropout} (used only when training). */
+    public double dropout() {
+        return dropout;
+    }
+
+    /** Whether the scale is rsLoRA's alpha / √r rather than alpha / r. */
+    public boolean rsLora() {
+        return Math.abs(scale - alpha / rank) > 1e-6 * Math.abs(alpha / rank);
+    }
+
     /** alpha / r (or alpha / √r). */
     public float scale() {
         return scale;
@@ -126,9 +150,13 @@ public final class LoraAdapter implements AutoCloseable {
         return deltas;
     }
 
-    /** Target module names present, e.g. {@code [q_proj, down_proj]}. */
+    /**
+     * Target module names, e.g. {@code [q_proj, down_proj]}: {@code target_modules} of the config when it is a list,
+     * else the modules the weights adapt.
+     */
     public Set<String> targets() {
-        Set<String> out = new LinkedHashSet<>();
+        Set<String> out = new LinkedHashSet<>(declaredTargets);
+        if (!out.isEmpty()) return out;
         for (String k : deltas.keySet()) out.add(k.substring(k.lastIndexOf('.', k.length() - 8) + 1, k.length() - 7));
         return out;
     }

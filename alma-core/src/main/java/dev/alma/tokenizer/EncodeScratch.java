@@ -20,13 +20,14 @@ final class EncodeScratch {
     int[] prev = new int[256];
     int[] next = new int[256];
     boolean[] frozen = new boolean[256];
-    /** Token id of each symbol (Hugging Face BPE). */
+    /** Token id of each symbol (-1: none). */
     int[] id = new int[256];
 
-    /** Candidate merges: left symbol, right symbol, and an encoder-specific value (size or merged id). */
+    /** Candidate merges: left symbol, right symbol, and encoder-specific values (merged size and/or merged id). */
     int[] pairLeft = new int[768];
     int[] pairRight = new int[768];
     int[] pairValue = new int[768];
+    int[] pairId = new int[768];
     int pairCount;
 
     final LongHeap heap = new LongHeap();
@@ -41,14 +42,30 @@ final class EncodeScratch {
     /** Room for the UTF-8 bytes of one character. */
     final byte[] utf8 = new byte[4];
 
+    /** Buffers grown beyond this many elements by one huge text are dropped at the next call rather than kept. */
+    private static final int KEEP_LIMIT = 1 << 20;
+
     static EncodeScratch get() {
         EncodeScratch s = LOCAL.get();
+        if (s.text.length > KEEP_LIMIT || s.start.length > KEEP_LIMIT || s.out.length > KEEP_LIMIT) {
+            s = new EncodeScratch();
+            LOCAL.set(s);
+        }
         s.length = 0;
         s.pairCount = 0;
         s.outCount = 0;
         s.heap.clear();
         s.unusedSplits = null;
         return s;
+    }
+
+    /** Word memo of this thread, created on first use. */
+    private WordCache words;
+
+    WordCache words(long tokenizer) {
+        if (words == null) words = new WordCache();
+        words.claim(tokenizer);
+        return words;
     }
 
     HashMap<String, Integer> unusedSplits() {
@@ -77,15 +94,17 @@ final class EncodeScratch {
             pairLeft = new int[cap];
             pairRight = new int[cap];
             pairValue = new int[cap];
+            pairId = new int[cap];
         }
     }
 
     /** Records a candidate merge and returns its index. */
-    int addPair(int left, int right, int value) {
+    int addPair(int left, int right, int value, int id) {
         int e = pairCount++;
         pairLeft[e] = left;
         pairRight[e] = right;
         pairValue[e] = value;
+        pairId[e] = id;
         return e;
     }
 

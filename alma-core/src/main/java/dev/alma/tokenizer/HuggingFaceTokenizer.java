@@ -147,6 +147,6 @@ final class HuggingFaceTokenizer extends PieceTokenizer {
         int slot = merges.find(left, right);
         if (slot < 0) return;
         long key = ((long) merges.rank(slot) << 32) | pos;
-        s.heap.push(key, s.addPair(pos, -1, merges.merged(slot)));
+        s.heap.push(key, s.addPair(pos, -1, merges.merged(slot), merges.merged(slot)));
     }
 }

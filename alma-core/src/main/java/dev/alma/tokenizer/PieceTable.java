@@ -8,14 +8,16 @@ import java.util.Arrays;
  */
 final class PieceTable {
     private final char[][] keys;
+    private final int[] hashes;
     private final int[] ids;
     private final int mask;
     private int size;
 
     /** A table sized for up to {@code capacity} pieces. */
     PieceTable(int capacity) {
-        int slots = Integer.highestOneBit(Math.max(4, capacity) * 2 - 1) << 1;
+        int slots = Integer.highestOneBit(Math.max(4, capacity) * 2 - 1) << 2;
         keys = new char[slots][];
+        hashes = new int[slots];
         ids = new int[slots];
         mask = slots - 1;
     }
@@ -24,12 +26,14 @@ final class PieceTable {
     boolean put(String piece, int id) {
         if (size * 2 >= keys.length) throw new IllegalStateException("piece table is full");
         char[] key = piece.toCharArray();
-        int slot = hash(key, 0, key.length) & mask;
+        int h = hash(key, 0, key.length);
+        int slot = h & mask;
         while (keys[slot] != null) {
             if (Arrays.equals(keys[slot], key)) return false;
             slot = (slot + 1) & mask;
         }
         keys[slot] = key;
+        hashes[slot] = h;
         ids[slot] = id;
         size++;
         return true;
@@ -37,10 +41,12 @@ final class PieceTable {
 
     /** The id of {@code text[off, off + len)}, or -1. */
     int get(char[] text, int off, int len) {
-        int slot = hash(text, off, len) & mask;
+        int h = hash(text, off, len);
+        int slot = h & mask;
         char[] key;
         while ((key = keys[slot]) != null) {
-            if (key.length == len && Arrays.equals(key, 0, len, text, off, off + len)) return ids[slot];
+            if (hashes[slot] == h && key.length == len && Arrays.equals(key, 0, len, text, off, off + len))
+                return ids[slot];
             slot = (slot + 1) & mask;
         }
         return -1;

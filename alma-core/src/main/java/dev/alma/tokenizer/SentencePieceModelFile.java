@@ -17,8 +17,8 @@ import java.util.List;
  */
 final class SentencePieceModelFile {
     private static final int MODEL_TYPE_BPE = 2;
-    /** A model file larger than this is not a tokenizer (LLaMA's is 500 kB). */
-    private static final long MAX_SIZE = 1L << 30;
+    /** A model file larger than this is not a tokenizer (LLaMA's is 500 kB, a 256k-piece model's about 5 MB). */
+    private static final long MAX_SIZE = 64L << 20;
 
     private SentencePieceModelFile() {
     }
@@ -46,7 +46,6 @@ final class SentencePieceModelFile {
         boolean byteFallback = false, suffix = false;
         String unkPiece = "<unk>", bosPiece = "<s>", eosPiece = "</s>";
         // NormalizerSpec defaults.
-        String normalizerName = "";
         byte[] charsMap = new byte[0];
         boolean addDummyPrefix = true, removeExtra = true, escape = true;
 
@@ -92,7 +91,6 @@ final class SentencePieceModelFile {
                     ProtoReader n = model.readMessage("normalizer_spec");
                     while (n.hasNext()) {
                         switch (n.next()) {
-                            case 1 -> normalizerName = n.readString("normalizer_spec.name");
                             case 2 -> charsMap = n.readBytes("normalizer_spec.precompiled_charsmap");
                             case 3 -> addDummyPrefix = n.readBool("normalizer_spec.add_dummy_prefix");
                             case 4 -> removeExtra = n.readBool("normalizer_spec.remove_extra_whitespaces");
@@ -108,9 +106,6 @@ final class SentencePieceModelFile {
         if (modelType != MODEL_TYPE_BPE)
             throw new FormatException(file, "trainer_spec.model_type", "model type " + modelType
                     + " is not supported, only BPE (2)" + (modelType == 1 ? " (a unigram model, or a truncated file)" : ""));
-        if (charsMap.length > 0)
-            throw new FormatException(file, "normalizer_spec.precompiled_charsmap", "normalizer '" + normalizerName
-                    + "' with a character map is not supported, only 'identity'");
 
         int n = pieces.size();
         String[] p = pieces.toArray(String[]::new);
@@ -124,7 +119,8 @@ final class SentencePieceModelFile {
         int eos = find(p, t, eosPiece, SentencePieceTokenizer.CONTROL);
         try {
             SentencePieceTokenizer tok = new SentencePieceTokenizer(p, s, t, bos, eos,
-                    new SentencePieceTokenizer.Options(addDummyPrefix, removeExtra, escape, suffix, byteFallback));
+                    new SentencePieceTokenizer.Options(addDummyPrefix, removeExtra, escape, suffix, byteFallback),
+                    charsMap.length == 0 ? null : new PrecompiledCharsMap(file, charsMap));
             if (!tok.piece(tok.unkId()).equals(unkPiece))
                 throw new FormatException(file, "trainer_spec.unk_piece", "'" + unkPiece
                         + "' is not the unknown piece '" + tok.piece(tok.unkId()) + "'");

@@ -25,9 +25,13 @@ final class TokenizerFiles {
             throw new FormatException(path, null, "directory has neither tokenizer.model nor tokenizer.json");
         }
         if (!Files.exists(path)) throw new FormatException(path, null, "file not found");
-        if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) return fromGguf(path);
-        // A ModelProto starts with a field key (0x0A for its first piece); a JSON document with '{'.
-        if (path.getFileName().toString().endsWith(".json") || firstByte(path) == '{') return TokenizerJsonFile.read(path);
+        // A GGUF file starts with its magic, a ModelProto with a field key (0x0A for its first piece), JSON with '{'.
+        byte[] head = head(path);
+        if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
+                || (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F'))
+            return fromGguf(path);
+        if (path.getFileName().toString().endsWith(".json") || (head.length > 0 && head[0] == '{'))
+            return TokenizerJsonFile.read(path);
         return SentencePieceModelFile.read(path);
     }
 
@@ -51,9 +55,9 @@ final class TokenizerFiles {
         }
     }
 
-    private static int firstByte(Path path) {
+    private static byte[] head(Path path) {
         try (InputStream in = Files.newInputStream(path)) {
-            return in.read();
+            return in.readNBytes(4);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
         }

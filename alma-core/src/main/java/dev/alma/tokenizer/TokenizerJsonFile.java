@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.alma.io.FormatException;
 import dev.alma.io.Json;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
@@ -18,6 +20,11 @@ import java.util.function.UnaryOperator;
  * {@code NFKC}/{@code NFKD}, {@code Lowercase}; the {@code Metaspace} pre-tokenizer; decoders {@code Sequence},
  * {@code Replace}, {@code ByteFallback}, {@code Fuse}, {@code Strip} (leading), {@code Metaspace}. Anything else is
  * reported as unsupported rather than approximated.
+ *
+ * <p>One deliberate difference in decoding: a run of byte tokens that is not valid UTF-8 is decoded as SentencePiece
+ * does (U+FFFD for each byte of each invalid sequence, valid characters kept), where {@code ByteFallback} turns the
+ * whole run into U+FFFD. Only invalid byte sequences differ (encoding text never produces them), and this way the
+ * {@link StreamingDecoder} can emit each character as soon as it is complete.
  */
 final class TokenizerJsonFile {
     private static final int MAX_VOCAB = 1 << 24;
@@ -25,7 +32,16 @@ final class TokenizerJsonFile {
     private TokenizerJsonFile() {
     }
 
+    /** A tokenizer.json larger than this is refused before it is read (LLaMA-2's is 1.8 MB, LLaMA-3's 9 MB). */
+    private static final long MAX_SIZE = 256L << 20;
+
     static HuggingFaceTokenizer read(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > MAX_SIZE) throw new FormatException(file, null, "is " + size + " bytes, too large for a tokenizer.json");
+        } catch (IOException e) {
+            // Json.read reports a missing or unreadable file.
+        }
         return parse(file, Json.read(file));
     }
 

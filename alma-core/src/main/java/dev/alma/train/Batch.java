@@ -18,7 +18,7 @@ public record Batch(int size, int seqLen, int[] inputIds, int[] labels) {
         return CrossEntropy.count(labels, seqLen);
     }
 
-    /** Number of tokens that are not padding after the last supervised or input position (for throughput). */
+    /** Number of positions the model processes, padding included (for throughput). */
     public int tokens() {
         return size * seqLen;
     }

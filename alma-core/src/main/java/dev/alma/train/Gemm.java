@@ -84,9 +84,10 @@ final class Gemm {
             acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
         // lanes summed in a fixed order: reduceLanes may reorder differently once the JIT compiles it, which
         // would make a resumed run differ in the last bit from an uninterrupted one
-        FloatVector acc = acc0.add(acc1);
+        float[] lanes = new float[L];
+        acc0.add(acc1).intoArray(lanes, 0);
         float s = 0;
-        for (int l = 0; l < L; l++) s += acc.lane(l);
+        for (int l = 0; l < L; l++) s += lanes[l];
         for (; i < len; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -137,12 +138,17 @@ final class Gemm {
             s2 = FloatVector.fromArray(F, x, x2 + i).fma(wv, s2);
             s3 = FloatVector.fromArray(F, x, x3 + i).fma(wv, s3);
         }
+        float[] lanes = new float[4 * L];
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, L);
+        s2.intoArray(lanes, 2 * L);
+        s3.intoArray(lanes, 3 * L);
         float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
         for (int l = 0; l < L; l++) {
-            t0 += s0.lane(l);
-            t1 += s1.lane(l);
-            t2 += s2.lane(l);
-            t3 += s3.lane(l);
+            t0 += lanes[l];
+            t1 += lanes[L + l];
+            t2 += lanes[2 * L + l];
+            t3 += lanes[3 * L + l];
         }
         for (; i < len; i++) {
             float wv = w[wOff + i];

@@ -10,7 +10,7 @@ import java.util.Set;
  */
 public record LoraConfig(int r, double alpha, double dropout, List<String> targets) {
     /** Projection names that can carry an adapter. */
-    public static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    public static final Set<String> MODULES = dev.alma.model.LoraAdapter.TARGETS;
 
     public LoraConfig {
         if (r <= 0 || r > 4096) throw new IllegalArgumentException("LoRA rank " + r + " is out of range 1..4096");

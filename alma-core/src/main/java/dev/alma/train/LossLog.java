@@ -69,6 +69,7 @@ public final class LossLog {
         try {
             Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), "loss", ".png");
             BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+            ModelFiles.readable(tmp);
             Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + png, e);

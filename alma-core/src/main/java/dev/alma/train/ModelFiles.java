@@ -5,7 +5,7 @@ import dev.alma.io.FormatException;
 import dev.alma.io.Json;
 import dev.alma.io.SafeTensors;
 import dev.alma.io.SafeTensorsWriter;
-import dev.alma.model.LlamaConfig;
+import dev.alma.model.Checkpoint;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
@@ -36,37 +36,18 @@ public final class ModelFiles {
     private ModelFiles() {
     }
 
-    /** Loads the f32 master weights of the model in {@code dir}. */
+    /** Loads the f32 master weights of the model in {@code dir} (read through {@link Checkpoint}: one file or shards). */
     public static TrainableLlama load(Path dir) {
-        LlamaConfig c = LlamaConfig.read(dir.resolve("config.json"));
-        Map<String, float[]> values = new LinkedHashMap<>();
-        for (Path file : weightFiles(dir))
-            try (SafeTensors st = SafeTensors.open(file)) {
-                for (Tensor t : st.tensors().values()) {
-                    if (t.name().endsWith("rotary_emb.inv_freq")) continue;
-                    if (t.type() != DType.F32 && t.type() != DType.F16 && t.type() != DType.BF16)
-                        throw new FormatException(file, t.name(), "dtype " + t.type() + " is not a float type");
-                    values.put(t.name(), t.toFloatArray());
-                }
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            Map<String, float[]> values = new LinkedHashMap<>();
+            for (Tensor t : ckpt.tensors().values()) {
+                if (t.name().endsWith("rotary_emb.inv_freq")) continue;
+                if (t.type() != DType.F32 && t.type() != DType.F16 && t.type() != DType.BF16)
+                    throw new FormatException(dir, t.name(), "dtype " + t.type() + " is not a float type");
+                values.put(t.name(), floats(t));
             }
-        return new TrainableLlama(c, values, dir.toString());
-    }
-
-    private static List<Path> weightFiles(Path dir) {
-        Path single = dir.resolve("model.safetensors");
-        if (Files.isRegularFile(single)) return List.of(single);
-        Path index = dir.resolve("model.safetensors.index.json");
-        if (!Files.isRegularFile(index)) throw new FormatException(single, null, "file not found (nor model.safetensors.index.json)");
-        JsonNode map = Json.read(index).get("weight_map");
-        if (map == null || !map.isObject()) throw new FormatException(index, "weight_map", "missing or not an object");
-        Set<Path> files = new LinkedHashSet<>();
-        for (JsonNode f : map) {
-            String name = f.asText();
-            if (name.contains("/") || name.contains("\\") || name.startsWith("."))
-                throw new FormatException(index, "weight_map", "shard name '" + name + "' is not a plain file name");
-            files.add(dir.resolve(name));
+            return new TrainableLlama(ckpt.config(), values, dir.toString());
         }
-        return new ArrayList<>(files);
     }
 
     /**
@@ -107,39 +88,53 @@ public final class ModelFiles {
         writeAtomically(out.resolve("adapter_config.json"), Json.write(c));
     }
 
-    /** Attaches the adapter in {@code dir} (PEFT layout) to {@code model}, which must have none yet. */
+    /**
+     * Attaches the adapter in {@code dir} (PEFT layout, read by {@link dev.alma.model.LoraAdapter}) to {@code model},
+     * which must have none yet.
+     */
     public static void loadAdapter(TrainableLlama model, Path dir) {
-        Path cfgFile = dir.resolve("adapter_config.json");
-        JsonNode c = Json.read(cfgFile);
-        if (!"LORA".equals(c.path("peft_type").asText()))
-            throw new FormatException(cfgFile, "peft_type", "'" + c.path("peft_type").asText() + "' is not LORA");
-        if (c.path("use_rslora").asBoolean(false) || c.path("use_dora").asBoolean(false) || c.path("fan_in_fan_out").asBoolean(false))
-            throw new FormatException(cfgFile, "use_rslora/use_dora/fan_in_fan_out", "only plain LoRA is supported");
-        List<String> targets = new ArrayList<>();
-        JsonNode tm = c.path("target_modules");
-        if (tm.isArray()) tm.forEach(t -> targets.add(t.asText()));
-        else if (tm.isTextual()) targets.add(tm.asText());
-        LoraConfig cfg;
-        try {
-            cfg = new LoraConfig(c.path("r").asInt(-1), c.path("lora_alpha").asDouble(-1), c.path("lora_dropout").asDouble(0), targets);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException(cfgFile, null, e.getMessage());
-        }
-        model.addLora(cfg, 0);
-        Path file = dir.resolve("adapter_model.safetensors");
-        try (SafeTensors st = SafeTensors.open(file)) {
-            Set<String> seen = new LinkedHashSet<>();
-            for (Parameter p : model.loraParameters()) {
-                Tensor t = st.get(PEFT_PREFIX + p.name());
-                if (t == null) throw new FormatException(file, PEFT_PREFIX + p.name(), "missing tensor");
-                if (t.count() != p.size() || t.rank() != 2 || t.dim(0) != p.shape()[0])
-                    throw new FormatException(file, t.name(), "shape " + t.shapeString() + ", expected " + java.util.Arrays.toString(p.shape()));
-                System.arraycopy(t.toFloatArray(), 0, p.data(), 0, p.size());
-                seen.add(t.name());
+        try (dev.alma.model.LoraAdapter adapter = dev.alma.model.LoraAdapter.open(dir)) {
+            if (adapter.rsLora())
+                throw new FormatException(dir.resolve("adapter_config.json"), "use_rslora", "rsLoRA adapters cannot be trained further here");
+            LoraConfig cfg;
+            try {
+                cfg = new LoraConfig(adapter.rank(), adapter.alpha(), adapter.dropout(), new ArrayList<>(adapter.targets()));
+            } catch (IllegalArgumentException e) {
+                throw new FormatException(dir.resolve("adapter_config.json"), null, e.getMessage());
             }
-            for (String name : st.tensors().keySet())
-                if (!seen.contains(name)) throw new FormatException(file, name, "tensor matches no adapted projection");
+            model.addLora(cfg, 0);
+            Path file = dir.resolve("adapter_model.safetensors");
+            Set<String> used = new LinkedHashSet<>();
+            for (Parameter p : model.loraParameters()) {
+                boolean isA = p.name().endsWith(".lora_A.weight");
+                String base = p.name().substring(0, p.name().length() - ".lora_A.weight".length()) + ".weight";
+                dev.alma.model.LoraAdapter.Delta d = adapter.deltas().get(base);
+                if (d == null) throw new FormatException(file, PEFT_PREFIX + p.name(), "missing tensor");
+                Tensor t = isA ? d.a() : d.b();
+                if (t.count() != p.size() || t.dim(0) != p.shape()[0])
+                    throw new FormatException(file, t.name(), "shape " + t.shapeString() + ", expected " + java.util.Arrays.toString(p.shape()));
+                System.arraycopy(floats(t), 0, p.data(), 0, p.size());
+                used.add(base);
+            }
+            for (String base : adapter.deltas().keySet())
+                if (!used.contains(base)) throw new FormatException(file, base, "adapter matches no adapted projection of the model");
         }
+    }
+
+    /** The values of a F32, F16 or BF16 tensor, converted in bulk. */
+    static float[] floats(Tensor t) {
+        int n = Math.toIntExact(t.count());
+        float[] out = new float[n];
+        java.nio.ByteBuffer bytes = t.data().asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (t.type() == DType.F32) {
+            bytes.asFloatBuffer().get(out);
+            return out;
+        }
+        short[] half = new short[n];
+        bytes.asShortBuffer().get(half);
+        if (t.type() == DType.BF16) for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat(half[i] << 16);
+        else for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(half[i]);
+        return out;
     }
 
     static void copyAtomically(Path from, Path to) {
@@ -148,9 +143,19 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+        }
+    }
+
+    /** Gives a temporary file (created owner-only) the usual {@code rw-r--r--} before it is renamed into place. */
+    static void readable(Path tmp) throws IOException {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // other file systems keep their default permissions
         }
     }
 
@@ -159,6 +164,7 @@ public final class ModelFiles {
             Files.createDirectories(to.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
             Files.writeString(tmp, text);
+            readable(tmp);
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + to, e);

@@ -8,11 +8,9 @@ package dev.alma.train;
 final class Rope {
     private final int headDim;
     private final float[] cos, sin; // [maxPos, headDim/2]
-    private final int maxPos;
 
     Rope(int headDim, double theta, int maxPos) {
         this.headDim = headDim;
-        this.maxPos = maxPos;
         int half = headDim / 2;
         cos = new float[maxPos * half];
         sin = new float[maxPos * half];
@@ -24,10 +22,6 @@ final class Rope {
                 sin[p * half + i] = (float) Math.sin(angle);
             }
         }
-    }
-
-    int maxPositions() {
-        return maxPos;
     }
 
     /**

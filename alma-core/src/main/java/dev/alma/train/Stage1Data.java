@@ -5,7 +5,6 @@ import dev.alma.io.Json;
 import dev.alma.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +85,7 @@ public final class Stage1Data implements BatchSource {
             try {
                 lines = Files.readAllLines(f, StandardCharsets.UTF_8);
             } catch (IOException ex) {
-                throw new UncheckedIOException("cannot read " + f, ex);
+                throw Stage2Data.unreadable(f, ex);
             }
             List<String> d = new ArrayList<>();
             boolean jsonl = f.getFileName().toString().endsWith(".jsonl");

@@ -6,7 +6,6 @@ import dev.alma.io.Json;
 import dev.alma.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,8 +196,14 @@ public final class Stage2Data implements BatchSource {
             while (!l.isEmpty() && l.getLast().isEmpty()) l.removeLast();
             return l;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + f, e);
+            throw unreadable(f, e);
         }
+    }
+
+    /** The typed error for a data file that cannot be read. */
+    static FormatException unreadable(Path f, IOException e) {
+        return new FormatException(f, null, e instanceof java.nio.file.NoSuchFileException ? "file not found"
+                : "cannot read: " + e.getMessage());
     }
 
     /** JSON lines or one JSON array of {@code {"translation": {xx: …, "en": …}}}. */
@@ -207,7 +212,7 @@ public final class Stage2Data implements BatchSource {
         try {
             text = Files.readString(f, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + f, e);
+            throw unreadable(f, e);
         }
         List<JsonNode> records = new ArrayList<>();
         if (text.stripLeading().startsWith("[")) {

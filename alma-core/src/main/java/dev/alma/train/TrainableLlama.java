@@ -165,13 +165,6 @@ public final class TrainableLlama {
         return parts[parts.length - 2];
     }
 
-    /** The projection whose LoRA parameter is called {@code name} (without PEFT's prefix), or null. */
-    Linear projection(String weightName) {
-        for (DecoderLayer layer : layers)
-            for (Linear p : layer.projections()) if (p.weight.name().equals(weightName)) return p;
-        return null;
-    }
-
     /** Sets every parameter's gradient to zero. */
     public void zeroGrad() {
         for (Parameter p : trainableParameters()) p.zeroGrad();

@@ -2,6 +2,7 @@ package dev.alma.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.alma.Fixtures;
+import dev.alma.backend.PagedKvCache;
 import dev.alma.io.Json;
 import dev.alma.model.LlamaModel;
 import dev.alma.model.ModelOptions;
@@ -14,6 +15,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Beam search and greedy decoding against transformers' outputs for the tiny float32 model
@@ -63,6 +65,20 @@ class FixtureDecodingTest {
     void beamSearchMatchesTransformersPromptByPrompt() {
         Generator g = new Generator(model, beam5());
         for (int i = 0; i < refs.size(); i++) assertBeams(refs.get(i), g.generate(prompts.get(i)));
+    }
+
+    @Test
+    void beamsShareThePromptsKvPages() {
+        int[] prompt = prompts.get(4);
+        assertEquals(120, prompt.length, "zh-en prompt");
+        int[] peak = {0};
+        List<Hypothesis> got = new Generator(model, beam5())
+                .withStepObserver(c -> peak[0] = Math.max(peak[0], ((PagedKvCache) c).pagesInUse())).generate(prompt);
+        assertBeams(refs.get(4), got);
+        // pages of 16 positions: the 7 full prompt pages are shared; each beam owns at most pages 7, 8 and 9
+        // (positions 112..151); five unshared sequences of 152 positions would hold 50
+        assertTrue(peak[0] <= 7 + 5 * 3, "peak KV pages " + peak[0]);
+        assertTrue(peak[0] >= 7 + 5, "peak KV pages " + peak[0] + " is too low to be real");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.alma.decode;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.io.Json;
 import dev.alma.model.LlamaModel;
 import dev.alma.model.ModelOptions;
 import dev.alma.model.RandomCheckpoint;
@@ -8,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,6 +91,31 @@ class SamplingTest {
         float[] q = {0f, 5f, 1f};
         new Sampler(DecodingOptions.greedy(1).withSampling(1.0, 0, 0.01, 0)).warp(q);
         assertArrayEquals(new float[]{ninf(), 5f, ninf()}, q);
+    }
+
+    @Test
+    void warpersKeepWhatTransformersKeeps() throws Exception {
+        // random logits warped by transformers 5.18 (src/test/python/hf_warper_refs.py)
+        JsonNode refs;
+        try (InputStream in = SamplingTest.class.getResourceAsStream("hf-warper-refs.json")) {
+            assertNotNull(in, "test resource hf-warper-refs.json is missing");
+            refs = Json.MAPPER.readTree(in);
+        }
+        int n = 0;
+        for (JsonNode c : refs.get("cases")) {
+            float[] x = new float[c.get("logits").size()];
+            for (int i = 0; i < x.length; i++) x[i] = (float) c.get("logits").get(i).asDouble();
+            new Sampler(DecodingOptions.greedy(1).withSampling(c.get("temperature").asDouble(), c.get("top_k").asInt(),
+                    c.get("top_p").asDouble(), 0)).warp(x);
+            List<Integer> kept = new ArrayList<>();
+            for (int i = 0; i < x.length; i++) if (x[i] != ninf()) kept.add(i);
+            String what = "case " + n + " " + c.get("temperature") + "/" + c.get("top_k") + "/" + c.get("top_p");
+            assertEquals(Arrays.stream(FixtureDecodingTest.ints(c.get("kept"))).boxed().toList(), kept, what);
+            for (int j = 0; j < kept.size(); j++)
+                assertEquals(c.get("values").get(j).asDouble(), x[kept.get(j)], 1e-6, what);
+            n++;
+        }
+        assertEquals(48, n);
     }
 
     @Test

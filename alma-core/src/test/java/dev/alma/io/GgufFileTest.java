@@ -97,6 +97,8 @@ class GgufFileTest {
                 .tensor("bf16", DType.BF16, new long[]{384}, values)
                 .tensor("q8", DType.Q8_0, new long[]{6, 64}, values)
                 .tensor("q4", DType.Q4_0, new long[]{6, 64}, values)
+                .tensor("q4k", DType.Q4_K, new long[]{3, 256}, GgufWriter.randomRows(5, 1))
+                .tensor("q6k", DType.Q6_K, new long[]{3, 256}, GgufWriter.randomRows(6, 1))
                 .write(p);
         try (GgufFile f = GgufFile.open(p)) {
             assertEquals(64, f.alignment());
@@ -120,6 +122,9 @@ class GgufFileTest {
             }
             assertEquals(6 * 2 * 34, f.tensor("q8").data().byteSize());
             assertEquals(6 * 2 * 18, f.tensor("q4").data().byteSize());
+            assertEquals(3 * 144, f.tensor("q4k").data().byteSize());
+            assertEquals(DType.Q6_K, f.tensor("q6k").type());
+            assertArrayEquals(new long[]{3, 256}, f.tensor("q6k").shape());
             for (Tensor t : f.tensors().values())
                 assertEquals(0, (t.data().address() - f.tensor("f32").data().address()) % 64, t.name() + " aligned");
         }
@@ -127,21 +132,29 @@ class GgufFileTest {
 
     /** Little-endian GGUF bytes, built field by field. */
     static final class Bytes {
-        final ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(1 << 12).order(ByteOrder.LITTLE_ENDIAN);
+
+        private ByteBuffer room(int n) {
+            if (b.remaining() < n) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(2 * b.capacity(), b.position() + n)).order(ByteOrder.LITTLE_ENDIAN);
+                b = bigger.put(b.flip());
+            }
+            return b;
+        }
 
         Bytes u32(long v) {
-            b.putInt((int) v);
+            room(4).putInt((int) v);
             return this;
         }
 
         Bytes u64(long v) {
-            b.putLong(v);
+            room(8).putLong(v);
             return this;
         }
 
         Bytes str(String s) {
             byte[] u = s.getBytes(StandardCharsets.UTF_8);
-            b.putLong(u.length).put(u);
+            room(8 + u.length).putLong(u.length).put(u);
             return this;
         }
 
@@ -158,8 +171,8 @@ class GgufFileTest {
 
         /** Pads to 32 and appends {@code n} data bytes. */
         Bytes data(int n) {
-            while (b.position() % 32 != 0) b.put((byte) 0);
-            b.put(new byte[n]);
+            while (b.position() % 32 != 0) room(1).put((byte) 0);
+            room(n).put(new byte[n]);
             return this;
         }
 
@@ -190,15 +203,19 @@ class GgufFileTest {
         expect(dir, "magic", "not a GGUF", b -> b.u32(0x67676a74).u32(3).u64(0).u64(0));
         expect(dir, "version", "version 1", b -> b.u32(GgufFile.MAGIC).u32(1).u64(0).u64(0));
         expect(dir, "version", "big-endian", b -> b.u32(GgufFile.MAGIC).u32(3L << 24).u64(0).u64(0));
-        expect(dir, "tensor count", "cannot fit", b -> b.header(1L << 40, 0));
-        expect(dir, "tensor count", "cannot fit", b -> b.header(-1, 0));
-        expect(dir, "metadata count", "cannot fit", b -> b.header(0, Long.MAX_VALUE));
+        expect(dir, "tensor count", "cannot fit", b -> b.header(1000, 0).u64(0));
+        expect(dir, "tensor count", "limit", b -> b.header(1L << 40, 0));
+        expect(dir, "tensor count", "limit", b -> b.header(-1, 0));
+        expect(dir, "metadata count", "limit", b -> b.header(0, Long.MAX_VALUE));
+        expect(dir, "metadata count", "cannot fit", b -> b.header(0, 100).u64(0));
         expect(dir, "metadata key #0", "exceeds", b -> b.header(0, 1).u64(1L << 50).u32(0).u64(0));
         expect(dir, "metadata key #0", "exceeds", b -> b.header(0, 1).u64(-8).u32(0).u64(0));
+        expect(dir, "metadata key #0", "limit of 1024", b -> b.header(0, 1).str("k".repeat(2000)).u32(4).u32(0));
         expect(dir, "k", "unknown metadata value type 13", b -> b.header(0, 1).str("k").u32(13).u64(0));
         expect(dir, "k", "exceeds", b -> b.header(0, 1).str("k").u32(8).u64(1L << 40).u64(0));
         expect(dir, "k", "array length", b -> b.header(0, 1).str("k").u32(9).u32(6).u64(1L << 40));
         expect(dir, "k", "array length", b -> b.header(0, 1).str("k").u32(9).u32(8).u64(Long.MAX_VALUE));
+        expect(dir, "k", "limit", b -> b.header(0, 1).str("k").u32(9).u32(0).u64((1 << 24) + 1).data((1 << 24) + 1));
         expect(dir, "k[1]", "exceeds", b -> b.header(0, 1).str("k").u32(9).u32(8).u64(2).str("a").u64(1L << 33).u64(0));
         expect(dir, "k", "nested arrays", b -> b.header(0, 1).str("k").u32(9).u32(9).u64(0).u64(0));
         expect(dir, "k", "truncated", b -> b.header(0, 1).str("k").u32(10).u32(0));

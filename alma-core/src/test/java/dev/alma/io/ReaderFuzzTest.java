@@ -147,8 +147,8 @@ class ReaderFuzzTest {
         for (int n = 0; n < base.length; n += n < headerEnd ? 1 : 13)
             check(p, Arrays.copyOf(base, n), "truncated to " + n, reader);
         // 2. each header position overwritten by huge / negative / boundary 8- and 4-byte values
-        long[] longs = {-1L, Long.MIN_VALUE, 1L << 62, 1L << 32, Integer.MAX_VALUE, base.length, base.length + 1L, 0};
-        int[] ints = {-1, Integer.MIN_VALUE, Integer.MAX_VALUE, 13, 9, 8, 0, 99};
+        long[] longs = {-1L, 1L << 62, 1L << 32, base.length + 1L};
+        int[] ints = {-1, Integer.MAX_VALUE, 13, 99};
         for (int at = 0; at < headerEnd; at++) {
             for (long v : longs) {
                 if (at + 8 > base.length) break;
@@ -175,7 +175,7 @@ class ReaderFuzzTest {
             check(p, m, what.toString(), reader);
         }
         // 4. random files, some with a valid prefix
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < 150; i++) {
             byte[] m = new byte[rnd.nextInt(2 * headerEnd)];
             rnd.nextBytes(m);
             int keep = Math.min(m.length, rnd.nextInt(headerEnd));
@@ -184,15 +184,47 @@ class ReaderFuzzTest {
         }
     }
 
+    /**
+     * Where the thousands of mutated files are written: a directory in memory ({@code /dev/shm}) when there is one,
+     * since writing small files to a busy disk costs milliseconds each; else {@code fallback}.
+     */
+    private static Path scratch(Path fallback) throws IOException {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "alma-fuzz") : fallback;
+    }
+
+    private static void delete(Path dir, Path fallback) throws IOException {
+        if (dir.equals(fallback)) return;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) Files.delete(f);
+        }
+        Files.delete(dir);
+    }
+
     @Test
-    void corruptedGgufFilesOnlyRaiseAlmaExceptions(@TempDir Path dir) throws IOException {
-        byte[] base = sampleGguf(dir);
-        mutateAll(dir.resolve("m.gguf"), base, ggufHeaderEnd(base), ReaderFuzzTest::readGguf, 1);
+    void corruptedGgufFilesOnlyRaiseAlmaExceptions(@TempDir Path tmp) throws IOException {
+        Path dir = scratch(tmp);
+        try {
+            byte[] base = sampleGguf(dir);
+            mutateAll(dir.resolve("m.gguf"), base, ggufHeaderEnd(base), ReaderFuzzTest::readGguf, 1);
+        } finally {
+            delete(dir, tmp);
+        }
         assertTrue(rejected > 1000 && opened > 10, "opened " + opened + ", rejected " + rejected);
     }
 
     @Test
-    void corruptedSafeTensorsFilesOnlyRaiseAlmaExceptions(@TempDir Path dir) throws IOException {
+    void corruptedSafeTensorsFilesOnlyRaiseAlmaExceptions(@TempDir Path tmp) throws IOException {
+        Path dir = scratch(tmp);
+        try {
+            fuzzSafeTensors(dir);
+        } finally {
+            delete(dir, tmp);
+        }
+        assertTrue(rejected > 1000 && opened > 10, "opened " + opened + ", rejected " + rejected);
+    }
+
+    private void fuzzSafeTensors(Path dir) throws IOException {
         byte[] base = sampleSafeTensors(dir);
         int headerEnd = (int) (8 + ByteBuffer.wrap(base).order(ByteOrder.LITTLE_ENDIAN).getLong(0));
         Path p = dir.resolve("m.safetensors");
@@ -209,10 +241,9 @@ class ReaderFuzzTest {
             if ("{}[],:\"".indexOf(json.charAt(i)) >= 0)
                 check(p, withHeader(json.substring(0, i) + json.substring(i + 1), base, headerEnd), "removed char " + i,
                         ReaderFuzzTest::readSafeTensors);
-        check(p, withHeader("[" + "[".repeat(5000) + "]".repeat(5000) + "]", base, headerEnd), "deep nesting", ReaderFuzzTest::readSafeTensors);
+        check(p, withHeader("{\"a\":" + "[".repeat(5000) + "]".repeat(5000) + "}", base, headerEnd), "deep nesting", ReaderFuzzTest::readSafeTensors);
         check(p, withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", base, headerEnd), "scalar", ReaderFuzzTest::readSafeTensors);
         check(p, withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[0, 4],\"data_offsets\":[0,0]}}", base, headerEnd), "empty", ReaderFuzzTest::readSafeTensors);
-        assertTrue(rejected > 1000 && opened > 10, "opened " + opened + ", rejected " + rejected);
     }
 
     /** The sample's data behind a replacement JSON header. */

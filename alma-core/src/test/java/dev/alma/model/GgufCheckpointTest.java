@@ -239,6 +239,23 @@ class GgufCheckpointTest {
     }
 
     @Test
+    void ggufRowInvertsTheConverterPermutation() {
+        for (int headDim : new int[]{2, 12, 128})
+            for (int g = 0; g < 3 * headDim; g++) assertEquals(g, GgufCheckpoint.ggufRow(hfRow(g, headDim), headDim));
+        assertEquals(1, GgufCheckpoint.ggufRow(6, 12));
+        assertEquals(12 + 11, GgufCheckpoint.ggufRow(12 + 11, 12));
+    }
+
+    @Test
+    void openOwnsTheFile() {
+        try (GgufCheckpoint ck = GgufCheckpoint.open(Fixtures.fixture("gguf/tiny-llama-mha-f16.gguf"))) {
+            assertEquals(DType.F16, ck.tensors().get("model.layers.0.self_attn.q_proj.weight").type());
+            assertEquals(4, ck.config().numKvHeads());
+        }
+        assertThrows(FormatException.class, () -> GgufCheckpoint.open(Fixtures.shared().resolve("absent.gguf")));
+    }
+
+    @Test
     void hfNamesMapBackToGgufNames() {
         assertEquals("blk.12.ffn_down.weight", GgufCheckpoint.ggufName("model.layers.12.mlp.down_proj.weight"));
         assertEquals("output.weight", GgufCheckpoint.ggufName("lm_head.weight"));

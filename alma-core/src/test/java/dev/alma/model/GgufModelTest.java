@@ -26,6 +26,15 @@ class GgufModelTest {
     }
 
     @Test
+    void loraOnAGgufBaseFollowsItsInterleavedRows() {
+        // the fixture adapter targets q_proj, whose rows the GGUF stores permuted
+        try (LlamaModel m = LlamaModel.open(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"),
+                ModelOptions.defaults().withLoras(java.util.List.of(Fixtures.fixture("models/tiny-llama-mha-f32-lora"))))) {
+            assertTrue(worstLogitError(m, Json.read(Fixtures.fixture("models/ref-mha-f32-lora.json"))) <= 1e-5);
+        }
+    }
+
+    @Test
     void halfAndBfloatGgufsAreWithinRounding() {
         double f16 = worst("tiny-llama-mha-f16.gguf", "ref-mha-f32.json");
         assertTrue(f16 <= 2e-3 && f16 > 0, "f16 " + f16);

@@ -29,6 +29,26 @@ class DataTest {
     }
 
     @Test
+    void promptIdsEqualTransformersOnTheWmt22Prompts() {
+        dev.alma.tokenizer.Tokenizer llama = dev.alma.tokenizer.Tokenizer.load(Fixtures.fixture("tokenizer/llama2-tokenizer.model"));
+        var refs = dev.alma.io.Json.read(Fixtures.fixture("models/ref-mha-f32.json"));
+        assertEquals(8, refs.size());
+        for (var r : refs) {
+            String[] dir = r.get("name").asText().split("-");
+            int[] want = new int[r.get("ids").size()];
+            for (int i = 0; i < want.length; i++) want[i] = r.get("ids").get(i).asInt();
+            // the source sentence of the reference prompt, cut out of its decoded text by the template
+            String text = llama.decode(want), head = Stage2Data.prompt(dir[0], dir[1], "");
+            String prefix = head.substring(0, head.indexOf(": \n") + 2), suffix = head.substring(head.indexOf(": \n") + 2);
+            assertTrue(text.startsWith(prefix) && text.endsWith(suffix), "template of " + r.get("name") + ": " + text);
+            String source = text.substring(prefix.length(), text.length() - suffix.length());
+            var enc = Stage2Data.encode(new Stage2Data.Example(dir[0], dir[1], source, ""), llama, 4096);
+            int[] prompt = Arrays.copyOf(enc.ids(), enc.ids().length - 1); // <s> + prompt, as fed for translation
+            assertArrayEquals(want, prompt, r.get("name").asText());
+        }
+    }
+
+    @Test
     void labelsSuperviseTargetAndEosOnly() {
         var e = new Stage2Data.Example("de", "en", "Hallo", "Hi");
         Stage2Data.Encoded enc = Stage2Data.encode(e, TOK, 512);

@@ -87,6 +87,28 @@ class LoraTest {
         TrainableLlama plain = ModelFiles.load(base);
         float[] baseLogits = plain.logits(ids, 2, 12);
         assertTrue(!java.util.Arrays.equals(baseLogits, trained), "the adapter changed the model");
+        // the inference model with the adapter applied unmerged gives the trained model's logits
+        int vocab = m.config().vocabSize();
+        try (dev.alma.model.LlamaModel inf = dev.alma.model.LlamaModel.open(base,
+                dev.alma.model.ModelOptions.defaults().withLoras(List.of(out)))) {
+            for (int row = 0; row < 2; row++) {
+                int[] seq = java.util.Arrays.copyOfRange(ids, row * 12, row * 12 + 12);
+                try (dev.alma.model.LlamaModel.Context ctx = inf.newContext(12)) {
+                    int s = ctx.cache().create();
+                    int[] seqs = new int[12], pos = new int[12];
+                    for (int i = 0; i < 12; i++) {
+                        seqs[i] = s;
+                        pos[i] = i;
+                    }
+                    float[][] got = inf.forward(ctx, seq, seqs, pos, pos.clone());
+                    for (int t = 0; t < 12; t++)
+                        for (int v = 0; v < vocab; v++) {
+                            float want = trained[(row * 12 + t) * vocab + v];
+                            assertEquals(want, got[t][v], 1e-5 * Math.max(1, Math.abs(want)), "row " + row + " pos " + t + " token " + v);
+                        }
+                }
+            }
+        }
     }
 
     @Test

@@ -29,6 +29,16 @@ final class Q4KMatrix extends QuantMatrix {
         decode(w, r * rowBytes, out, off, blocks);
     }
 
+    @Override
+    void matmul(float[] x, int n, float[] out, int r0, int r1) {
+        matmulDecodingRows(x, n, out, r0, r1, this::rowVector);
+    }
+
+    /** Row {@code r} decoded by the vector code (only called when {@link SimdQuant#AVAILABLE}). */
+    void rowVector(int r, float[] out) {
+        SimdQuant.V.decodeQ4K(w, r * rowBytes, out, 0, blocks);
+    }
+
     /**
      * Unpacks the 6-bit scale ({@code out[k]}) and min ({@code out[8+k]}) of the eight sub-blocks from the 12 bytes
      * at {@code p}: bytes 0-3 hold scales 0-3 in their low 6 bits, bytes 4-7 mins 0-3, bytes 8-11 the low 4 bits

@@ -31,6 +31,16 @@ final class Q6KMatrix extends QuantMatrix {
         decode(w, r * rowBytes, out, off, blocks);
     }
 
+    @Override
+    void matmul(float[] x, int n, float[] out, int r0, int r1) {
+        matmulDecodingRows(x, n, out, r0, r1, this::rowVector);
+    }
+
+    /** Row {@code r} decoded by the vector code (only called when {@link SimdQuant#AVAILABLE}). */
+    void rowVector(int r, float[] out) {
+        SimdQuant.V.decodeQ6K(w, r * rowBytes, out, 0, blocks);
+    }
+
     /** The four 6-bit values (minus 32) of position {@code l} in the half at ql {@code pl} and qh {@code ph}. */
     private static int q(MemorySegment w, long pl, long ph, int l, int k) {
         int lo = u8(w, pl + l + (k & 1) * 32);

@@ -6,6 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import dev.alma.tensor.Layouts;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
@@ -43,8 +45,12 @@ final class SimdQuant {
             return ByteVector.fromMemorySegment(B, w, off, LE);
         }
 
-        private static FloatVector scale(MemorySegment w, long off, float d) {
-            return FloatVector.broadcast(F, d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off));
+        /**
+         * Shifts the bytes right by {@code n} as int lanes (C2 does not compile byte-lane shifts into vector
+         * code); bits of the next byte enter the top of each byte, so callers mask the result.
+         */
+        private static ByteVector shr(ByteVector v, int n) {
+            return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
         }
 
         private static FloatVector xs(float[] x, int off) {
@@ -129,7 +135,7 @@ final class SimdQuant {
                 for (int j = 0; j < 16; j += L) {
                     ByteVector raw = bytes(w, p + 2 + j);
                     bs = widen(raw.and((byte) 0xF).sub((byte) 8)).fma(xs(x, xi + j), bs);
-                    bs = widen(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(xs(x, xi + 16 + j), bs);
+                    bs = widen(shr(raw, 4).and((byte) 0xF).sub((byte) 8)).fma(xs(x, xi + 16 + j), bs);
                 }
                 acc = bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
             }
@@ -138,54 +144,173 @@ final class SimdQuant {
 
         static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
             int[] sm = new int[16];
-            FloatVector acc = FloatVector.zero(F);
+            float s = 0;
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
-                float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
                 Q4KMatrix.scalesAndMins(w, p + 4, sm);
-                int xi = xOff + 256 * b;
-                for (int c = 0; c < 4; c++) {
-                    FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
-                    for (int j = 0; j < 32; j += L) {
-                        ByteVector raw = bytes(w, p + 16 + 32 * c + j);
-                        FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
-                        qx1 = widen(raw.and((byte) 0xF)).fma(x1, qx1);
-                        sx1 = sx1.add(x1);
-                        qx2 = widen(raw.lanewise(VectorOperators.LSHR, 4)).fma(x2, qx2);
-                        sx2 = sx2.add(x2);
-                    }
-                    acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
-                    acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
-                    acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
-                    acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
+                s += blockQ4K(w, p, sm, x, xOff + 256 * b);
+            }
+            return s;
+        }
+
+        /** One Q4_K super-block; scales and mins already unpacked (scalar code stays outside the vector loop). */
+        private static float blockQ4K(MemorySegment w, long p, int[] sm, float[] x, int xi) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
+            FloatVector acc = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
+                    qx1 = widen(raw.and(m0f)).fma(x1, qx1);
+                    sx1 = sx1.add(x1);
+                    qx2 = widen(shr(raw, 4).and(m0f)).fma(x2, qx2);
+                    sx2 = sx2.add(x2);
                 }
+                acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
+                acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+                acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
 
+        /*
+         * Q6_K is split into small methods that exchange only primitives: one method for a whole super-block
+         * exceeds C2's inlining node budget, its vector helpers are then called instead of inlined, and every
+         * vector is boxed (10-20x slower). Constants are vectors made once per call for the same reason: the
+         * scalar-operand forms (v.and((byte) 3)) did not always compile to vector code.
+         */
         static float dotQ6K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
-            FloatVector acc = FloatVector.zero(F);
+            float s = 0;
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q6KMatrix.BLOCK_BYTES;
                 float d = QuantMatrix.f16(w, p + 208);
-                for (int half = 0; half < 2; half++) {
-                    long pl = p + 64 * half, ph = p + 128 + 32 * half, ps = p + 192 + 8 * half;
-                    int xi = xOff + 256 * b + 128 * half;
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
-                        ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q2 = c.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                        int g = l / 16;
-                        acc = widen(q1.sub((byte) 32)).mul(xs(x, xi + l)).fma(scale(w, ps + g, d), acc);
-                        acc = widen(q2.sub((byte) 32)).mul(xs(x, xi + 32 + l)).fma(scale(w, ps + g + 2, d), acc);
-                        acc = widen(q3.sub((byte) 32)).mul(xs(x, xi + 64 + l)).fma(scale(w, ps + g + 4, d), acc);
-                        acc = widen(q4.sub((byte) 32)).mul(xs(x, xi + 96 + l)).fma(scale(w, ps + g + 6, d), acc);
-                    }
-                }
+                int xi = xOff + 256 * b;
+                s += q6Low(w, p, p + 128, p + 192, d, x, xi) + q6High(w, p, p + 128, p + 192, d, x, xi)
+                        + q6Low(w, p + 64, p + 160, p + 200, d, x, xi + 128) + q6High(w, p + 64, p + 160, p + 200, d, x, xi + 128);
+            }
+            return s;
+        }
+
+        /**
+         * Values {@code 0..63} of the half-block with ql at {@code pl}, qh at {@code ph} and 8 scales at {@code ps}:
+         * low nibbles of ql bytes {@code l} and {@code l+32}, high bits from bit pairs 0-1 and 2-3 of qh byte {@code l}.
+         */
+        private static float q6Low(MemorySegment w, long pl, long ph, long ps, float d, float[] x, int xi) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s00 = FloatVector.broadcast(F, d * (byte) sv), s01 = FloatVector.broadcast(F, d * (byte) (sv >> 8));
+            FloatVector s10 = FloatVector.broadcast(F, d * (byte) (sv >> 16)), s11 = FloatVector.broadcast(F, d * (byte) (sv >> 24));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m03 = ByteVector.broadcast(B, (byte) 0x03);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f16 = FloatVector.broadcast(F, 16f), f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            FloatVector acc = FloatVector.zero(F);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                // code = low nibble + 16 * high bits; (h & 0x0C) already holds 4 * its bit pair
+                FloatVector q0 = widen(h.and(m03)).fma(f16, widen(a.and(m0f))).sub(f32);
+                FloatVector q1 = widen(h.and(m0c)).fma(f4, widen(c.and(m0f))).sub(f32);
+                acc = q0.mul(second ? s01 : s00).fma(xs(x, xi + l), acc);
+                acc = q1.mul(second ? s11 : s10).fma(xs(x, xi + 32 + l), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /** Values {@code 64..127} of the half-block: high nibbles, bit pairs 4-5 and 6-7 of qh. */
+        private static float q6High(MemorySegment w, long pl, long ph, long ps, float d, float[] x, int xi) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s20 = FloatVector.broadcast(F, d * (byte) (sv >> 32)), s21 = FloatVector.broadcast(F, d * (byte) (sv >> 40));
+            FloatVector s30 = FloatVector.broadcast(F, d * (byte) (sv >> 48)), s31 = FloatVector.broadcast(F, d * (byte) (sv >> 56));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m30 = ByteVector.broadcast(B, (byte) 0x30);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            FloatVector acc = FloatVector.zero(F);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                // (h & 0x30) is 16 * bit pair 4-5; (h >> 4) & 0x0C is 4 * bit pair 6-7
+                FloatVector q2 = widen(h.and(m30)).add(widen(shr(a, 4).and(m0f))).sub(f32);
+                FloatVector q3 = widen(shr(h, 4).and(m0c)).fma(f4, widen(shr(c, 4).and(m0f))).sub(f32);
+                acc = q2.mul(second ? s21 : s20).fma(xs(x, xi + 64 + l), acc);
+                acc = q3.mul(second ? s31 : s30).fma(xs(x, xi + 96 + l), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        // ---- row decoders: the same unpacking, stored as floats (Q4_K and Q6_K matmuls over a prompt) ----
+
+        static void decodeQ4K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            int[] sm = new int[16];
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                decodeBlockQ4K(w, p, sm, out, off + 256 * b);
+            }
+        }
+
+        private static void decodeBlockQ4K(MemorySegment w, long p, int[] sm, float[] out, int o) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * sm[2 * c]), m1 = FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]);
+                FloatVector d2 = FloatVector.broadcast(F, d * sm[2 * c + 1]), m2 = FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]);
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    widen(raw.and(m0f)).fma(d1, m1).intoArray(out, o + 64 * c + j);
+                    widen(shr(raw, 4).and(m0f)).fma(d2, m2).intoArray(out, o + 64 * c + 32 + j);
+                }
+            }
+        }
+
+        /*
+         * The Q6_K decoder repeats the unpacking of q6Low/q6High instead of sharing it through an output
+         * parameter: one method serving both the dot and the decoder is profiled with both branches when a prompt
+         * (decoder) and then single tokens (dot) run in one JVM, and the dot then ran 4-8x slower.
+         */
+        static void decodeQ6K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q6KMatrix.BLOCK_BYTES;
+                float d = QuantMatrix.f16(w, p + 208);
+                int o = off + 256 * b;
+                decodeQ6Low(w, p, p + 128, p + 192, d, out, o);
+                decodeQ6High(w, p, p + 128, p + 192, d, out, o);
+                decodeQ6Low(w, p + 64, p + 160, p + 200, d, out, o + 128);
+                decodeQ6High(w, p + 64, p + 160, p + 200, d, out, o + 128);
+            }
+        }
+
+        /** As {@link #q6Low}, storing the values. */
+        private static void decodeQ6Low(MemorySegment w, long pl, long ph, long ps, float d, float[] out, int o) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s00 = FloatVector.broadcast(F, d * (byte) sv), s01 = FloatVector.broadcast(F, d * (byte) (sv >> 8));
+            FloatVector s10 = FloatVector.broadcast(F, d * (byte) (sv >> 16)), s11 = FloatVector.broadcast(F, d * (byte) (sv >> 24));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m03 = ByteVector.broadcast(B, (byte) 0x03);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f16 = FloatVector.broadcast(F, 16f), f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                widen(h.and(m03)).fma(f16, widen(a.and(m0f))).sub(f32).mul(second ? s01 : s00).intoArray(out, o + l);
+                widen(h.and(m0c)).fma(f4, widen(c.and(m0f))).sub(f32).mul(second ? s11 : s10).intoArray(out, o + 32 + l);
+            }
+        }
+
+        /** As {@link #q6High}, storing the values. */
+        private static void decodeQ6High(MemorySegment w, long pl, long ph, long ps, float d, float[] out, int o) {
+            long sv = w.get(Layouts.I64, ps);
+            FloatVector s20 = FloatVector.broadcast(F, d * (byte) (sv >> 32)), s21 = FloatVector.broadcast(F, d * (byte) (sv >> 40));
+            FloatVector s30 = FloatVector.broadcast(F, d * (byte) (sv >> 48)), s31 = FloatVector.broadcast(F, d * (byte) (sv >> 56));
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m30 = ByteVector.broadcast(B, (byte) 0x30);
+            ByteVector m0c = ByteVector.broadcast(B, (byte) 0x0C);
+            FloatVector f4 = FloatVector.broadcast(F, 4f), f32 = FloatVector.broadcast(F, 32f);
+            for (int l = 0; l < 32; l += L) {
+                ByteVector a = bytes(w, pl + l), c = bytes(w, pl + 32 + l), h = bytes(w, ph + l);
+                boolean second = l >= 16;
+                widen(h.and(m30)).add(widen(shr(a, 4).and(m0f))).sub(f32).mul(second ? s21 : s20).intoArray(out, o + 64 + l);
+                widen(shr(h, 4).and(m0c)).fma(f4, widen(shr(c, 4).and(m0f))).sub(f32).mul(second ? s31 : s30).intoArray(out, o + 96 + l);
+            }
         }
     }
 }

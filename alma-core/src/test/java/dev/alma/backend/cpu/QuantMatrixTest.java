@@ -259,24 +259,41 @@ class QuantMatrixTest {
         }
     }
 
-    /** Q8_0 and Q4_0 written by the library's quantizer decode to within half a step of the input. */
+    /** Rows written by the library's quantizer decode to within (about) half a quantization step of the input. */
     @Test
     void quantizerRoundTripsWithinHalfAStep() {
         Random rnd = new Random(3);
-        for (DType type : new DType[]{DType.Q8_0, DType.Q4_0}) {
-            int cols = 128;
+        for (DType type : TYPES) {
+            int cols = 512, group = switch (type) {
+                case Q4_K -> 32;
+                case Q6_K -> 16;
+                default -> 32;
+            };
             float[] x = randomX(rnd, cols);
-            ByteBuffer buf = ByteBuffer.allocate(cols / 32 * type.blockBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer buf = ByteBuffer.allocate(cols / type.blockSize() * type.blockBytes()).order(ByteOrder.LITTLE_ENDIAN);
             Quantizer.encode(type, x, 0, cols, buf);
+            assertEquals(buf.capacity(), buf.position(), type + " bytes written");
             CpuMatrix m = CpuMatrix.of(new Tensor("w", type, new long[]{1, cols}, MemorySegment.ofArray(buf.array())));
             float[] y = new float[cols];
             m.row(0, y, 0);
-            for (int b = 0; b < cols / 32; b++) {
-                double amax = 0;
-                for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[32 * b + i]));
-                double step = type == DType.Q8_0 ? amax / 127 : amax / 8;
-                for (int i = 32 * b; i < 32 * b + 32; i++)
-                    assertEquals(x[i], y[i], step * 0.5 + amax * 2e-3, type + " element " + i);
+            for (int g = 0; g < cols / group; g++) {
+                double lo = 0, hi = 0, amax = 0;
+                for (int i = group * g; i < group * g + group; i++) {
+                    lo = Math.min(lo, x[i]);
+                    hi = Math.max(hi, x[i]);
+                    amax = Math.max(amax, Math.abs(x[i]));
+                }
+                double step = switch (type) {
+                    case Q8_0 -> amax / 127;
+                    case Q4_0 -> amax / 8;
+                    case Q4_K -> (hi - lo) / 15;
+                    default -> amax / 31;
+                };
+                // half a step, plus the rounding of the scales (f16; 6-bit / 8-bit multiples for the K types); Q4_0's
+                // codes run from -8 to 7, so a value opposite in sign to the extreme one clamps to 7: a whole step
+                double slack = type.name().endsWith("K") ? step * 0.3 : type == DType.Q4_0 ? step * 0.5 : amax * 2e-3;
+                for (int i = group * g; i < group * g + group; i++)
+                    assertEquals(x[i], y[i], step * 0.5 + slack, type + " element " + i);
             }
         }
     }
@@ -383,5 +400,54 @@ class QuantMatrixTest {
                     assertEquals(refDot(b, r, x, cols * i), out[i * rows + r], absDot(b, r, x, cols * i) * 2e-6,
                             type + " token " + i + " row " + r);
         }
+    }
+
+    @Test
+    void vectorRowDecodersEqualTheScalarDecoders() {
+        assumeTrue(SimdQuant.AVAILABLE, "Vector API not available in this JVM");
+        for (DType type : new DType[]{DType.Q4_K, DType.Q6_K}) {
+            Built b = build(type, 3, 4 * type.blockSize(), 41);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            float[] vector = new float[b.cols()];
+            for (int r = 0; r < b.rows(); r++) {
+                if (m instanceof Q4KMatrix q) q.rowVector(r, vector);
+                else ((Q6KMatrix) m).rowVector(r, vector);
+                for (int i = 0; i < b.cols(); i++) {
+                    double want = b.values()[r * b.cols() + i];
+                    assertEquals(want, vector[i], Math.abs(want) * 1e-6 + 1e-9, type + " row " + r + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulOverAPromptDecodesEachRowOnceWithTheSameResults() {
+        Random rnd = new Random(12);
+        for (DType type : TYPES) {
+            Built b = build(type, 5, 2 * type.blockSize(), 57);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            for (int n : new int[]{1, QuantMatrix.DECODE_ROWS - 1, QuantMatrix.DECODE_ROWS, 9}) {
+                float[] x = randomX(rnd, n * b.cols()), out = new float[n * b.rows()];
+                m.matmul(x, n, out, 1, b.rows());
+                for (int i = 0; i < n; i++) {
+                    assertEquals(0f, out[i * b.rows()], type + " row 0 is outside [r0, r1)");
+                    for (int r = 1; r < b.rows(); r++)
+                        assertEquals(refDot(b, r, x, i * b.cols()), out[i * b.rows() + r], absDot(b, r, x, i * b.cols()) * 2e-6,
+                                type + " n " + n + " activation " + i + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulUsesTheBlockDots() {
+        Built b = build(DType.Q4_K, 3, 256, 99);
+        CpuMatrix m = CpuMatrix.of(b.tensor());
+        Random rnd = new Random(1);
+        float[] x = randomX(rnd, 2 * 256), out = new float[2 * 3];
+        m.matmul(x, 2, out, 0, 3);
+        for (int i = 0; i < 2; i++)
+            for (int r = 0; r < 3; r++)
+                assertEquals(refDot(b, r, x, 256 * i), out[i * 3 + r], absDot(b, r, x, 256 * i) * 2e-6);
     }
 }

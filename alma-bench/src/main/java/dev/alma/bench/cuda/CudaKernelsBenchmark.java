@@ -1,0 +1,143 @@
+package dev.alma.bench.cuda;
+
+import dev.alma.backend.Activations;
+import dev.alma.backend.BackendProvider;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.cuda.CudaBackend;
+import dev.alma.cuda.CudaBackendProvider;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.DType;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CUDA kernels through {@link CudaBackend}, each call followed by a device synchronisation (so a score is the
+ * kernel's time plus one launch and one sync): GEMV and the tensor-core GEMM over bf16 weights, prompt attention and
+ * paged decode attention. Needs a CUDA device (the setup fails with the reason otherwise). Example:
+ * {@code java -jar alma-bench/target/benchmarks.jar CudaKernelsBenchmark -f 1 -wi 2 -i 3}.
+ * {@code dev.alma.cuda.KernelBench} reports the same kernels in GB/s and TFLOP/s from CUDA events.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
+public class CudaKernelsBenchmark {
+
+    /** A CUDA backend for one trial; fails the benchmark, saying why, where CUDA is unavailable. */
+    @State(Scope.Benchmark)
+    public static class Device {
+        CudaBackend gpu;
+
+        @Setup(Level.Trial)
+        public void open() {
+            BackendProvider p = new CudaBackendProvider();
+            String why = p.unavailableReason();
+            if (why != null) throw new IllegalStateException("CUDA benchmarks need a GPU: " + why);
+            gpu = new CudaBackend(0);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            gpu.close();
+        }
+    }
+
+    /**
+     * {@code tokens} rows of activations times a bf16 weight {@code rows × cols}: 1 and 5 tokens are decoding (GEMV,
+     * tensor-core GEMV for beams), 4096 a prompt (tensor-core GEMM).
+     */
+    @State(Scope.Benchmark)
+    public static class Product {
+        @Param({"4096x4096", "11008x4096", "4096x11008", "8192x8192"})
+        public String shape;
+        @Param({"1", "5", "4096"})
+        public int tokens;
+        Weight w;
+        Activations x, y;
+
+        @Setup(Level.Trial)
+        public void setUp(Device d) {
+            String[] s = shape.split("x");
+            int rows = Integer.parseInt(s[0]), cols = Integer.parseInt(s[1]);
+            w = d.gpu.randomWeight("w", DType.BF16, rows, cols, 1, 0.02f);
+            x = d.gpu.allocate(tokens, cols);
+            y = d.gpu.allocate(tokens, rows);
+        }
+    }
+
+    @Benchmark
+    public void matmul(Device d, Product p) {
+        d.gpu.matmul(p.x, p.w, p.tokens, p.y);
+        d.gpu.synchronize();
+    }
+
+    /** Attention of LLaMA-7B shape (32 heads of 128) over a cache of {@code context} positions. */
+    @State(Scope.Benchmark)
+    public static class Attention {
+        @Param({"4096"})
+        public int context;
+        @Param({"1", "5"})
+        public int beams;
+        KvCache cache;
+        Activations q, k, v, out;
+        int[] promptSeqs, promptPositions, beamSeqs, beamPositions;
+
+        @Setup(Level.Trial)
+        public void setUp(Device d) {
+            LlamaConfig c = new LlamaConfig(32000, 4096, 11008, 1, 32, 32, 128, 1e-5f, 10000, 8192, false, 1, 2,
+                    "bfloat16", false);
+            cache = d.gpu.kvCache(c, 2 * context + 64 * beams);
+            q = d.gpu.allocate(context, 4096);
+            k = d.gpu.allocate(context, 4096);
+            v = d.gpu.allocate(context, 4096);
+            out = d.gpu.allocate(context, 4096);
+            int seq = cache.create();
+            promptPositions = new int[context];
+            for (int i = 0; i < context; i++) promptPositions[i] = i;
+            promptSeqs = new int[context];
+            Arrays.fill(promptSeqs, seq);
+            d.gpu.attention(q, k, v, cache, 0, promptSeqs, promptPositions, context, out);
+            beamSeqs = new int[beams];
+            beamSeqs[0] = seq;
+            for (int i = 1; i < beams; i++) beamSeqs[i] = cache.fork(seq);
+            beamPositions = new int[beams];
+            Arrays.fill(beamPositions, context);
+            d.gpu.attention(q, k, v, cache, 0, beamSeqs, beamPositions, beams, out);  // copy-on-write done here
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            cache.close();
+        }
+    }
+
+    /** One decode step's attention for every beam (rewrites position {@code context} of each beam). */
+    @Benchmark
+    public void decodeAttention(Device d, Attention a) {
+        d.gpu.attention(a.q, a.k, a.v, a.cache, 0, a.beamSeqs, a.beamPositions, a.beams, a.out);
+        d.gpu.synchronize();
+    }
+
+    /** A whole prompt's causal attention (rewrites the prompt's positions of the first sequence). */
+    @Benchmark
+    public void promptAttention(Device d, Attention a) {
+        d.gpu.attention(a.q, a.k, a.v, a.cache, 0, a.promptSeqs, a.promptPositions, a.context, a.out);
+        d.gpu.synchronize();
+    }
+}

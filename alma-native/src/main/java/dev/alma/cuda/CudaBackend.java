@@ -1,0 +1,532 @@
+package dev.alma.cuda;
+
+import dev.alma.AlmaException;
+import dev.alma.backend.Activations;
+import dev.alma.backend.Backend;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.DType;
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The CUDA backend: weights uploaded once in their stored type (F32, F16, BF16; norm vectors as float32),
+ * activations and the paged KV cache in device memory, every operation a kernel of {@code cpp/} on one stream.
+ * Matrix products of one row (greedy decoding) use the GEMV kernels with float32 activations, of 2 to
+ * {@value #GEMV_MAX_ROWS} rows (beams) with 16-bit weights the tensor-core GEMV (activations rounded to 16 bits),
+ * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
+ * (float32 weights, or when tensor-core math is off).
+ * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
+ * tensor-core math is off, float32 otherwise), everything else over the paged cache split across blocks.
+ *
+ * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
+ * the fused projections, argmax/top-k over logits and helpers for tests and benchmarks.
+ */
+public final class CudaBackend implements Backend {
+    static final int GEMV_MAX_ROWS = 8;
+    private static final int MAX_SPLITS = 64;
+
+    /** System property choosing tensor-core math ({@code tensor}, the default) or float32 ({@code f32}). */
+    public static final String MATH_PROPERTY = "alma.cuda.math";
+
+    private final int device;
+    private final boolean tensorCores;
+    private final String deviceName;
+    private final int capability;
+    private final int sms;
+    private final long stream;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Scratch half = new Scratch("16-bit copies of activations");
+    private final Scratch workspace = new Scratch("attention workspace");
+    private final Scratch results = new Scratch("argmax/top-k results");
+    private final DeviceInts tokenIds = new DeviceInts("token ids");
+    private final DeviceInts ropePositions = new DeviceInts("RoPE positions");
+    private final DeviceInts attentionIndex = new DeviceInts("attention page tables");
+    private boolean closed;
+
+    /**
+     * Opens CUDA device {@code device} with tensor-core math unless the system property {@value #MATH_PROPERTY} is
+     * {@code f32}.
+     */
+    public CudaBackend(int device) {
+        this(device, !"f32".equalsIgnoreCase(System.getProperty(MATH_PROPERTY, "tensor")));
+    }
+
+    /**
+     * Opens CUDA device {@code device}; throws {@link CudaException} when it cannot be used.
+     *
+     * @param tensorCores whether products of more than one row with 16-bit weights, and prompt
+     *                    attention, round their operands to 16 bits and use the tensor cores (as bf16 inference
+     *                    stacks do), or keep float32 (slower; the CPU backend's numbers)
+     */
+    public CudaBackend(int device, boolean tensorCores) {
+        this.tensorCores = tensorCores;
+        String why = CudaRuntime.unavailableReason();
+        if (why != null) throw new CudaException("CUDA is unavailable: " + why);
+        int count = CudaRuntime.deviceCount();
+        if (device < 0 || device >= count)
+            throw new CudaException("no CUDA device " + device + " (" + count + " present)");
+        this.device = device;
+        CudaRuntime.check(AlmaCuda.alma_set_device(device), "cudaSetDevice(" + device + ")");
+        byte[] name = new byte[256];
+        int[] cap = new int[1], count2 = new int[1];
+        CudaRuntime.check(AlmaCuda.alma_device_info(device, name, name.length, cap, count2), "cudaGetDeviceProperties");
+        int len = 0;
+        while (len < name.length && name[len] != 0) len++;
+        this.deviceName = new String(name, 0, len, java.nio.charset.StandardCharsets.UTF_8);
+        this.capability = cap[0];
+        this.sms = count2[0];
+        if (capability < 80)
+            throw new CudaException("CUDA device " + device + " (" + deviceName + ", sm_" + capability
+                    + ") is older than sm_80, the oldest the kernels are built for");
+        long[] s = new long[1];
+        CudaRuntime.check(AlmaCuda.alma_stream_create(s), "cudaStreamCreate");
+        this.stream = s[0];
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + device;
+    }
+
+    /** The device's name, e.g. "NVIDIA H100 80GB HBM3". */
+    public String deviceName() {
+        return deviceName;
+    }
+
+    /** Compute capability as major*10+minor (80 for A100, 90 for H100). */
+    public int capability() {
+        return capability;
+    }
+
+    /** Streaming multiprocessors of the device. */
+    public int multiprocessors() {
+        return sms;
+    }
+
+    long stream() {
+        return stream;
+    }
+
+    private void use() {
+        if (closed) throw new IllegalStateException("CUDA backend " + name() + " is closed");
+        CudaRuntime.check(AlmaCuda.alma_set_device(device), "cudaSetDevice(" + device + ")");
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    private static CudaActivations a(Activations x) {
+        return (CudaActivations) x;
+    }
+
+    private static CudaWeight w(Weight x) {
+        return (CudaWeight) x;
+    }
+
+    private static void check(int rc, String call) {
+        CudaRuntime.check(rc, call);
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public synchronized Weight weight(Tensor stored) {
+        use();
+        int type = switch (stored.type()) {
+            case F32 -> CudaWeight.F32;
+            case F16 -> CudaWeight.F16;
+            case BF16 -> CudaWeight.BF16;
+            default -> throw new AlmaException("tensor " + stored.name() + " has type " + stored.type()
+                    + "; the CUDA backend takes F32, F16 or BF16 weights");
+        };
+        int rows = stored.rows(), cols = stored.cols();
+        if (rows == 1) {  // a vector (norm scales): float32
+            float[] v = stored.toFloatArray();
+            DeviceBuffer b = DeviceBuffer.allocate((long) v.length * 4, stored.name());
+            b.upload(v, 0, stream);
+            return own(new CudaWeight(stored.name(), b, CudaWeight.F32, 1, cols));
+        }
+        MemorySegment data = stored.data();
+        long bytes = stored.type().byteSize(stored.count());
+        if (data.byteSize() < bytes)
+            throw new AlmaException("tensor " + stored.name() + " holds " + data.byteSize() + " bytes, needs " + bytes);
+        DeviceBuffer b = DeviceBuffer.allocate(bytes, stored.name());
+        b.upload(data.asSlice(0, bytes), 0, stream);
+        return own(new CudaWeight(stored.name(), b, type, rows, cols));
+    }
+
+    /**
+     * A weight {@code [rows, cols]} of {@code type} filled on the device with uniform values in
+     * {@code [-scale, scale)} from {@code seed} (for benchmarks of full-size models without a checkpoint). The values
+     * are those of {@link #uniform(long, long, float)}.
+     */
+    public synchronized Weight randomWeight(String name, DType type, int rows, int cols, long seed, float scale) {
+        use();
+        int t = switch (type) {
+            case F32 -> CudaWeight.F32;
+            case F16 -> CudaWeight.F16;
+            case BF16 -> CudaWeight.BF16;
+            default -> throw new AlmaException("random weights of type " + type + " are not supported");
+        };
+        if (rows == 1) t = CudaWeight.F32;
+        long count = (long) rows * cols;
+        DeviceBuffer b = DeviceBuffer.allocate(count * (t == CudaWeight.F32 ? 4 : 2), name);
+        check(AlmaCuda.alma_fill_uniform(b.ptr, t, count, seed, scale, stream), "alma_fill_uniform");
+        return own(new CudaWeight(name, b, t, rows, cols));
+    }
+
+    /** The value {@code alma_fill_uniform} (and so {@link #randomWeight}) puts at element {@code i}, before rounding. */
+    public static float uniform(long seed, long i, float scale) {
+        long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        float u = (float) (z >>> 40) * (1.0f / 16777216.0f);
+        return (u * 2.0f - 1.0f) * scale;
+    }
+
+    @Override
+    public synchronized Activations allocate(int rows, int cols) {
+        use();
+        if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("activations " + rows + "x" + cols);
+        return own(new CudaActivations(DeviceBuffer.allocate((long) rows * cols * 4, "activations " + rows + "x" + cols),
+                rows, cols));
+    }
+
+    @Override
+    public synchronized KvCache kvCache(LlamaConfig c, int maxTokens) {
+        use();
+        if (c.headDim() > 256) throw new AlmaException("head dimension " + c.headDim() + " exceeds the CUDA kernels' 256");
+        if (c.numHeads() % c.numKvHeads() != 0 || c.numHeads() / c.numKvHeads() > 32)
+            throw new AlmaException("heads " + c.numHeads() + " / kv heads " + c.numKvHeads()
+                    + ": the CUDA attention needs a whole group of at most 32 query heads per key/value head");
+        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream));
+    }
+
+    /** Copies {@code src} into row {@code row} of {@code x} (tests, inputs computed on the host). */
+    public synchronized void write(Activations x, int row, float[] src) {
+        use();
+        CudaActivations xa = a(x);
+        if (row < 0 || row >= xa.rows || src.length != xa.cols)
+            throw new IllegalArgumentException("row " + row + " of " + xa.rows + "x" + xa.cols + " from " + src.length);
+        xa.data.upload(src, (long) row * xa.cols * 4, stream);
+    }
+
+    @Override
+    public synchronized void read(Activations x, int row, float[] dst, int dstOff) {
+        use();
+        CudaActivations xa = a(x);
+        if (row < 0 || row >= xa.rows) throw new IllegalArgumentException("row " + row + " of " + xa.rows);
+        xa.data.download((long) row * xa.cols * 4, dst, dstOff, xa.cols, stream);
+    }
+
+    @Override
+    public synchronized void copyRows(Activations src, int[] rows, Activations dst) {
+        use();
+        CudaActivations s = a(src), d = a(dst);
+        if (s.cols != d.cols || rows.length > d.rows)
+            throw new IllegalArgumentException("copyRows " + s.cols + " into " + d.cols + " columns");
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= s.rows) throw new IllegalArgumentException("row " + rows[i] + " of " + s.rows);
+            check(AlmaCuda.alma_memcpy_d2d(d.row(i), s.row(rows[i]), (long) s.cols * 4, stream), "cudaMemcpy D2D");
+        }
+    }
+
+    /** Waits until every operation issued so far has finished. */
+    public synchronized void synchronize() {
+        use();
+        check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
+    }
+
+    // ---------------------------------------------------------------- element-wise and small ops
+
+    @Override
+    public synchronized void embed(Weight table, int[] tokens, Activations out) {
+        use();
+        CudaWeight t = w(table);
+        CudaActivations o = a(out);
+        if (o.cols != t.cols || tokens.length > o.rows)
+            throw new IllegalArgumentException("embed " + t.rows + "x" + t.cols + " into " + o.rows + "x" + o.cols);
+        for (int tok : tokens)
+            if (tok < 0 || tok >= t.rows)
+                throw new AlmaException("token id " + tok + " is outside the vocabulary of " + t.rows);
+        if (tokens.length == 0) return;
+        long ids = tokenIds.upload(tokens, stream);
+        check(AlmaCuda.alma_embed(t.data.ptr, t.type, ids, o.data.ptr, tokens.length, t.cols, t.rows, stream),
+                "alma_embed");
+    }
+
+    @Override
+    public synchronized void rmsNorm(Activations x, Weight gamma, float eps, int n, Activations out) {
+        use();
+        CudaActivations xi = a(x), o = a(out);
+        CudaWeight g = w(gamma);
+        if (g.rows != 1 || g.cols != xi.cols || o.cols != xi.cols || n > xi.rows || n > o.rows)
+            throw new IllegalArgumentException("rmsNorm of " + xi.cols + " columns with " + g.cols);
+        check(AlmaCuda.alma_rmsnorm(xi.data.ptr, g.data.ptr, o.data.ptr, n, xi.cols, eps, stream), "alma_rmsnorm");
+    }
+
+    @Override
+    public synchronized void rope(Activations x, int heads, int headDim, int[] positions, double theta,
+                                  boolean interleaved) {
+        use();
+        CudaActivations xi = a(x);
+        if (heads * headDim > xi.cols || positions.length > xi.rows || headDim % 2 != 0)
+            throw new IllegalArgumentException("rope " + heads + "x" + headDim + " on " + xi.cols + " columns");
+        if (positions.length == 0) return;
+        long pos = ropePositions.upload(positions, stream);
+        check(AlmaCuda.alma_rope(xi.data.ptr, pos, positions.length, heads, headDim, xi.cols, theta,
+                interleaved ? 1 : 0, stream), "alma_rope");
+    }
+
+    @Override
+    public synchronized void swiglu(Activations gate, Activations up, int n) {
+        use();
+        CudaActivations g = a(gate), u = a(up);
+        if (g.cols != u.cols || n > g.rows || n > u.rows) throw new IllegalArgumentException("swiglu shapes differ");
+        check(AlmaCuda.alma_swiglu(g.data.ptr, u.data.ptr, (long) n * g.cols, stream), "alma_swiglu");
+    }
+
+    @Override
+    public synchronized void addScaled(Activations x, Activations y, float scale, int n) {
+        use();
+        CudaActivations xa = a(x), ya = a(y);
+        if (xa.cols != ya.cols || n > xa.rows || n > ya.rows) throw new IllegalArgumentException("addScaled shapes differ");
+        check(AlmaCuda.alma_add_scaled(xa.data.ptr, ya.data.ptr, scale, (long) n * xa.cols, stream), "alma_add_scaled");
+    }
+
+    /** Index of the largest value of each of the first {@code n} rows (lowest index on ties). */
+    public synchronized int[] argmax(Activations x, int n) {
+        use();
+        CudaActivations xa = a(x);
+        if (n < 0 || n > xa.rows) throw new IllegalArgumentException("argmax of " + n + " rows of " + xa.rows);
+        int[] out = new int[n];
+        if (n == 0) return out;
+        long dst = results.get((long) n * 4);
+        check(AlmaCuda.alma_argmax(xa.data.ptr, n, xa.cols, dst, stream), "alma_argmax");
+        download(dst, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /** The {@code k} largest values of each of the first {@code n} rows and their indices, largest first. */
+    public record TopK(float[][] values, int[][] indices) {
+    }
+
+    /** Top-{@code k} of each of the first {@code n} rows (ties: lower index first). */
+    public synchronized TopK topK(Activations x, int n, int k) {
+        use();
+        CudaActivations xa = a(x);
+        if (n < 0 || n > xa.rows || k < 1 || k > xa.cols)
+            throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + xa.rows + "x" + xa.cols);
+        long values = results.get((long) n * k * 8);
+        long indices = values + (long) n * k * 4;
+        check(AlmaCuda.alma_topk(xa.data.ptr, n, xa.cols, k, values, indices, stream), "alma_topk");
+        float[] v = new float[n * k];
+        int[] idx = new int[n * k];
+        download(values, MemorySegment.ofArray(v));
+        download(indices, MemorySegment.ofArray(idx));
+        float[][] vs = new float[n][];
+        int[][] is = new int[n][];
+        for (int i = 0; i < n; i++) {
+            vs[i] = java.util.Arrays.copyOfRange(v, i * k, (i + 1) * k);
+            is[i] = java.util.Arrays.copyOfRange(idx, i * k, (i + 1) * k);
+        }
+        return new TopK(vs, is);
+    }
+
+    /** Copies {@code dst.byteSize()} bytes from device address {@code src} into a heap segment. */
+    private void download(long src, MemorySegment dst) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(dst.byteSize(), 16);
+            check(AlmaCuda.alma_memcpy_d2h(s.address(), src, s.byteSize(), stream), "cudaMemcpy D2H");
+            dst.copyFrom(s);
+        }
+    }
+
+    // ---------------------------------------------------------------- matrix products
+
+    @Override
+    public synchronized void matmul(Activations x, Weight weight, int n, Activations out) {
+        use();
+        CudaWeight m = w(weight);
+        CudaActivations xi = a(x), o = a(out);
+        if (xi.cols != m.cols || o.cols != m.rows || n > xi.rows || n > o.rows)
+            throw new IllegalArgumentException("matmul " + m.name + " " + m.rows + "x" + m.cols
+                    + " with activations of " + xi.cols + " columns into " + o.cols);
+        if (n == 0) return;
+        if (n > 1 && n <= GEMV_MAX_ROWS && tensorCoreGemv(m)) {
+            long count = (long) n * m.cols;
+            long x16 = half.get(count * 2);
+            check(AlmaCuda.alma_convert_f32(xi.data.ptr, x16, m.type, count, stream), "alma_convert_f32");
+            check(AlmaCuda.alma_gemv_tc(m.data.ptr, m.type, x16, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv_tc");
+        } else if (n <= GEMV_MAX_ROWS) {
+            check(AlmaCuda.alma_gemv(m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv");
+        } else if (m.type == CudaWeight.F32 || !tensorCores || m.cols % 8 != 0) {
+            check(AlmaCuda.alma_gemm(xi.data.ptr, CudaWeight.F32, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols,
+                    stream), "alma_gemm (float32)");
+        } else {
+            long count = (long) n * m.cols;
+            long a16 = half.get(count * 2);
+            check(AlmaCuda.alma_convert_f32(xi.data.ptr, a16, m.type, count, stream), "alma_convert_f32");
+            check(AlmaCuda.alma_gemm(a16, m.type, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols, stream),
+                    "alma_gemm (tensor cores)");
+        }
+    }
+
+    /**
+     * The Q, K and V projections of the same input: one fused GEMV launch when {@code n <= 8} and the three weights
+     * share a type, three {@link #matmul}s otherwise.
+     */
+    public synchronized void matmulQkv(Activations x, Weight wq, Weight wk, Weight wv, int n,
+                                       Activations q, Activations k, Activations v) {
+        use();
+        CudaWeight a = w(wq), b = w(wk), c = w(wv);
+        CudaActivations xi = a(x);
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type == b.type && b.type == c.type
+                && a.cols == b.cols
+                && b.cols == c.cols && xi.cols == a.cols && a(q).cols == a.rows && a(k).cols == b.rows
+                && a(v).cols == c.rows && n <= Math.min(xi.rows, Math.min(a(q).rows, Math.min(a(k).rows, a(v).rows)));
+        if (!fused) {
+            matmul(x, wq, n, q);
+            matmul(x, wk, n, k);
+            matmul(x, wv, n, v);
+            return;
+        }
+        if (n == 0) return;
+        check(AlmaCuda.alma_gemv3(a.data.ptr, b.data.ptr, c.data.ptr, a.type, a.rows, b.rows, c.rows, xi.data.ptr,
+                a(q).data.ptr, a(k).data.ptr, a(v).data.ptr, a.cols, n, stream), "alma_gemv3");
+    }
+
+    /**
+     * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (then {@code up} is left
+     * untouched), two {@link #matmul}s and {@link #swiglu} otherwise.
+     */
+    public synchronized void gateUpSwiglu(Activations x, Weight wg, Weight wu, int n, Activations gate, Activations up) {
+        use();
+        CudaWeight g = w(wg), u = w(wu);
+        CudaActivations xi = a(x), go = a(gate);
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type == u.type && g.rows == u.rows
+                && g.cols == u.cols
+                && xi.cols == g.cols && go.cols == g.rows && n <= xi.rows && n <= go.rows;
+        if (!fused) {
+            matmul(x, wg, n, gate);
+            matmul(x, wu, n, up);
+            swiglu(gate, up, n);
+            return;
+        }
+        if (n == 0) return;
+        check(AlmaCuda.alma_gemv_swiglu(g.data.ptr, u.data.ptr, g.type, xi.data.ptr, go.data.ptr, g.rows, g.cols, n,
+                stream), "alma_gemv_swiglu");
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public synchronized void attention(Activations q, Activations k, Activations v, KvCache kvCache, int layer,
+                                       int[] seqs, int[] positions, int n, Activations out) {
+        use();
+        CudaKvCache cache = (CudaKvCache) kvCache;
+        CudaActivations qa = a(q), ka = a(k), va = a(v), o = a(out);
+        int hd = cache.headDim, kvDim = cache.kvDim, heads = qa.cols / hd;
+        if (qa.cols % hd != 0 || ka.cols != kvDim || va.cols != kvDim || o.cols != qa.cols || heads % cache.kvHeads != 0
+                || n > qa.rows || n > ka.rows || n > va.rows || n > o.rows || seqs.length < n || positions.length < n)
+            throw new IllegalArgumentException("attention shapes: q " + qa.cols + ", k " + ka.cols + ", v " + va.cols
+                    + ", out " + o.cols + " columns for " + cache.kvHeads + " kv heads of " + hd);
+        if (layer < 0 || layer >= cache.layers) throw new IllegalArgumentException("layer " + layer);
+        if (n == 0) return;
+        // Page of every new position (copy-on-write copies are queued on the stream before the stores).
+        boolean prompt = true;
+        int stride = 1;
+        int[] page = new int[n];
+        for (int i = 0; i < n; i++) {
+            page[i] = cache.pageForWrite(seqs[i], positions[i]);
+            prompt &= seqs[i] == seqs[0] && positions[i] == i;
+        }
+        for (int i = 0; i < n; i++) stride = Math.max(stride, cache.pages(seqs[i]).length);
+        // One upload: pages [n], slots [n], positions [n], page tables [n][stride].
+        int[] index = new int[3 * n + n * stride];
+        for (int i = 0; i < n; i++) {
+            index[i] = page[i];
+            index[n + i] = positions[i] % CudaKvCache.PAGE_SIZE;
+            index[2 * n + i] = positions[i];
+            int[] table = cache.pages(seqs[i]);
+            System.arraycopy(table, 0, index, 3 * n + i * stride, table.length);
+        }
+        long dev = attentionIndex.upload(index, stream);
+        check(AlmaCuda.alma_kv_store(ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev, dev + 4L * n, n, layer,
+                cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream), "alma_kv_store");
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        if (prompt && n > 1) {
+            if (tensorCorePrefill(hd, qa.cols)) {
+                long qBytes = align((long) n * qa.cols * 2), kvBytes = align((long) n * kvDim * 2);
+                long q16 = half.get(qBytes + 2 * kvBytes), k16 = q16 + qBytes, v16 = k16 + kvBytes;
+                check(AlmaCuda.alma_convert_f32(qa.data.ptr, q16, CudaWeight.BF16, (long) n * qa.cols, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_convert_f32(ka.data.ptr, k16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_convert_f32(va.data.ptr, v16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
+                check(AlmaCuda.alma_attention_prefill_tc(q16, qa.cols, k16, v16, kvDim, o.data.ptr, o.cols, n, heads,
+                        cache.kvHeads, hd, scale, stream), "alma_attention_prefill_tc");
+            } else {
+                check(AlmaCuda.alma_attention_prefill(qa.data.ptr, qa.cols, ka.data.ptr, va.data.ptr, kvDim,
+                        o.data.ptr, o.cols, n, heads, cache.kvHeads, hd, scale, stream), "alma_attention_prefill");
+            }
+            return;
+        }
+        int maxLen = 0;
+        for (int i = 0; i < n; i++) maxLen = Math.max(maxLen, positions[i] + 1);
+        int splits = splits(n, cache.kvHeads, maxLen, sms);
+        long ws = workspace.get(AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
+        check(AlmaCuda.alma_attention_paged(qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
+                dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
+                CudaKvCache.PAGE_SIZE, scale, splits, stream), "alma_attention_paged");
+    }
+
+    /** Whether products of 2..8 rows with {@code w} run on tensor cores (activations rounded to 16 bits). */
+    boolean tensorCoreGemv(Weight w) {
+        CudaWeight m = w(w);
+        return tensorCores && m.type != CudaWeight.F32 && m.cols % 8 == 0;
+    }
+
+    /** Whether a prompt's attention runs on tensor cores (bf16 operands) rather than in float32. */
+    boolean tensorCorePrefill(int headDim, int qCols) {
+        return tensorCores && (headDim == 64 || headDim == 128) && qCols % 8 == 0;
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 255) & ~255L;
+    }
+
+    /** Splits of the key range: enough blocks for two waves over the SMs, each split at least one 32-key tile. */
+    static int splits(int n, int kvHeads, int maxLen, int sms) {
+        int blocks = n * kvHeads;
+        int want = (2 * sms + blocks - 1) / blocks;
+        int tiles = (maxLen + 31) / 32;
+        return Math.max(1, Math.min(MAX_SPLITS, Math.min(want, tiles)));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        AlmaException first = null;
+        List<AutoCloseable> all = new ArrayList<>(owned);
+        all.addAll(List.of(half, workspace, results, tokenIds, ropePositions, attentionIndex));
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) first = new AlmaException("closing " + name() + ": " + e.getMessage(), e);
+            }
+        }
+        owned.clear();
+        int rc = AlmaCuda.alma_stream_destroy(stream);
+        closed = true;
+        if (first != null) throw first;
+        CudaRuntime.check(rc, "cudaStreamDestroy");
+    }
+}

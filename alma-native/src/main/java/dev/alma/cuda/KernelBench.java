@@ -1,0 +1,339 @@
+package dev.alma.cuda;
+
+import dev.alma.backend.Activations;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.DType;
+import dev.alma.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Timings of the CUDA kernels on the first device, printed as a table and written to a file: device copy
+ * bandwidth, GEMV bandwidth (the decode bound), tensor-core GEMM TFLOP/s, causal prefill attention TFLOP/s, paged
+ * decode attention, and whole decode steps of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams).
+ * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
+ */
+public final class KernelBench {
+    private final CudaBackend gpu;
+    private final long stream;
+    private final boolean quick;
+    private final List<String> rows = new ArrayList<>();
+    private double copyGbs;
+
+    private final Path out;
+
+    private KernelBench(CudaBackend gpu, boolean quick, Path out) {
+        this.gpu = gpu;
+        this.stream = gpu.stream();
+        this.quick = quick;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path out = null;
+        boolean quick = false;
+        for (String a : args) {
+            if (a.equals("--quick")) quick = true;
+            else out = Path.of(a);
+        }
+        String why = CudaRuntime.unavailableReason();
+        if (why != null) {
+            System.err.println("KernelBench: CUDA is unavailable: " + why);
+            System.exit(2);
+        }
+        if (out != null) Files.deleteIfExists(out);
+        try (CudaBackend gpu = new CudaBackend(0)) {
+            KernelBench b = new KernelBench(gpu, quick, out);
+            b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
+                    gpu.multiprocessors()));
+            b.run();
+        }
+    }
+
+    private void run() {
+        copy();
+        for (int[] s : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}}) gemv(s[0], s[1], 1, false);
+        gemv(4096, 4096, 5, false);
+        gemv(4096, 4096, 5, true);
+        gemv(11008, 4096, 8, true);
+        gemvSwiglu(11008, 4096);
+        for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
+        gemm(4096, 4096, 4096, CudaWeight.F16);
+        prefillAttention(4096, 32, 32, 128, false);
+        prefillAttention(4096, 32, 32, 128, true);
+        decodeAttention(4096, 32, 32, 128, 1);
+        decodeAttention(4096, 32, 32, 128, 5);
+        decode(1);
+        decode(5);
+    }
+
+    private interface Launch {
+        int run();
+    }
+
+    /** Mean milliseconds of one launch over enough repetitions (after a warm-up), via CUDA events. */
+    private double time(String what, Launch launch) {
+        for (int i = 0; i < 3; i++) CudaRuntime.check(launch.run(), what);
+        long[] e0 = new long[1], e1 = new long[1];
+        CudaRuntime.check(AlmaCuda.alma_event_create(e0), "cudaEventCreate");
+        CudaRuntime.check(AlmaCuda.alma_event_create(e1), "cudaEventCreate");
+        try {
+            int reps = 5;
+            float[] ms = new float[1];
+            while (true) {
+                CudaRuntime.check(AlmaCuda.alma_event_record(e0[0], stream), "cudaEventRecord");
+                for (int i = 0; i < reps; i++) CudaRuntime.check(launch.run(), what);
+                CudaRuntime.check(AlmaCuda.alma_event_record(e1[0], stream), "cudaEventRecord");
+                CudaRuntime.check(AlmaCuda.alma_event_elapsed(e0[0], e1[0], ms), "cudaEventElapsedTime");
+                if (ms[0] > 200 || reps >= 10_000) return ms[0] / reps;
+                reps *= 4;
+            }
+        } finally {
+            AlmaCuda.alma_event_destroy(e0[0]);
+            AlmaCuda.alma_event_destroy(e1[0]);
+        }
+    }
+
+    private void row(String kernel, String shape, double ms, String metric) {
+        add(String.format(Locale.ROOT, "%-26s %-28s %10.4f ms  %s", kernel, shape, ms, metric));
+    }
+
+    /** Prints a line and appends it to the results file at once, so a run cut short keeps what it measured. */
+    private void add(String line) {
+        rows.add(line);
+        System.out.println(line);
+        if (out == null) return;
+        try {
+            Files.writeString(out, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void copy() {
+        long bytes = 1L << 30;
+        try (DeviceBuffer a = DeviceBuffer.allocate(bytes, "copy source"); DeviceBuffer b = DeviceBuffer.allocate(bytes, "copy dest")) {
+            double ms = time("cudaMemcpy D2D", () -> AlmaCuda.alma_memcpy_d2d(b.ptr, a.ptr, bytes, stream));
+            copyGbs = 2.0 * bytes / (ms * 1e6);
+            row("copy (read+write)", "1 GiB", ms, String.format(Locale.ROOT, "%.0f GB/s", copyGbs));
+        }
+    }
+
+    private CudaWeight random(DType type, int rows, int cols) {
+        return (CudaWeight) gpu.randomWeight("bench", type, rows, cols, 1234, 0.02f);
+    }
+
+    /** Weight copies cycled through by the GEMV timings so that the weights come from DRAM, not the 50 MB L2. */
+    private static final long COLD_BYTES = 512L << 20;
+
+    /** GEMV of n rows: CUDA cores with float32 activations, or tensor cores with bf16 activations. */
+    private void gemv(int rows, int cols, int n, boolean tensorCores) {
+        long bytes = (long) rows * cols * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] w = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) w[i] = random(DType.BF16, rows, cols);
+        CudaWeight x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
+        CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
+        int[] next = {0};
+        double ms = time(tensorCores ? "alma_gemv_tc" : "alma_gemv", () -> {
+            CudaWeight wi = w[next[0]++ % copies];
+            return tensorCores
+                    ? AlmaCuda.alma_gemv_tc(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream)
+                    : AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
+        row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
+                String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
+        for (CudaWeight c : w) c.close();
+        x.close();
+        y.close();
+    }
+
+    private void gemvSwiglu(int rows, int cols) {
+        long bytes = 2L * rows * cols * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] g = new CudaWeight[copies], u = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) {
+            g[i] = random(DType.BF16, rows, cols);
+            u[i] = random(DType.BF16, rows, cols);
+        }
+        CudaActivations x = (CudaActivations) gpu.allocate(1, cols), y = (CudaActivations) gpu.allocate(1, rows);
+        int[] next = {0};
+        double ms = time("alma_gemv_swiglu", () -> {
+            int i = next[0]++ % copies;
+            return AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr, rows,
+                    cols, 1, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
+        row("gemv gate/up+swiglu", "2x " + rows + "x" + cols, ms, String.format(Locale.ROOT,
+                "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
+        for (int i = 0; i < copies; i++) {
+            g[i].close();
+            u[i].close();
+        }
+        x.close();
+        y.close();
+    }
+
+    private void gemm(int m, int n, int k, int type) {
+        DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
+        CudaWeight a = random(dt, m, k), w = random(dt, n, k);
+        CudaActivations c = (CudaActivations) gpu.allocate(m, n);
+        double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m, n, k, stream));
+        double tflops = 2.0 * m * n * k / (ms * 1e9);
+        row("gemm " + dt.name().toLowerCase(Locale.ROOT) + " mma.sync", m + "x" + n + "x" + k, ms,
+                String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        a.close();
+        w.close();
+        c.close();
+    }
+
+    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores) {
+        DType type = tensorCores ? DType.BF16 : DType.F32;
+        CudaWeight q = random(type, n, heads * hd), k = random(type, n, kvHeads * hd), v = random(type, n, kvHeads * hd);
+        CudaActivations o = (CudaActivations) gpu.allocate(n, heads * hd);
+        float scale = (float) (1 / Math.sqrt(hd));
+        double ms = tensorCores
+                ? time("alma_attention_prefill_tc", () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd,
+                k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream))
+                : time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
+                k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream));
+        double flops = 4.0 * n * (n + 1) / 2 * hd * heads;  // QK and PV over the causal half
+        row(tensorCores ? "attention prefill bf16 tc" : "attention prefill f32", n + " tok, " + heads + "h x " + hd, ms,
+                String.format(Locale.ROOT, "%.1f TFLOP/s (causal)", flops / (ms * 1e9)));
+        q.close();
+        k.close();
+        v.close();
+        o.close();
+    }
+
+    private static LlamaConfig config(int hidden, int inter, int layers, int heads, int kvHeads, int vocab) {
+        return new LlamaConfig(vocab, hidden, inter, layers, heads, kvHeads, hidden / heads, 1e-5f, 10000.0, 8192,
+                false, 1, 2, "bfloat16", false);
+    }
+
+    private void decodeAttention(int len, int heads, int kvHeads, int hd, int beams) {
+        LlamaConfig cfg = config(heads * hd, 64, 1, heads, kvHeads, 32);
+        try (KvCache cache = gpu.kvCache(cfg, len + 16 * beams + 64)) {
+            Activations q = gpu.allocate(len, heads * hd), k = gpu.allocate(len, kvHeads * hd),
+                    v = gpu.allocate(len, kvHeads * hd), o = gpu.allocate(len, heads * hd);
+            int seq = cache.create();
+            int[] pos = new int[len], seqs = new int[len];
+            for (int i = 0; i < len; i++) pos[i] = i;
+            java.util.Arrays.fill(seqs, seq);
+            gpu.attention(q, k, v, cache, 0, seqs, pos, len, o);
+            int[] beam = new int[beams], bpos = new int[beams];
+            beam[0] = seq;
+            for (int i = 1; i < beams; i++) beam[i] = cache.fork(seq);
+            java.util.Arrays.fill(bpos, len);
+            gpu.attention(q, k, v, cache, 0, beam, bpos, beams, o);  // copy-on-write outside the timing
+            double ms = time("attention decode", () -> {
+                gpu.attention(q, k, v, cache, 0, beam, bpos, beams, o);
+                return 0;
+            });
+            double bytes = (double) beams * (len + 1) * kvHeads * hd * 2 * 4;
+            row("attention decode paged", beams + " x " + len + " ctx, " + heads + "h", ms,
+                    String.format(Locale.ROOT, "%.0f GB/s of KV (splits %d)", bytes / (ms * 1e6),
+                            CudaBackend.splits(beams, kvHeads, len + 1, gpu.multiprocessors())));
+        }
+    }
+
+    /** Whole decode steps of a LLaMA-7B-shape model (random bf16 weights), {@code beams} sequences per step. */
+    private void decode(int beams) {
+        int hidden = 4096, inter = 11008, heads = 32, kvHeads = 32, vocab = 32000, prompt = 128;
+        int layers = quick ? 8 : 32;
+        LlamaConfig cfg = config(hidden, inter, layers, heads, kvHeads, vocab);
+        int hd = hidden / heads;
+        Weight embed = random(DType.BF16, vocab, hidden), lmHead = random(DType.BF16, vocab, hidden);
+        Weight ones = ones(hidden);
+        Weight[][] w = new Weight[layers][];
+        for (int l = 0; l < layers; l++)
+            w[l] = new Weight[]{random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
+                    random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
+                    random(DType.BF16, inter, hidden), random(DType.BF16, inter, hidden),
+                    random(DType.BF16, hidden, inter)};
+        try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 64))) {
+            int cap = Math.max(prompt, beams);
+            Activations x = gpu.allocate(cap, hidden), h = gpu.allocate(cap, hidden), q = gpu.allocate(cap, hidden),
+                    k = gpu.allocate(cap, hidden), v = gpu.allocate(cap, hidden), att = gpu.allocate(cap, hidden),
+                    out = gpu.allocate(cap, hidden), gate = gpu.allocate(cap, inter), up = gpu.allocate(cap, inter),
+                    logits = gpu.allocate(beams, vocab);
+            int seq = cache.create();
+            int[] tokens = new int[prompt], pos = new int[prompt], seqs = new int[prompt];
+            for (int i = 0; i < prompt; i++) {
+                tokens[i] = (i * 7919) % vocab;
+                pos[i] = i;
+                seqs[i] = seq;
+            }
+            Runnable[] step = new Runnable[1];
+            int[][] state = {tokens, seqs, pos};
+            step[0] = () -> {
+                int n = state[0].length;
+                gpu.embed(embed, state[0], x);
+                for (int l = 0; l < layers; l++) {
+                    gpu.rmsNorm(x, ones, 1e-5f, n, h);
+                    gpu.matmulQkv(h, w[l][0], w[l][1], w[l][2], n, q, k, v);
+                    gpu.rope(q, heads, hd, state[2], 10000.0, false);
+                    gpu.rope(k, kvHeads, hd, state[2], 10000.0, false);
+                    gpu.attention(q, k, v, cache, l, state[1], state[2], n, att);
+                    gpu.matmul(att, w[l][3], n, out);
+                    gpu.addScaled(x, out, 1f, n);
+                    gpu.rmsNorm(x, ones, 1e-5f, n, h);
+                    gpu.gateUpSwiglu(h, w[l][4], w[l][5], n, gate, up);
+                    gpu.matmul(gate, w[l][6], n, out);
+                    gpu.addScaled(x, out, 1f, n);
+                }
+            };
+            step[0].run();  // prompt
+            int[] beamSeqs = new int[beams], beamTokens = new int[beams];
+            beamSeqs[0] = seq;
+            for (int i = 1; i < beams; i++) beamSeqs[i] = cache.fork(seq);
+            int steps = quick ? 8 : 32;
+            long t0 = 0;
+            for (int s = 0; s < steps + 2; s++) {
+                if (s == 2) {
+                    gpu.synchronize();
+                    t0 = System.nanoTime();
+                }
+                int[] bpos = new int[beams];
+                java.util.Arrays.fill(bpos, prompt + s);
+                state[0] = beamTokens;
+                state[1] = beamSeqs;
+                state[2] = bpos;
+                step[0].run();
+                gpu.rmsNorm(x, ones, 1e-5f, beams, h);
+                gpu.matmul(h, lmHead, beams, logits);
+                beamTokens = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
+            }
+            double sec = (System.nanoTime() - t0) / 1e9 / steps;
+            double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
+            row("decode 7B-shape bf16", beams == 1 ? "greedy" : beams + " beams", sec * 1e3,
+                    String.format(Locale.ROOT, "%.1f %s%s", rate, beams == 1 ? "tok/s" : "steps/s",
+                            layers == 32 ? "" : " (scaled from " + layers + " layers)"));
+        }
+        for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();
+        ((CudaWeight) embed).close();
+        ((CudaWeight) lmHead).close();
+    }
+
+    private static int[] pick(CudaBackend.TopK top) {
+        int[] t = new int[top.indices().length];
+        for (int i = 0; i < t.length; i++) t[i] = top.indices()[i][i % top.indices()[i].length];
+        return t;
+    }
+
+    private Weight ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return gpu.weight(new Tensor("ones", DType.F32, new long[]{n}, MemorySegment.ofArray(v)));
+    }
+}

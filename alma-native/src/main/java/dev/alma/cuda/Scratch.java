@@ -1,0 +1,26 @@
+package dev.alma.cuda;
+
+/** A device buffer reused between calls and grown (doubling) when a call needs more. */
+final class Scratch implements AutoCloseable {
+    private final String what;
+    private DeviceBuffer buffer;
+
+    Scratch(String what) {
+        this.what = what;
+    }
+
+    /** Device address of at least {@code bytes} bytes (contents undefined). */
+    long get(long bytes) {
+        if (buffer == null || buffer.bytes < bytes) {
+            if (buffer != null) buffer.close();
+            buffer = DeviceBuffer.allocate(Math.max(bytes, buffer == null ? 0 : 2 * buffer.bytes), what);
+        }
+        return buffer.ptr;
+    }
+
+    @Override
+    public void close() {
+        if (buffer != null) buffer.close();
+        buffer = null;
+    }
+}

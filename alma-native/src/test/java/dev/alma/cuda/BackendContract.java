@@ -1,0 +1,282 @@
+package dev.alma.cuda;
+
+import dev.alma.backend.Activations;
+import dev.alma.backend.Backend;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static dev.alma.cuda.TestData.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every {@link Backend} operation the CUDA kernels implement, on random shapes that are not multiples of the kernels'
+ * tiles (GEMV: 8-element chunks and 4-row blocks; GEMM: 128×128×32 tiles; attention: 4-query blocks, 32-key tiles,
+ * head dims not multiples of 32, split key ranges), checked against the float64 {@link Reference}: float32 paths to
+ * 1e-5 and paths that round activations to 16 bits to 1e-2, relative to the reference's largest magnitude.
+ * A subclass names the backend under test and, optionally, a twin backend whose results it must also match.
+ */
+abstract class BackendContract {
+    static final double F32_TOL = 1e-5, HALF_TOL = 1e-2;
+
+    /** The backend under test (opened once per test class). */
+    abstract Backend backend();
+
+    /** A backend the results must match as well (the CPU twin of a device backend), or null. */
+    Backend twin() {
+        return null;
+    }
+
+    /** Tolerance of a matrix product of n rows with weights of type (against float64). */
+    abstract double matmulTolerance(DType type, int n);
+
+    /** Tolerance of an attention call over a fresh prompt of n > 1 tokens ({@code prompt}) or any other call. */
+    double attentionTolerance(int headDim, int qCols, boolean prompt) {
+        return F32_TOL;
+    }
+
+    private void check(String what, float[][] got, double[][] ref, double tol) {
+        double err = relError(got, ref);
+        assertTrue(err <= tol, what + ": relative error " + err + " > " + tol + " on " + backend().name());
+    }
+
+    private void checkTwin(String what, float[][] got, float[][] twin, double tol) {
+        double err = relError(got, twin);
+        assertTrue(err <= tol, what + ": " + backend().name() + " differs from its CPU twin by " + err + " > " + tol);
+    }
+
+    @Test
+    void matmulMatchesFloat64OnOddShapes() {
+        Random rnd = new Random(1);
+        int[][] shapes = {{1, 8}, {7, 24}, {33, 100}, {130, 264}, {5, 3}};
+        int[] ns = {1, 3, 8, 9, 37, 130};
+        for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16})
+            for (int[] s : shapes)
+                for (int n : ns) {
+                    int rows = s[0], cols = s[1];
+                    float[] w = round(random(rnd, rows * cols, 1f), type);
+                    float[][] x = randomRows(rnd, n, cols, 1f);
+                    String what = "matmul " + type + " " + rows + "x" + cols + " n=" + n;
+                    float[][] got = runMatmul(backend(), type, rows, cols, w, x);
+                    check(what, got, Reference.matmul(x, w, rows, cols), matmulTolerance(type, n));
+                    if (twin() != null)
+                        checkTwin(what, got, runMatmul(twin(), type, rows, cols, w, x), matmulTolerance(type, n));
+                }
+    }
+
+    private static float[][] runMatmul(Backend b, DType type, int rows, int cols, float[] w, float[][] x) {
+        Weight wt = b.weight(tensor("w", type, rows, cols, w));
+        Activations xa = load(b, x, x.length + 2, cols);
+        Activations out = b.allocate(x.length + 2, rows);
+        b.matmul(xa, wt, x.length, out);
+        return read(b, out, x.length);
+    }
+
+    @Test
+    void rmsNormMatchesFloat64() {
+        Random rnd = new Random(2);
+        for (int cols : new int[]{1, 31, 257, 4096}) {
+            int n = 5;
+            float[][] x = randomRows(rnd, n, cols, 3f);
+            float[] gamma = random(rnd, cols, 2f);
+            for (Backend b : backends()) {
+                Activations xa = load(b, x, n, cols);
+                Activations out = b.allocate(n, cols);
+                b.rmsNorm(xa, b.weight(tensor("g", DType.F32, 0, cols, gamma)), 1e-5f, n, out);
+                check("rmsNorm " + cols + " on " + b.name(), read(b, out, n), Reference.rmsNorm(x, gamma, 1e-5f), F32_TOL);
+            }
+        }
+    }
+
+    @Test
+    void ropeMatchesFloat64InBothLayouts() {
+        Random rnd = new Random(3);
+        int heads = 3, headDim = 80;
+        int[] positions = {0, 1, 17, 511, 4095, 7000};
+        float[][] x = randomRows(rnd, positions.length, heads * headDim + 8, 1f);
+        for (boolean interleaved : new boolean[]{false, true})
+            for (Backend b : backends()) {
+                Activations xa = load(b, x, positions.length, x[0].length);
+                b.rope(xa, heads, headDim, positions, 10000.0, interleaved);
+                check("rope interleaved=" + interleaved + " on " + b.name(), read(b, xa, positions.length),
+                        Reference.rope(x, heads, headDim, positions, 10000.0, interleaved), F32_TOL);
+            }
+    }
+
+    @Test
+    void embedGathersRowsOfEveryType() {
+        Random rnd = new Random(4);
+        int vocab = 50, cols = 36;
+        int[] tokens = {3, 0, 49, 3, 17};
+        for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16}) {
+            float[] table = round(random(rnd, vocab * cols, 1f), type);
+            double[][] ref = new double[tokens.length][cols];
+            for (int i = 0; i < tokens.length; i++)
+                for (int j = 0; j < cols; j++) ref[i][j] = table[tokens[i] * cols + j];
+            for (Backend b : backends()) {
+                Activations out = b.allocate(tokens.length, cols);
+                b.embed(b.weight(tensor("emb", type, vocab, cols, table)), tokens, out);
+                check("embed " + type + " on " + b.name(), read(b, out, tokens.length), ref, 0);
+            }
+        }
+    }
+
+    @Test
+    void swigluAddScaledAndCopyRowsMatchFloat64() {
+        Random rnd = new Random(5);
+        int n = 7, cols = 1001;
+        float[][] g = randomRows(rnd, n, cols, 6f), u = randomRows(rnd, n, cols, 2f);
+        for (Backend b : backends()) {
+            Activations ga = load(b, g, n, cols), ua = load(b, u, n, cols);
+            b.swiglu(ga, ua, n);
+            check("swiglu on " + b.name(), read(b, ga, n), Reference.swiglu(g, u), F32_TOL);
+            Activations xa = load(b, g, n, cols);
+            b.addScaled(xa, ua, -0.75f, n - 2);
+            double[][] ref = new double[n][cols];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < cols; j++) ref[i][j] = g[i][j] + (i < n - 2 ? -0.75 * u[i][j] : 0);
+            check("addScaled on " + b.name(), read(b, xa, n), ref, F32_TOL);
+            Activations dst = b.allocate(3, cols);
+            b.copyRows(ua, new int[]{6, 0, 6}, dst);
+            float[][] got = read(b, dst, 3);
+            assertEquals(u[6][1000], got[0][1000]);
+            assertEquals(u[0][0], got[1][0]);
+            assertEquals(u[6][3], got[2][3]);
+        }
+    }
+
+    /** Attention shapes: heads, kv heads, head dim, prompt length. */
+    static final int[][] ATTENTION_CASES = {{4, 2, 64, 37}, {8, 1, 80, 300}, {2, 2, 128, 5}, {6, 3, 40, 1},
+            {8, 2, 128, 150}};
+
+    @Test
+    void attentionOverPromptsForksAndDecodeStepsMatchesFloat64() {
+        for (int[] c : ATTENTION_CASES) {
+            List<float[][]> got = attentionScenario(backend(), c, 11);
+            List<double[][]> ref = attentionReference(c, 11);
+            List<float[][]> tw = twin() == null ? null : attentionScenario(twin(), c, 11);
+            for (int s = 0; s < ref.size(); s++) {
+                boolean prompt = s < 2 && c[3] > 1;  // step 0 (both layers) is the fresh prompt
+                double tol = attentionTolerance(c[2], c[0] * c[2], prompt);
+                String what = "attention " + java.util.Arrays.toString(c) + " call " + s;
+                check(what, got.get(s), ref.get(s), tol);
+                if (tw != null) checkTwin(what, got.get(s), tw.get(s), tol);
+            }
+        }
+    }
+
+    /** The calls of the scenario: (seq index, positions) per step; seq 1 is forked from seq 0 after the prompt. */
+    private record Step(int[] seqs, int[] positions) {
+    }
+
+    private static List<Step> steps(int prompt) {
+        List<Step> steps = new ArrayList<>();
+        int[] p = new int[prompt];
+        for (int i = 0; i < prompt; i++) p[i] = i;
+        steps.add(new Step(new int[prompt], p));                                   // prompt of seq 0
+        steps.add(new Step(new int[]{0, 1}, new int[]{prompt, prompt}));           // both beams decode
+        steps.add(new Step(new int[]{1, 0}, new int[]{prompt + 1, prompt + 1}));   // again, other order
+        int[] seqs = new int[5], pos = new int[5];
+        for (int i = 0; i < 5; i++) pos[i] = prompt + 2 + i;
+        steps.add(new Step(seqs, pos));                                             // continued prompt on seq 0
+        return steps;
+    }
+
+    private static LlamaConfig config(int[] c) {
+        return new LlamaConfig(32, c[0] * c[2], 64, 2, c[0], c[1], c[2], 1e-5f, 10000, 4096, false, 1, 2, "float32", false);
+    }
+
+    private static List<float[][]> attentionScenario(Backend b, int[] c, long seed) {
+        int heads = c[0], kvHeads = c[1], hd = c[2], prompt = c[3];
+        LlamaConfig cfg = config(c);
+        Random rnd = new Random(seed);
+        List<float[][]> outputs = new ArrayList<>();
+        try (KvCache cache = b.kvCache(cfg, prompt + 128)) {
+            int[] handle = {cache.create(), -1};
+            boolean forked = false;
+            for (Step st : steps(prompt)) {
+                if (!forked && st.seqs().length > 0 && max(st.seqs()) == 1) {
+                    handle[1] = cache.fork(handle[0]);
+                    forked = true;
+                }
+                int n = st.seqs().length;
+                int[] seqs = new int[n];
+                for (int i = 0; i < n; i++) seqs[i] = handle[st.seqs()[i]];
+                for (int layer = 0; layer < 2; layer++) {
+                    float[][] q = randomRows(rnd, n, heads * hd, 1f);
+                    float[][] k = randomRows(rnd, n, kvHeads * hd, 1f);
+                    float[][] v = randomRows(rnd, n, kvHeads * hd, 1f);
+                    Activations qa = load(b, q, n, q[0].length), ka = load(b, k, n, k[0].length),
+                            va = load(b, v, n, v[0].length), out = b.allocate(n, heads * hd);
+                    b.attention(qa, ka, va, cache, layer, seqs, st.positions(), n, out);
+                    outputs.add(read(b, out, n));
+                }
+            }
+        }
+        return outputs;
+    }
+
+    private static List<double[][]> attentionReference(int[] c, long seed) {
+        int heads = c[0], kvHeads = c[1], hd = c[2], prompt = c[3];
+        Random rnd = new Random(seed);
+        // history[layer][seq] = rows of keys / values by position
+        List<List<List<float[]>>> keys = new ArrayList<>(), vals = new ArrayList<>();
+        for (int l = 0; l < 2; l++) {
+            keys.add(new ArrayList<>(List.of(new ArrayList<>(), new ArrayList<>())));
+            vals.add(new ArrayList<>(List.of(new ArrayList<>(), new ArrayList<>())));
+        }
+        List<double[][]> outputs = new ArrayList<>();
+        boolean forked = false;
+        for (Step st : steps(prompt)) {
+            if (!forked && max(st.seqs()) == 1) {
+                for (int l = 0; l < 2; l++) {
+                    keys.get(l).set(1, new ArrayList<>(keys.get(l).get(0)));
+                    vals.get(l).set(1, new ArrayList<>(vals.get(l).get(0)));
+                }
+                forked = true;
+            }
+            int n = st.seqs().length;
+            for (int layer = 0; layer < 2; layer++) {
+                float[][] q = randomRows(rnd, n, heads * hd, 1f);
+                float[][] k = randomRows(rnd, n, kvHeads * hd, 1f);
+                float[][] v = randomRows(rnd, n, kvHeads * hd, 1f);
+                for (int i = 0; i < n; i++) {
+                    List<float[]> ks = keys.get(layer).get(st.seqs()[i]), vs = vals.get(layer).get(st.seqs()[i]);
+                    int p = st.positions()[i];
+                    if (p == ks.size()) {
+                        ks.add(k[i]);
+                        vs.add(v[i]);
+                    } else {
+                        ks.set(p, k[i]);
+                        vs.set(p, v[i]);
+                    }
+                }
+                double[][] o = new double[n][];
+                for (int i = 0; i < n; i++) {
+                    List<float[]> ks = keys.get(layer).get(st.seqs()[i]), vs = vals.get(layer).get(st.seqs()[i]);
+                    o[i] = Reference.attention(q[i], ks.toArray(float[][]::new), vs.toArray(float[][]::new),
+                            st.positions()[i], heads, kvHeads, hd);
+                }
+                outputs.add(o);
+            }
+        }
+        return outputs;
+    }
+
+    private static int max(int[] a) {
+        int m = Integer.MIN_VALUE;
+        for (int v : a) m = Math.max(m, v);
+        return m;
+    }
+
+    private List<Backend> backends() {
+        return twin() == null ? List.of(backend()) : List.of(backend(), twin());
+    }
+}

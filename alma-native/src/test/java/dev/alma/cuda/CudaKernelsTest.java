@@ -1,0 +1,182 @@
+package dev.alma.cuda;
+
+import dev.alma.backend.Activations;
+import dev.alma.backend.KvCache;
+import dev.alma.backend.Weight;
+import dev.alma.backend.cpu.CpuBackend;
+import dev.alma.model.LlamaConfig;
+import dev.alma.tensor.DType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static dev.alma.cuda.TestData.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CUDA kernels beyond the {@code Backend} interface (argmax/top-k, fused GEMVs, the tensor-core GEMM held to its
+ * exact-rounding twin, random fills, long split attention, error reporting) against their CPU twins. Skipped, with
+ * the reason, where no CUDA device can be used.
+ */
+class CudaKernelsTest {
+    private static CudaBackend gpu;
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        if (CudaRuntime.unavailableReason() != null) return;
+        gpu = new CudaBackend(0);
+        cpu = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void close() {
+        if (gpu != null) gpu.close();
+        if (cpu != null) cpu.close();
+    }
+
+    @BeforeEach
+    void needsDevice() {
+        GpuAssumptions.assumeDevice();
+    }
+
+    @Test
+    void argmaxAndTopKMatchTheTwin() {
+        Random rnd = new Random(20);
+        int n = 5, cols = 32003;
+        float[][] x = randomRows(rnd, n, cols, 10f);
+        x[1][7] = x[1][9] = 100f;  // tie: lower index first
+        x[2][cols - 1] = Float.NaN;
+        Activations xa = gpu.allocate(n, cols);
+        for (int i = 0; i < n; i++) gpu.write(xa, i, x[i]);
+        int[] am = gpu.argmax(xa, n);
+        CudaBackend.TopK top = gpu.topK(xa, n, 12);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Twins.argmax(x[i]), am[i], "argmax row " + i);
+            int[] want = Twins.topK(x[i], 12);
+            assertArrayEquals(want, top.indices()[i], "top-k row " + i);
+            for (int j = 0; j < 12; j++) assertEquals(x[i][want[j]], top.values()[i][j]);
+        }
+    }
+
+    @Test
+    void fusedQkvAndGateUpMatchTheirTwins() {
+        Random rnd = new Random(21);
+        for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32})
+            for (int n : new int[]{1, 5, 8, 11}) {
+                int cols = 136, rq = 72, rk = 24, rows = 100;
+                float[] wq = round(random(rnd, rq * cols, 1f), type), wk = round(random(rnd, rk * cols, 1f), type);
+                float[] wg = round(random(rnd, rows * cols, 1f), type), wu = round(random(rnd, rows * cols, 1f), type);
+                float[][] x = randomRows(rnd, n, cols, 1f);
+                Weight gq = gpu.weight(tensor("q", type, rq, cols, wq)), gk = gpu.weight(tensor("k", type, rk, cols, wk));
+                Activations xa = load(gpu, x, n, cols);
+                Activations q = gpu.allocate(n, rq), k = gpu.allocate(n, rk), v = gpu.allocate(n, rk);
+                gpu.matmulQkv(xa, gq, gk, gk, n, q, k, v);
+                double tol = n > 1 && type != DType.F32 ? BackendContract.HALF_TOL : BackendContract.F32_TOL;
+                double[][] refQ = Reference.matmul(x, wq, rq, cols), refK = Reference.matmul(x, wk, rk, cols);
+                assertTrue(relError(read(gpu, q, n), refQ) <= tol, "fused q " + type + " n=" + n);
+                assertTrue(relError(read(gpu, k, n), refK) <= tol, "fused k " + type + " n=" + n);
+                assertTrue(relError(read(gpu, v, n), refK) <= tol, "fused v " + type + " n=" + n);
+                Activations g = gpu.allocate(n, rows), u = gpu.allocate(n, rows);
+                gpu.gateUpSwiglu(xa, gpu.weight(tensor("g", type, rows, cols, wg)),
+                        gpu.weight(tensor("u", type, rows, cols, wu)), n, g, u);
+                float[][] twin = Twins.gateUpSwiglu(cpu, type, rows, cols, wg, wu, x);
+                double err = relError(read(gpu, g, n), twin);
+                assertTrue(err <= tol, "gate/up swiglu " + type + " n=" + n + ": " + err);
+            }
+    }
+
+    @Test
+    void tensorCoreGemmAndSkinnyGemvMatchTheirExactlyRoundedTwin() {
+        Random rnd = new Random(22);
+        for (DType type : new DType[]{DType.BF16, DType.F16})
+            for (int[] s : new int[][]{{129, 136, 9}, {256, 512, 130}, {300, 1000, 257}, {8, 8, 200}, {37, 1000, 2},
+                    {4096, 4104, 5}, {15, 8, 8}, {33, 40, 3}}) {
+                int rows = s[0], cols = s[1], n = s[2];
+                float[] w = round(random(rnd, rows * cols, 1f), type);
+                float[][] x = randomRows(rnd, n, cols, 1f);
+                Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows);
+                gpu.matmul(xa, gpu.weight(tensor("w", type, rows, cols, w)), n, out);
+                double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
+                assertTrue(err <= BackendContract.F32_TOL, (n > 8 ? "GEMM " : "tensor-core GEMV ") + type + " " + rows + "x" + cols + " n=" + n + ": " + err);
+            }
+    }
+
+    @Test
+    void float32MathKeepsSixteenBitProductsExact() {
+        Random rnd = new Random(24);
+        try (CudaBackend exact = new CudaBackend(0, false)) {
+            for (DType type : new DType[]{DType.BF16, DType.F16})
+                for (int[] s : new int[][]{{129, 136, 9}, {70, 100, 33}, {40, 64, 5}}) {
+                    int rows = s[0], cols = s[1], n = s[2];
+                    float[] w = round(random(rnd, rows * cols, 1f), type);
+                    float[][] x = randomRows(rnd, n, cols, 1f);
+                    Activations xa = load(exact, x, n, cols), out = exact.allocate(n, rows);
+                    exact.matmul(xa, exact.weight(tensor("w", type, rows, cols, w)), n, out);
+                    double err = relError(read(exact, out, n), Reference.matmul(x, w, rows, cols));
+                    assertTrue(err <= BackendContract.F32_TOL, "f32 math " + type + " n=" + n + ": " + err);
+                }
+        }
+    }
+
+    @Test
+    void randomWeightsAreTheTwinsValues() {
+        for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+            Weight w = gpu.randomWeight("r", type, 40, 24, 77, 0.25f);
+            Activations out = gpu.allocate(2, 24);
+            gpu.embed(w, new int[]{0, 39}, out);
+            float[][] got = read(gpu, out, 2);
+            assertArrayEquals(Twins.randomRow(77, 0, 24, 0.25f, type), got[0]);
+            assertArrayEquals(Twins.randomRow(77, 39, 24, 0.25f, type), got[1]);
+        }
+    }
+
+    @Test
+    void longContextDecodeSplitsTheKeysAndMatchesTheTwin() {
+        int heads = 8, kvHeads = 2, hd = 128, len = 3000;
+        LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 8192, false, 1, 2,
+                "float32", false);
+        Random rnd = new Random(23);
+        float[][] q = randomRows(rnd, len, heads * hd, 1f), k = randomRows(rnd, len, kvHeads * hd, 1f),
+                v = randomRows(rnd, len, kvHeads * hd, 1f);
+        float[][][] outs = new float[2][][];
+        int b = 0;
+        for (var be : new dev.alma.backend.Backend[]{gpu, cpu}) {
+            try (KvCache cache = be.kvCache(cfg, len)) {
+                int seq = cache.create();
+                int[] pos = new int[len - 1], seqs = new int[len - 1];
+                for (int i = 0; i < len - 1; i++) pos[i] = i;
+                java.util.Arrays.fill(seqs, seq);
+                float[][] q0 = java.util.Arrays.copyOf(q, len - 1), k0 = java.util.Arrays.copyOf(k, len - 1),
+                        v0 = java.util.Arrays.copyOf(v, len - 1);
+                Activations out = be.allocate(len, heads * hd);
+                be.attention(load(be, q0, len, heads * hd), load(be, k0, len, kvHeads * hd), load(be, v0, len, kvHeads * hd),
+                        cache, 0, seqs, pos, len - 1, out);
+                Activations o1 = be.allocate(1, heads * hd);
+                be.attention(load(be, new float[][]{q[len - 1]}, 1, heads * hd),
+                        load(be, new float[][]{k[len - 1]}, 1, kvHeads * hd),
+                        load(be, new float[][]{v[len - 1]}, 1, kvHeads * hd), cache, 0, new int[]{seq},
+                        new int[]{len - 1}, 1, o1);
+                outs[b++] = read(be, o1, 1);
+            }
+        }
+        assertTrue(CudaBackend.splits(1, kvHeads, len, gpu.multiprocessors()) > 1);
+        double err = relError(outs[0], outs[1]);
+        assertTrue(err <= BackendContract.F32_TOL, "decode over " + len + " keys: " + err);
+    }
+
+    @Test
+    void badArgumentsAreReportedNotCrashed() {
+        CudaException e = assertThrows(CudaException.class,
+                () -> CudaRuntime.check(AlmaCuda.alma_rope(0, 0, 1, 1, 3, 3, 10000, 0, gpu.stream()), "alma_rope"));
+        assertTrue(e.getMessage().contains("alma_rope"), e.getMessage());
+        assertThrows(dev.alma.AlmaException.class, () -> gpu.embed(gpu.weight(tensor("e", DType.F32, 2, 4,
+                new float[8])), new int[]{2}, gpu.allocate(1, 4)));
+    }
+}

@@ -1,0 +1,168 @@
+package dev.alma.cuda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.decode.DecodingOptions;
+import dev.alma.decode.Generator;
+import dev.alma.decode.Greedy;
+import dev.alma.decode.Hypothesis;
+import dev.alma.decode.Logits;
+import dev.alma.io.Json;
+import dev.alma.model.Checkpoint;
+import dev.alma.model.LlamaModel;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The tiny fixture models on the GPU (and, to check the checks, on the CPU) against the independent references
+ * (transformers float32, float64 from the bf16 weights, PEFT): logits at every prompt position, the 32 greedy
+ * tokens, the five beams of beam search. The GPU tests are skipped without a device.
+ */
+class CudaModelParityTest {
+    private static void needsDevice() {
+        GpuAssumptions.assumeDevice();
+    }
+
+    /** A file under the shared fixtures ($ALMA_SHARED or the build's default), which must exist. */
+    static Path fixture(String relative) {
+        String root = System.getenv("ALMA_SHARED");
+        if (root == null || root.isBlank()) root = System.getenv("ALMA_SHARED_DEFAULT");
+        if (root == null || root.isBlank()) root = "../shared";
+        Path p = Path.of(root, "fixtures", relative).toAbsolutePath().normalize();
+        if (!Files.exists(p)) throw new AssertionError("fixture missing: " + p + " (set ALMA_SHARED to the shared folder)");
+        return p;
+    }
+
+    @Test
+    void theChecksHoldTheCpuBackendToTheSameBar() {
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        Path dir = fixture("models/tiny-llama-mha-f32");
+        try (dev.alma.backend.cpu.CpuBackend cpu = new dev.alma.backend.cpu.CpuBackend(2)) {
+            Checkpoint ckpt = Checkpoint.open(dir);
+            try (LlamaModel m = LlamaModel.create(ckpt, cpu, List.of(), ckpt)) {
+                run(m, ref, "tiny-llama-mha-f32 on the CPU", false, 1e-5);
+                beams(m, ref, 1);
+            }
+        }
+    }
+
+    @Test
+    void float32ModelMatchesTransformersWithFloat32Math() {
+        needsDevice();
+        check("tiny-llama-mha-f32", "ref-mha-f32.json", false, 1e-5);
+    }
+
+    @Test
+    void bf16GqaModelMatchesTheFloat64ReferenceWithFloat32Math() {
+        needsDevice();
+        check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-5);
+    }
+
+    @Test
+    void bf16GqaModelStaysCloseWithTensorCoreMath() {
+        needsDevice();
+        check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", true, 3e-2);
+    }
+
+    @Test
+    void beamSearchMatchesTransformersWithFloat32Math() {
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                beams(m, ref, ref.size());
+            }
+        }
+    }
+
+    /** 5-beam search (HF generate's settings of the fixture) of the first {@code prompts} prompts: tokens and scores. */
+    private static void beams(LlamaModel m, JsonNode ref, int prompts) {
+        Generator g = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5));
+        for (int p = 0; p < prompts; p++) {
+            JsonNode r = ref.get(p);
+            List<Hypothesis> got = g.generate(ints(r.get("ids")));
+            assertEquals(5, got.size(), "beams of prompt " + p);
+            for (int k = 0; k < 5; k++) {
+                assertArrayEquals(ints(r.get("beam5").get(k)), got.get(k).tokens(), "prompt " + p + " beam " + k);
+                assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(k).score(), 1e-4, "prompt " + p + " score " + k);
+            }
+        }
+    }
+
+    @Test
+    void loraAdapterMatchesPeftWithFloat32Math() {
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32-lora.json"));
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
+            dev.alma.model.LoraAdapter lora = dev.alma.model.LoraAdapter.open(fixture("models/tiny-llama-mha-f32-lora"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(lora), () -> {
+                lora.close();
+                ckpt.close();
+            })) {
+                run(m, ref, "tiny-llama-mha-f32 + LoRA", false, 1e-5);
+            }
+        }
+    }
+
+    /**
+     * Logsumexp and top-8 logits of every prompt position against the reference (the CPU backend's bar: 1e-5
+     * relative with float32 math), and with float32 math the greedy continuation token for token.
+     */
+    private static void check(String model, String refFile, boolean tensorCores, double tol) {
+        JsonNode ref = Json.read(fixture("models/" + refFile));
+        Path dir = fixture("models/" + model);
+        try (CudaBackend gpu = new CudaBackend(0, tensorCores)) {
+            Checkpoint ckpt = Checkpoint.open(dir);
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                run(m, ref, model, tensorCores, tol);
+            }
+        }
+    }
+
+    private static void run(LlamaModel m, JsonNode ref, String model, boolean tensorCores, double tol) {
+        for (int p = 0; p < ref.size(); p++) {
+            JsonNode prompt = ref.get(p);
+            int[] ids = ints(prompt.get("ids"));
+            int n = ids.length;
+            int[] seqs = new int[n], pos = new int[n], rows = new int[n];
+            for (int i = 0; i < n; i++) pos[i] = rows[i] = i;
+            float[][] logits;
+            try (LlamaModel.Context ctx = m.newContext(n)) {
+                Arrays.fill(seqs, ctx.cache().create());
+                logits = m.forward(ctx, ids, seqs, pos, rows);
+            }
+            double worst = 0;  // |got - want| / max(1, |want|) over logsumexp and the top 8, as the CPU is held to
+            for (int i = 0; i < n; i++) {
+                double lse = prompt.get("logsumexp").get(i).asDouble();
+                worst = Math.max(worst, Math.abs(Logits.logSumExp(logits[i]) - lse) / Math.max(1, Math.abs(lse)));
+                int[] top = ints(prompt.get("top_ids").get(i));
+                for (int j = 0; j < top.length; j++) {
+                    double want = prompt.get("top_logits").get(i).get(j).asDouble();
+                    worst = Math.max(worst, Math.abs(logits[i][top[j]] - want) / Math.max(1, Math.abs(want)));
+                }
+            }
+            String what = model + " prompt " + p + (tensorCores ? " (tensor-core math)" : " (float32 math)");
+            assertTrue(worst <= tol, what + ": logits differ by " + worst + " > " + tol);
+            if (!tensorCores) {
+                int[] want = ints(prompt.get("greedy"));
+                int[] got = Greedy.generate(m, ids, want.length, m.config().eosTokenId());
+                assertArrayEquals(want, Arrays.copyOf(got, want.length), what + ": greedy tokens");
+            }
+        }
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] r = new int[a.size()];
+        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
+        return r;
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine (prepared by cpp/gpu-pack.sh, which packs .device/): the CUDA tests (GPU vs CPU twin vs
+# float64), the kernel benchmarks, then compute-sanitizer memcheck over the GPU tests (in that order, so a run cut
+# short keeps the most useful results). Writes to $OUT:
+#   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, bench.txt (KernelBench table), summary.txt.
+# Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
+# ALMA_CHECK_STEPS (default "tests bench memcheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dev="$root/.device"
+out="${OUT:-$root/.device/out}"
+mkdir -p "$out"
+[[ -f "$dev/jre.tgz" ]] || { echo "gpu-check: $dev/jre.tgz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
+jre="${TMPDIR:-/tmp}/alma-jre"
+rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
+java=("$jre/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+      -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Xmx16g -cp "$dev/lib/*")
+export ALMA_SHARED="$dev/shared"   # the fixtures gpu-pack.sh packed
+summary="$out/summary.txt"
+: > "$summary"
+say() { echo "$*" | tee -a "$summary"; }
+
+gpu=0
+if command -v nvidia-smi >/dev/null && nvidia-smi -L > "$out/device.txt" 2>&1; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv >> "$out/device.txt" 2>&1
+  gpu=1
+  export ALMA_EXPECT_GPU=1   # a missing device is now a test failure, not a skip
+fi
+say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
+
+junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
+       --details-theme=ascii)
+steps=" ${ALMA_CHECK_STEPS:-tests bench memcheck} "
+want() { [[ "$steps" == *" $1 "* ]]; }
+
+if want tests; then
+start=$(date +%s)
+timeout 240 "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
+rc_tests=$?
+say "tests (dev.alma.cuda, $(( $(date +%s) - start )) s): exit $rc_tests"
+grep -E "^\[ +[0-9]+ tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
+grep -E "\[X\]" "$out/tests.txt" | head -20 | sed 's/^/  FAILED /' | tee -a "$summary"
+fi
+
+if (( gpu )) && want bench; then
+  start=$(date +%s)
+  timeout 200 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
+  rc_bench=$?
+  say "KernelBench ($(( $(date +%s) - start )) s): exit $rc_bench"
+  [[ -s "$out/bench.txt" ]] && tee -a "$summary" < "$out/bench.txt"
+  [[ -s "$out/bench.err" ]] && { echo "bench stderr:"; tail -20 "$out/bench.err"; } | tee -a "$summary"
+  rm -f "$out/bench.err"
+else
+  say "KernelBench: skipped (no GPU or not in ALMA_CHECK_STEPS)"
+fi
+
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))   # stay inside the device tool's limit (timeout_s 540)
+if (( gpu )) && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
+  start=$(date +%s)
+  timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
+    "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
+    > "$out/memcheck.txt" 2>&1
+  rc_mem=$?
+  say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \
+      "($(grep -cE '^========= (Invalid|Program hit|Error)' "$out/memcheck.txt") error lines; 124 = timed out)"
+  grep -E "ERROR SUMMARY" "$out/memcheck.txt" | tail -1 | sed 's/^/  /' | tee -a "$summary"
+else
+  say "compute-sanitizer: skipped (no GPU, not in ALMA_CHECK_STEPS, no $sanitizer, or only ${left} s left)"
+fi

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prepares a run on the GPU machine (which has the NVIDIA driver, CUDA 13.0 and nvcc but no Java):
+#   - builds the jars, the CUDA kernels and the JNI library (mvn package, the "cuda" profile),
+#   - packs into .device/ (git-ignored): a jlink runtime of Temurin 25 (jre.tgz), the runtime jars, the test classes
+#     of alma-native, the JUnit console launcher and the two tiny fixture models (for the GPU parity test),
+#   - prints the device tool invocation that runs cpp/gpu-check.sh there.
+# Usage: cpp/gpu-pack.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export JAVA_HOME=${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+export PATH="$JAVA_HOME/bin:$PATH"
+junit_console=1.14.1   # the JUnit platform of junit-jupiter 5.14.1 (root pom)
+dev="$root/.device"
+cd "$root"
+
+echo "== building (mvn package, tests compiled but not run)"
+mvn -B -q -ntp -DskipTests package -pl alma-native -am
+[[ -f alma-native/target/classes/dev/alma/cuda/linux-x86_64/libjniAlmaCuda.so ]] \
+  || { echo "gpu-pack: the JNI library was not built (is nvcc at /usr/local/cuda/bin/nvcc?)" >&2; exit 1; }
+
+rm -rf "$dev"
+mkdir -p "$dev/lib"
+cp alma-core/target/alma-core.jar alma-native/target/alma-native.jar "$dev/lib/"
+cp alma-core/target/lib/*.jar alma-native/target/lib/*.jar "$dev/lib/"
+# Plotting and terminal libraries of the training/evaluation commands: not used by the CUDA tests or KernelBench,
+# and several MB that the 64 MiB carry cannot spare.
+(cd "$dev/lib" && rm -f pdfbox-*.jar fontbox-*.jar xchart-*.jar VectorGraphics2D-*.jar graphics2d-*.jar \
+  animated-gif-lib-*.jar jline-*.jar progressbar-*.jar commons-logging-*.jar)
+jar --create --file "$dev/lib/alma-native-tests.jar" -C alma-native/target/test-classes .
+# Test-only jars: the JUnit console launcher (standalone: engine, launcher and API in one jar).
+mvn -B -q -ntp dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
+  -DoutputDirectory="$dev/lib"
+
+echo "== fixtures for the model parity test (tiny models without their tokenizers, references)"
+shared="${ALMA_SHARED:-$root/../shared}"
+fx="$dev/shared/fixtures/models"
+mkdir -p "$fx"
+for m in tiny-llama-mha-f32 tiny-llama-gqa-bf16; do
+  [[ -d "$shared/fixtures/models/$m" ]] || { echo "gpu-pack: fixture missing: $shared/fixtures/models/$m" >&2; exit 1; }
+  mkdir -p "$fx/$m"
+  cp "$shared/fixtures/models/$m"/*.json "$shared/fixtures/models/$m"/*.safetensors "$fx/$m/"
+done
+mkdir -p "$fx/tiny-llama-mha-f32-lora"
+cp "$shared/fixtures/models/tiny-llama-mha-f32-lora"/* "$fx/tiny-llama-mha-f32-lora/"
+cp "$shared/fixtures/models/ref-mha-f32.json" "$shared/fixtures/models/ref-gqa-bf16.json" \
+   "$shared/fixtures/models/ref-mha-f32-lora.json" "$fx/"
+
+echo "== jlink runtime"
+jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.zipfs \
+  --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$dev/jre"
+tar -C "$dev" -czf "$dev/jre.tgz" jre
+rm -rf "$dev/jre"
+
+du -sh "$dev/jre.tgz" "$dev/lib" "$dev/shared"
+packed=$(du -sb "$dev" | cut -f1)
+tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+total=$((packed + tracked))
+echo "== .device $((packed / 1024 / 1024)) MiB + checkout $((tracked / 1024 / 1024)) MiB (the device tool carries at most 64 MiB)"
+(( total < 62 * 1024 * 1024 )) || { echo "gpu-pack: too large to carry" >&2; exit 1; }
+cat <<'RUN'
+== on the GPU machine, call the device tool `run` with:
+   command:   bash cpp/gpu-check.sh
+   carry:     [".device"]
+   timeout_s: 540
+   (results: $OUT/summary.txt, tests.txt, memcheck.txt, bench.txt, device.txt)
+RUN

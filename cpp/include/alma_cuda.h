@@ -1,0 +1,146 @@
+/*
+ * alma_cuda.h: the C ABI of alma's CUDA kernels (built by cpp/build.sh into libalma_cuda.a, bound to Java by
+ * dev.alma.cuda.AlmaCuda through JavaCPP).
+ *
+ * Conventions
+ *  - Every function returns a cudaError_t value as an int: 0 (cudaSuccess) or the first error met. Host wrappers
+ *    check every CUDA call and the launch of every kernel; alma_error_string() names a code.
+ *  - Activations are row-major float32 matrices; "n" is the number of rows (tokens) worked on and "stride" the
+ *    number of floats between consecutive rows.
+ *  - Weights are row-major [rows, cols] matrices of type ALMA_F32, ALMA_F16 or ALMA_BF16.
+ *  - Pointers named d_* are device pointers, h_* host pointers. "stream" is a cudaStream_t (NULL: legacy stream).
+ *  - Launches are asynchronous on the stream; only the *_d2h copies and alma_stream_sync wait.
+ *
+ * KV cache layout (matches the CPU cache, dev.alma.backend.cpu.CpuKvCache): one page holds page_size positions of
+ * every layer; the floats of page p start at p * layers * 2 * page_size * kv_dim and are laid out as
+ * [layer][k=0|v=1][slot][kv_dim].
+ */
+#ifndef ALMA_CUDA_H
+#define ALMA_CUDA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { ALMA_F32 = 0, ALMA_F16 = 1, ALMA_BF16 = 2 };
+
+/** Most activation rows one GEMV launch serves (decode with beams); more rows use the GEMM. */
+#define ALMA_GEMV_MAX_ROWS 8
+/** Largest head dimension the attention kernels accept. */
+#define ALMA_MAX_HEAD_DIM 256
+/** Most splits of the key range the paged attention accepts. */
+#define ALMA_MAX_SPLITS 64
+
+/* ---- runtime ---------------------------------------------------------------------------------------------- */
+const char *alma_error_string(int code);
+int alma_device_count(int *count);
+/** Name (NUL-terminated, truncated to len-1 bytes), compute capability major*10+minor and SM count. */
+int alma_device_info(int device, char *name, int len, int *capability, int *sms);
+int alma_set_device(int device);
+int alma_mem_info(size_t *free_bytes, size_t *total_bytes);
+int alma_malloc(void **d_ptr, size_t bytes);
+int alma_free(void *d_ptr);
+int alma_memset(void *d_ptr, int value, size_t bytes, void *stream);
+int alma_memcpy_h2d(void *d_dst, const void *h_src, size_t bytes, void *stream);
+/** Copies to the host and waits for the stream. */
+int alma_memcpy_d2h(void *h_dst, const void *d_src, size_t bytes, void *stream);
+int alma_memcpy_d2d(void *d_dst, const void *d_src, size_t bytes, void *stream);
+int alma_stream_create(void **stream);
+int alma_stream_destroy(void *stream);
+int alma_stream_sync(void *stream);
+int alma_event_create(void **event);
+int alma_event_destroy(void *event);
+int alma_event_record(void *event, void *stream);
+/** Milliseconds between two recorded events (waits for the second). */
+int alma_event_elapsed(void *start, void *end, float *ms);
+
+/* ---- element-wise and small ops --------------------------------------------------------------------------- */
+/** d_dst (type) = round(d_src) for count floats; ALMA_F32 copies. */
+int alma_convert_f32(const float *d_src, void *d_dst, int type, size_t count, void *stream);
+/** d_dst[i] = float(d_src[i]) for count elements of type. */
+int alma_convert_to_f32(const void *d_src, int type, float *d_dst, size_t count, void *stream);
+/** Fills count elements of type with uniform values in [-scale, scale) from a counter-based hash of seed. */
+int alma_fill_uniform(void *d_dst, int type, size_t count, unsigned long long seed, float scale, void *stream);
+/** x += scale * y over count floats. */
+int alma_add_scaled(float *d_x, const float *d_y, float scale, size_t count, void *stream);
+/** gate = silu(gate) * up over count floats. */
+int alma_swiglu(float *d_gate, const float *d_up, size_t count, void *stream);
+/** out[i] = x[i] / sqrt(mean(x[i]^2) + eps) * gamma for n rows of cols floats (out may be x). */
+int alma_rmsnorm(const float *d_x, const float *d_gamma, float *d_out, int n, int cols, float eps, void *stream);
+/**
+ * Rotary embedding in place on n rows of heads*head_dim floats (row stride: stride). Angle of pair j at position p:
+ * float(p) * inv_freq[j], inv_freq[j] = 1 / float(theta^(2j/head_dim)) (Hugging Face, float32). Pairs (j, j+hd/2)
+ * or, when interleaved, (2j, 2j+1).
+ */
+int alma_rope(float *d_x, const int *d_positions, int n, int heads, int head_dim, int stride, double theta,
+              int interleaved, void *stream);
+/** out[i] = table[tokens[i]] as floats; a token outside [0, vocab) gives a zero row. */
+int alma_embed(const void *d_table, int type, const int *d_tokens, float *d_out, int n, int cols, int vocab,
+               void *stream);
+/** d_out[i] = index of the largest of row i's cols floats (lowest index on ties). */
+int alma_argmax(const float *d_x, int n, int cols, int *d_out, void *stream);
+/**
+ * The k largest of each of n rows, largest first (lowest index first on ties): d_values and d_indices are [n, k].
+ * 1 <= k <= cols.
+ */
+int alma_topk(const float *d_x, int n, int cols, int k, float *d_values, int *d_indices, void *stream);
+
+/* ---- matrix products: y = x · Wᵀ --------------------------------------------------------------------------- */
+/** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows; x is [n, cols], y [n, rows]. 16-byte weight loads when cols % 8 == 0. */
+int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream);
+/**
+ * y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows on tensor cores (beam search): W and x both of type ALMA_BF16 or
+ * ALMA_F16 (x: [n, cols] 16-bit), cols % 8 == 0, 16-byte aligned; f32 accumulation.
+ */
+int alma_gemv_tc(const void *d_w, int type, const void *d_x, float *d_y, int rows, int cols, int n, void *stream);
+/** Three GEMVs sharing x in one launch (fused Q, K, V projections). */
+int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+               const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream);
+/** y[t] = silu(Wg x[t]) * (Wu x[t]) (fused gate/up projections and SwiGLU); y is [n, rows]. */
+int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
+                     int n, void *stream);
+/**
+ * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation.
+ *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16), k % 8 == 0, 16-byte aligned A, W.
+ *  - a_type == ALMA_F32 (w_type any): CUDA cores, exact float32 products, any k.
+ */
+int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k, void *stream);
+
+/* ---- attention ---------------------------------------------------------------------------------------------- */
+/**
+ * Causal flash attention of one sequence of n tokens at positions 0..n-1: q is [n, heads*head_dim] (row stride
+ * q_stride), k and v [n, kv_heads*head_dim] (kv_stride), out [n, heads*head_dim] (out_stride). heads % kv_heads == 0,
+ * head_dim <= ALMA_MAX_HEAD_DIM. Scores are scaled by scale.
+ */
+int alma_attention_prefill(const float *d_q, int q_stride, const float *d_k, const float *d_v, int kv_stride,
+                           float *d_out, int out_stride, int n, int heads, int kv_heads, int head_dim, float scale,
+                           void *stream);
+/**
+ * The same on tensor cores: q, k, v are bf16 (strides in elements; k and v rows 16-byte aligned), head_dim 64 or
+ * 128, softmax and accumulation in f32, probabilities rounded to bf16 for the P·V product.
+ */
+int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, const void *d_v, int kv_stride,
+                              float *d_out, int out_stride, int n, int heads, int kv_heads, int head_dim, float scale,
+                              void *stream);
+/** Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token). */
+int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
+                  const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream);
+/** Floats of workspace alma_attention_paged needs. */
+size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits);
+/**
+ * Attention of n query tokens over the paged cache: token i attends to positions 0..positions[i] of the sequence
+ * whose page table is d_tables[i * table_stride ..]. The key range is split into `splits` parts computed by
+ * different blocks and combined (flash-decoding); 1 <= splits <= ALMA_MAX_SPLITS. d_workspace holds
+ * alma_attention_paged_workspace(n, heads, head_dim, splits) floats.
+ */
+int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, const int *d_tables, int table_stride,
+                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int n, int heads,
+                         int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
+                         void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,155 @@
+// Batch-1 (up to ALMA_GEMV_MAX_ROWS tokens) matrix-vector products for decoding: one warp per weight row, 16-byte
+// weight loads, every weight read once for all tokens. Fused variants: three matrices sharing x (Q, K, V) and
+// gate/up with SwiGLU.
+#include "common.cuh"
+
+constexpr int GEMV_WARPS = 4;
+
+// Dot products of weight row w (cols elements) with the N rows of x, reduced over the warp (every lane gets them).
+template <typename T, int N>
+__device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, bool vec, float acc[N]) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int t = 0; t < N; t++) acc[t] = 0.f;
+    int tail = 0;
+    if (vec) {
+        constexpr int V = Vec16<T>::N;
+        int chunks = cols / V;
+#pragma unroll 4
+        for (int c = lane; c < chunks; c += 32) {
+            float wv[V];
+            Vec16<T>::load(w + (size_t)c * V, wv);
+#pragma unroll
+            for (int t = 0; t < N; t++) {
+                const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V);
+#pragma unroll
+                for (int q = 0; q < V / 4; q++) {
+                    float4 xv = __ldg(xp + q);
+                    acc[t] += wv[4 * q] * xv.x + wv[4 * q + 1] * xv.y + wv[4 * q + 2] * xv.z + wv[4 * q + 3] * xv.w;
+                }
+            }
+        }
+        tail = chunks * V;
+    }
+    for (int j = tail + lane; j < cols; j += 32) {
+        float wv = to_f32(w[j]);
+#pragma unroll
+        for (int t = 0; t < N; t++) acc[t] += wv * x[(size_t)t * cols + j];
+    }
+#pragma unroll
+    for (int t = 0; t < N; t++) acc[t] = warp_sum(acc[t]);
+}
+
+// Up to three matrices stacked along rows: global row r belongs to matrix 0 when r < rows0, etc.
+struct Gemv3Args {
+    const void *w[3];
+    float *y[3];
+    int rows[3];
+};
+
+template <typename T, int N>
+__global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
+    int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
+    // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory).
+    const void *w;
+    float *y;
+    int rows;
+    if (r < a.rows[0]) {
+        w = a.w[0]; y = a.y[0]; rows = a.rows[0];
+    } else if ((r -= a.rows[0]) < a.rows[1]) {
+        w = a.w[1]; y = a.y[1]; rows = a.rows[1];
+    } else if ((r -= a.rows[1]) < a.rows[2]) {
+        w = a.w[2]; y = a.y[2]; rows = a.rows[2];
+    } else {
+        return;
+    }
+    float acc[N];
+    row_dots<T, N>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, acc);
+    if ((threadIdx.x & 31) == 0) {
+#pragma unroll
+        for (int t = 0; t < N; t++) y[(size_t)t * rows + r] = acc[t];
+    }
+}
+
+template <typename T, int N>
+__global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, float *y, int rows, int cols, bool vec) {
+    int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
+    if (r >= rows) return;
+    float g[N], u[N];
+    row_dots<T, N>(wg + (size_t)r * cols, x, cols, vec, g);
+    row_dots<T, N>(wu + (size_t)r * cols, x, cols, vec, u);
+    if ((threadIdx.x & 31) == 0) {
+#pragma unroll
+        for (int t = 0; t < N; t++) y[(size_t)t * rows + r] = g[t] / (1.0f + expf(-g[t])) * u[t];
+    }
+}
+
+// 16-byte loads need every row start aligned: cols a multiple of the vector width and 16-byte aligned bases.
+template <typename T>
+static bool vectorizable(int cols, const void *w0, const void *w1, const void *w2, const float *x) {
+    constexpr int V = Vec16<T>::N;
+    uintptr_t bits = (uintptr_t)w0 | (uintptr_t)w1 | (uintptr_t)w2 | (uintptr_t)x;
+    return cols % V == 0 && (bits & 15) == 0;
+}
+
+template <typename T, int N>
+static int launch_gemv3(Gemv3Args a, const float *x, int cols, cudaStream_t s) {
+    int total = a.rows[0] + a.rows[1] + a.rows[2];
+    bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x);
+    gemv3_kernel<T, N><<<(total + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec);
+    ALMA_CHECK_LAUNCH();
+    return 0;
+}
+
+template <typename T, int N>
+static int launch_swiglu(const void *wg, const void *wu, const float *x, float *y, int rows, int cols, cudaStream_t s) {
+    bool vec = vectorizable<T>(cols, wg, wu, wg, x);
+    gemv_swiglu_kernel<T, N><<<(rows + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(
+        (const T *)wg, (const T *)wu, x, y, rows, cols, vec);
+    ALMA_CHECK_LAUNCH();
+    return 0;
+}
+
+#define ALMA_DISPATCH_N(n, N, ...)                      \
+    switch (n) {                                        \
+    case 1: { constexpr int N = 1; __VA_ARGS__; } break; \
+    case 2: { constexpr int N = 2; __VA_ARGS__; } break; \
+    case 3: { constexpr int N = 3; __VA_ARGS__; } break; \
+    case 4: { constexpr int N = 4; __VA_ARGS__; } break; \
+    case 5: { constexpr int N = 5; __VA_ARGS__; } break; \
+    case 6: { constexpr int N = 6; __VA_ARGS__; } break; \
+    case 7: { constexpr int N = 7; __VA_ARGS__; } break; \
+    case 8: { constexpr int N = 8; __VA_ARGS__; } break; \
+    default: return (int)cudaErrorInvalidValue;         \
+    }
+
+extern "C" {
+
+int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+               const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream) {
+    ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
+    if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
+    Gemv3Args a;
+    a.w[0] = d_w0; a.w[1] = rows1 ? d_w1 : d_w0; a.w[2] = rows2 ? d_w2 : d_w0;
+    a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
+    a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
+    int rc = 0;
+    ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, alma_stream(stream)))));
+    return rc;
+}
+
+int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
+    return alma_gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, stream);
+}
+
+int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
+                     int n, void *stream) {
+    ALMA_REQUIRE(rows >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
+    if (n == 0 || rows == 0) return 0;
+    int rc = 0;
+    ALMA_DISPATCH_TYPE(type, T,
+        ALMA_DISPATCH_N(n, N, rc = (launch_swiglu<T, N>(d_wg, d_wu, d_x, d_y, rows, cols, alma_stream(stream)))));
+    return rc;
+}
+
+}  // extern "C"

@@ -1,0 +1,33 @@
+// Tensor-core building blocks shared by the GEMM and the tensor-core attention: cp.async copies into shared memory
+// and the mma.sync m16n8k16 instruction (f32 accumulators) for bf16 and f16 operands.
+#pragma once
+#include "common.cuh"
+
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    int bytes = valid ? 16 : 0;  // 0: fill the 16 bytes with zeros
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
+// D = A·B + D for one m16n8k16 tile; OPS is the PTX operand type (bf16 or f16).
+#define ALMA_MMA_16816(OPS, c, a, b)                                                                        \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." OPS "." OPS ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, " \
+                 "{%8,%9}, {%0,%1,%2,%3};\n"                                                               \
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])                                           \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]))
+
+template <typename T> struct Mma;
+template <> struct Mma<__nv_bfloat16> {
+    __device__ __forceinline__ static void run(float *c, const unsigned *a, const unsigned *b) {
+        ALMA_MMA_16816("bf16", c, a, b);
+    }
+};
+template <> struct Mma<__half> {
+    __device__ __forceinline__ static void run(float *c, const unsigned *a, const unsigned *b) {
+        ALMA_MMA_16816("f16", c, a, b);
+    }
+};
+
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
