@@ -114,15 +114,33 @@ final class Gemm {
                 out[o + 3] = sum(a33) + tail(w, 3 * cols, x, x3, cols, vec);
             }
             for (; i < n; i++) {
+                // one activation row: two sets of accumulators (columns k and k+L) so that 8 chains of
+                // multiply-adds are in flight, not 4 (which would wait on the FMA latency)
                 int x0 = i * cols;
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int k = 0; k < vec; k += L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int k = 0;
+                for (; k + 2 * L <= vec; k += 2 * L) {
+                    FloatVector y = FloatVector.fromArray(F, x, x0 + k), z = FloatVector.fromArray(F, x, x0 + k + L);
+                    a0 = FloatVector.fromArray(F, w, k).fma(y, a0);
+                    a1 = FloatVector.fromArray(F, w, cols + k).fma(y, a1);
+                    a2 = FloatVector.fromArray(F, w, 2 * cols + k).fma(y, a2);
+                    a3 = FloatVector.fromArray(F, w, 3 * cols + k).fma(y, a3);
+                    b0 = FloatVector.fromArray(F, w, k + L).fma(z, b0);
+                    b1 = FloatVector.fromArray(F, w, cols + k + L).fma(z, b1);
+                    b2 = FloatVector.fromArray(F, w, 2 * cols + k + L).fma(z, b2);
+                    b3 = FloatVector.fromArray(F, w, 3 * cols + k + L).fma(z, b3);
+                }
+                for (; k < vec; k += L) {
                     FloatVector y = FloatVector.fromArray(F, x, x0 + k);
                     a0 = FloatVector.fromArray(F, w, k).fma(y, a0);
                     a1 = FloatVector.fromArray(F, w, cols + k).fma(y, a1);
                     a2 = FloatVector.fromArray(F, w, 2 * cols + k).fma(y, a2);
                     a3 = FloatVector.fromArray(F, w, 3 * cols + k).fma(y, a3);
                 }
+                a0 = a0.add(b0);
+                a1 = a1.add(b1);
+                a2 = a2.add(b2);
+                a3 = a3.add(b3);
                 int o = i * ldo + r;
                 out[o] = sum(a0) + tail(w, 0, x, x0, cols, vec);
                 out[o + 1] = sum(a1) + tail(w, cols, x, x0, cols, vec);
