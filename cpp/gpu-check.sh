@@ -13,8 +13,19 @@ mkdir -p "$out"
 [[ -f "$dev/jre.tgz" ]] || { echo "gpu-check: $dev/jre.tgz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
 jre="${TMPDIR:-/tmp}/alma-jre"
 rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
+# cuBLAS (KernelBench's GEMM baseline, loaded by dev.alma.cuda.Cublas through Java's FFM API): the toolkit's, the
+# dynamic linker's, or a pip wheel's (nvidia-cublas); ALMA_CUBLAS overrides. Skipping /stubs/ (link-time fakes).
+cublas_dir=""
+if [[ -n "${ALMA_CUBLAS:-}" ]]; then cublas_dir="$ALMA_CUBLAS"
+else
+  lib=$( { ls /usr/local/cuda/lib64/libcublas.so.1[0-9] 2>/dev/null; ldconfig -p 2>/dev/null | awk '/libcublas\.so\.1[0-9] /{print $NF}';
+           find /usr /opt -name 'libcublas.so.1[0-9]' -not -path '*/stubs/*' 2>/dev/null; } | head -1)
+  [[ -n "$lib" ]] && cublas_dir=$(dirname "$(readlink -f "$lib")")
+fi
+[[ -n "$cublas_dir" ]] && export LD_LIBRARY_PATH="$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 java=("$jre/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-      -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Xmx16g -cp "$dev/lib/*")
+      -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Dalma.cublas="$cublas_dir" -Xmx16g
+      -cp "$dev/lib/*")
 export ALMA_SHARED="$dev/shared"   # the fixtures gpu-pack.sh packed
 summary="$out/summary.txt"
 : > "$summary"
@@ -27,6 +38,7 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L > "$out/device.txt" 2>&1; t
   export ALMA_EXPECT_GPU=1   # a missing device is now a test failure, not a skip
 fi
 say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
+say "cuBLAS directory: ${cublas_dir:-not found}"
 
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)

@@ -55,6 +55,23 @@ int alma_event_destroy(void *event);
 int alma_event_record(void *event, void *stream);
 /** Milliseconds between two recorded events (waits for the second). */
 int alma_event_elapsed(void *start, void *end, float *ms);
+/** Waits until the event's recorded work has finished. */
+int alma_event_sync(void *event);
+/** Page-locked host memory (copies from it are truly asynchronous). */
+int alma_malloc_host(void **h_ptr, size_t bytes);
+int alma_free_host(void *h_ptr);
+/** Host-to-device copy queued on the stream without waiting: h_src must be page-locked and stay unchanged until the
+ *  copy has run (record an event after it). */
+int alma_memcpy_h2d_async(void *d_dst, const void *h_src, size_t bytes, void *stream);
+
+/* ---- CUDA graphs (graph.cu) --------------------------------------------------------------------------------- */
+/** Starts capturing the stream's launches into a graph (thread-local capture mode). */
+int alma_graph_begin(void *stream);
+/** Ends the capture and instantiates it: *exec receives a cudaGraphExec_t (NULL on error). */
+int alma_graph_end(void *stream, void **exec);
+/** Replays an instantiated graph on the stream. */
+int alma_graph_launch(void *exec, void *stream);
+int alma_graph_destroy(void *exec);
 
 /* ---- element-wise and small ops --------------------------------------------------------------------------- */
 /** d_dst (type) = round(d_src) for count floats; ALMA_F32 copies. */

@@ -17,7 +17,7 @@ import java.util.Locale;
 
 /**
  * Timings of the CUDA kernels on the first device, printed as a table and written to a file: device copy
- * bandwidth, GEMV bandwidth (the decode bound), tensor-core GEMM TFLOP/s, causal prefill attention TFLOP/s, paged
+ * bandwidth, GEMV bandwidth (the decode bound), tensor-core GEMM TFLOP/s beside cuBLAS's ({@link Cublas}), causal prefill attention TFLOP/s, paged
  * decode attention, and whole decode steps of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams).
  * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
  */
@@ -54,7 +54,11 @@ public final class KernelBench {
             KernelBench b = new KernelBench(gpu, quick, out);
             b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
                     gpu.multiprocessors()));
-            b.run();
+            try {
+                b.run();
+            } finally {
+                if (b.cublas != null) b.cublas.close();
+            }
         }
     }
 
@@ -184,17 +188,77 @@ public final class KernelBench {
         y.close();
     }
 
+    /** cuBLAS on the bench's stream, opened at the first GEMM; null when it could not be loaded (said once). */
+    private Cublas cublas;
+    private boolean cublasTried;
+
+    private Cublas cublas() {
+        if (!cublasTried) {
+            cublasTried = true;
+            try {
+                cublas = Cublas.open(stream);
+                add("# cuBLAS " + cublas.version() + " from " + cublas.library());
+            } catch (CudaException e) {
+                add("# cuBLAS unavailable, GEMM shown without its baseline: " + e.getMessage());
+            }
+        }
+        return cublas;
+    }
+
+    /**
+     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} and, when cuBLAS loads, cublasGemmEx with the same contract (16-bit
+     * inputs, float32 accumulation and output) on the same operands: both TFLOP/s, our share of cuBLAS's, and the
+     * largest difference of the two results over the first rows relative to their largest magnitude.
+     */
     private void gemm(int m, int n, int k, int type) {
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
+        String t = dt.name().toLowerCase(Locale.ROOT);
         CudaWeight a = random(dt, m, k), w = random(dt, n, k);
         CudaActivations c = (CudaActivations) gpu.allocate(m, n);
         double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m, n, k, stream));
         double tflops = 2.0 * m * n * k / (ms * 1e9);
-        row("gemm " + dt.name().toLowerCase(Locale.ROOT) + " mma.sync", m + "x" + n + "x" + k, ms,
-                String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        row("gemm " + t + " mma.sync", m + "x" + n + "x" + k, ms, String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        Cublas blas = cublas();
+        if (blas != null) {
+            int in = type == CudaWeight.BF16 ? Cublas.R_16BF : Cublas.R_16F;
+            try (CudaActivations ref = (CudaActivations) gpu.allocate(m, n)) {
+                double bms = time("cublasGemmEx", () -> {
+                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
+                    return 0;
+                });
+                double btf = 2.0 * m * n * k / (bms * 1e9);
+                row("gemm " + t + " cuBLAS (f32 out)", m + "x" + n + "x" + k, bms, String.format(Locale.ROOT,
+                        "%.1f TFLOP/s; alma %.0f%% of cuBLAS; max diff %.2e", btf, 100 * tflops / btf,
+                        relativeDifference(c, ref, Math.min(m, 256))));
+                double hms = time("cublasGemmEx", () -> {
+                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, in);
+                    return 0;
+                });
+                row("gemm " + t + " cuBLAS (" + t + " out)", m + "x" + n + "x" + k, hms, String.format(Locale.ROOT,
+                        "%.1f TFLOP/s", 2.0 * m * n * k / (hms * 1e9)));
+            } catch (CudaException e) {
+                add("# cuBLAS GEMM failed: " + e.getMessage());
+            }
+        }
         a.close();
         w.close();
         c.close();
+    }
+
+    /** max |x − y| / max |y| over the first {@code rows} rows of two float32 results. */
+    private double relativeDifference(CudaActivations x, CudaActivations y, int rows) {
+        gpu.synchronize();
+        float[] xs = new float[x.cols], ys = new float[y.cols];
+        double diff = 0, mag = 0;
+        for (int r = 0; r < rows; r++) {
+            gpu.read(x, r, xs, 0);
+            gpu.read(y, r, ys, 0);
+            for (int i = 0; i < xs.length; i++) {
+                diff = Math.max(diff, Math.abs(xs[i] - ys[i]));
+                mag = Math.max(mag, Math.abs(ys[i]));
+            }
+        }
+        return mag == 0 ? diff : diff / mag;
     }
 
     private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores) {
