@@ -16,8 +16,10 @@ final class CudaKvCache extends PagedKvCache {
     final long pageBytes;
     final DeviceBuffer pages;
     private final long stream;
+    private final Runnable beforeCopy;
 
-    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream) {
+    /** @param beforeCopy run before a copy-on-write page copy is queued (the backend launches what it recorded) */
+    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream, Runnable beforeCopy) {
         super(PAGE_SIZE, maxTokens);
         this.layers = layers;
         this.kvHeads = kvHeads;
@@ -25,12 +27,14 @@ final class CudaKvCache extends PagedKvCache {
         this.kvDim = kvHeads * headDim;
         this.pageBytes = (long) layers * 2 * PAGE_SIZE * kvDim * 4;
         this.stream = stream;
+        this.beforeCopy = beforeCopy;
         this.pages = DeviceBuffer.allocate(Math.multiplyExact(pageBytes, (long) maxPages()), "KV cache of "
                 + capacity() + " positions");
     }
 
     @Override
     protected void copyPage(int src, int dst) {
+        beforeCopy.run();
         CudaRuntime.check(AlmaCuda.alma_memcpy_d2d(pages.at(dst * pageBytes), pages.at(src * pageBytes), pageBytes,
                 stream), "cudaMemcpy D2D (KV page copy)");
     }

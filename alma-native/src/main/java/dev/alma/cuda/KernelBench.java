@@ -325,7 +325,7 @@ public final class KernelBench {
                     random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
                     random(DType.BF16, inter, hidden), random(DType.BF16, inter, hidden),
                     random(DType.BF16, hidden, inter)};
-        try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 64))) {
+        try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 2 * 64 + 16))) {
             int cap = Math.max(prompt, beams);
             Activations x = gpu.allocate(cap, hidden), h = gpu.allocate(cap, hidden), q = gpu.allocate(cap, hidden),
                     k = gpu.allocate(cap, hidden), v = gpu.allocate(cap, hidden), att = gpu.allocate(cap, hidden),
@@ -358,31 +358,41 @@ public final class KernelBench {
                 }
             };
             step[0].run();  // prompt
-            int[] beamSeqs = new int[beams], beamTokens = new int[beams];
+            int[] beamSeqs = new int[beams];
             beamSeqs[0] = seq;
             for (int i = 1; i < beams; i++) beamSeqs[i] = cache.fork(seq);
             int steps = quick ? 8 : 32;
-            long t0 = 0;
-            for (int s = 0; s < steps + 2; s++) {
-                if (s == 2) {
-                    gpu.synchronize();
-                    t0 = System.nanoTime();
+            int[] next = {0};
+            int[][] beamTokens = {new int[beams]};
+            for (boolean graphs : new boolean[]{false, true}) {
+                gpu.useGraphs(graphs);
+                LaunchTape.Stats before = gpu.graphStats();
+                long t0 = 0;
+                for (int s = 0; s < steps + 2; s++) {
+                    if (s == 2) {
+                        gpu.synchronize();
+                        t0 = System.nanoTime();
+                    }
+                    int[] bpos = new int[beams];
+                    java.util.Arrays.fill(bpos, prompt + next[0]++);
+                    state[0] = beamTokens[0];
+                    state[1] = beamSeqs;
+                    state[2] = bpos;
+                    step[0].run();
+                    gpu.rmsNorm(x, ones, 1e-5f, beams, h);
+                    gpu.matmul(h, lmHead, beams, logits);
+                    beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
                 }
-                int[] bpos = new int[beams];
-                java.util.Arrays.fill(bpos, prompt + s);
-                state[0] = beamTokens;
-                state[1] = beamSeqs;
-                state[2] = bpos;
-                step[0].run();
-                gpu.rmsNorm(x, ones, 1e-5f, beams, h);
-                gpu.matmul(h, lmHead, beams, logits);
-                beamTokens = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
+                double sec = (System.nanoTime() - t0) / 1e9 / steps;
+                double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
+                LaunchTape.Stats st = gpu.graphStats();
+                row("decode 7B-shape bf16 " + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
+                        sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s%s", rate, beams == 1 ? "tok/s" : "steps/s",
+                                layers == 32 ? "" : " (scaled from " + layers + " layers)",
+                                graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
+                                        st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
+                                        : ""));
             }
-            double sec = (System.nanoTime() - t0) / 1e9 / steps;
-            double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
-            row("decode 7B-shape bf16", beams == 1 ? "greedy" : beams + " beams", sec * 1e3,
-                    String.format(Locale.ROOT, "%.1f %s%s", rate, beams == 1 ? "tok/s" : "steps/s",
-                            layers == 32 ? "" : " (scaled from " + layers + " layers)"));
         }
         for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();
         ((CudaWeight) embed).close();

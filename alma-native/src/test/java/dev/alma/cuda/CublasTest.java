@@ -34,8 +34,8 @@ class CublasTest {
     }
 
     @Test
-    void aFileThatIsNotCublasIsReportedNotCrashed() throws Exception {
-        Path bogus = Files.writeString(Files.createTempFile("libcublas", ".so"), "not an ELF file");
+    void aMissingConfiguredLibraryIsReportedNotCrashed() throws Exception {
+        Path bogus = Files.createTempDirectory("cublas").resolve("libcublas.so.13");  // configured but absent
         String before = System.getProperty(Cublas.PATH_PROPERTY);
         System.setProperty(Cublas.PATH_PROPERTY, bogus.toString());
         try {
