@@ -64,6 +64,18 @@ int alma_free_host(void *h_ptr);
  *  copy has run (record an event after it). */
 int alma_memcpy_h2d_async(void *d_dst, const void *h_src, size_t bytes, void *stream);
 
+/* ---- Q8_0 weights (gemv_q8_0.cu): q [rows][cols] int8 and d [rows][cols/32] f16, value = d * q -------------- */
+/** Splits `blocks` GGUF Q8_0 blocks (34 bytes: f16 d, 32 int8 q; 2-byte aligned) into the q and d arrays. */
+int alma_q8_0_unpack(const void *d_raw, void *d_q, void *d_scales, size_t blocks, void *stream);
+/** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS float32 rows x (cols % 32 == 0, d_q and d_x 16-byte aligned). */
+int alma_gemv_q8_0(const void *d_q, const void *d_scales, const float *d_x, float *d_y, int rows, int cols, int n,
+                   void *stream);
+/** d_out (type) = d * q for count values (count % 32 == 0), e.g. to feed the GEMM. */
+int alma_q8_0_dequant(const void *d_q, const void *d_scales, void *d_out, int type, size_t count, void *stream);
+/** out[i] = row tokens[i] of a Q8_0 table, as floats (zero row for a token outside [0, vocab)). */
+int alma_embed_q8_0(const void *d_q, const void *d_scales, const int *d_tokens, float *d_out, int n, int cols,
+                    int vocab, void *stream);
+
 /* ---- CUDA graphs (graph.cu) --------------------------------------------------------------------------------- */
 /** Starts capturing the stream's launches into a graph (thread-local capture mode). */
 int alma_graph_begin(void *stream);

@@ -64,6 +64,22 @@ final class AlmaCuda {
     static native int alma_memcpy_h2d_async(@Cast("void*") long dst, @Cast("const void*") long src,
                                             @Cast("size_t") long bytes, @Cast("void*") long stream);
 
+    // ---- Q8_0 weights
+    static native int alma_q8_0_unpack(@Cast("const void*") long raw, @Cast("void*") long q, @Cast("void*") long scales,
+                                       @Cast("size_t") long blocks, @Cast("void*") long stream);
+
+    static native int alma_gemv_q8_0(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                     @Cast("const float*") long x, @Cast("float*") long y, int rows, int cols, int n,
+                                     @Cast("void*") long stream);
+
+    static native int alma_q8_0_dequant(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                        @Cast("void*") long out, int type, @Cast("size_t") long count,
+                                        @Cast("void*") long stream);
+
+    static native int alma_embed_q8_0(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                      @Cast("const int*") long tokens, @Cast("float*") long out, int n, int cols,
+                                      int vocab, @Cast("void*") long stream);
+
     // ---- CUDA graphs
     static native int alma_graph_begin(@Cast("void*") long stream);
 

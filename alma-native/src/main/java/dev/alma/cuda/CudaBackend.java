@@ -20,8 +20,12 @@ import java.util.List;
  * {@value #GEMV_MAX_ROWS} rows (beams) with 16-bit weights the tensor-core GEMV (activations rounded to 16 bits),
  * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
  * (float32 weights, or when tensor-core math is off).
+ * Q8_0 (GGUF) weights stay int8 on the device: the int8 GEMV for up to {@value #GEMV_MAX_ROWS} rows, a dequantized
+ * copy for the GEMM of prompts.
  * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
  * tensor-core math is off, float32 otherwise), everything else over the paged cache split across blocks.
+ * A decode step (from {@code embed} of at most {@value #GEMV_MAX_ROWS} tokens to the next read) runs as one CUDA
+ * graph, replayed while its launches stay the same ({@link LaunchTape}).
  *
  * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
  * the fused projections, argmax/top-k over logits and helpers for tests and benchmarks.
@@ -45,6 +49,7 @@ public final class CudaBackend implements Backend {
     private final Scratch half = new Scratch("16-bit copies of activations");
     private final Scratch workspace = new Scratch("attention workspace");
     private final Scratch results = new Scratch("argmax/top-k results");
+    private final Scratch dequantized = new Scratch("dequantized Q8_0 weights (prompts)");
     private final PinnedInts tokenIds = new PinnedInts("token ids");
     private final PinnedInts ropePositions = new PinnedInts("RoPE positions");
     private final PinnedInts attentionIndex = new PinnedInts("attention page tables");
@@ -236,8 +241,9 @@ public final class CudaBackend implements Backend {
             case F32 -> CudaWeight.F32;
             case F16 -> CudaWeight.F16;
             case BF16 -> CudaWeight.BF16;
+            case Q8_0 -> CudaWeight.Q8_0;
             default -> throw new AlmaException("tensor " + stored.name() + " has type " + stored.type()
-                    + "; the CUDA backend takes F32, F16 or BF16 weights");
+                    + "; the CUDA backend takes F32, F16, BF16 or Q8_0 weights");
         };
         int rows = stored.rows(), cols = stored.cols();
         if (rows == 1) {  // a vector (norm scales): float32
@@ -250,9 +256,27 @@ public final class CudaBackend implements Backend {
         long bytes = stored.type().byteSize(stored.count());
         if (data.byteSize() < bytes)
             throw new AlmaException("tensor " + stored.name() + " holds " + data.byteSize() + " bytes, needs " + bytes);
+        if (type == CudaWeight.Q8_0) return own(q8_0(stored.name(), data.asSlice(0, bytes), rows, cols));
         DeviceBuffer b = DeviceBuffer.allocate(bytes, stored.name());
         b.upload(data.asSlice(0, bytes), 0, stream);
         return own(new CudaWeight(stored.name(), b, type, rows, cols));
+    }
+
+    /** Uploads GGUF Q8_0 blocks and unpacks them into aligned int8 values and f16 scales. */
+    private CudaWeight q8_0(String name, MemorySegment blocks, int rows, int cols) {
+        if (cols % 32 != 0)
+            throw new AlmaException("Q8_0 tensor " + name + " has " + cols + " columns, not a multiple of 32");
+        long values = (long) rows * cols, qBytes = align(values);
+        DeviceBuffer b = DeviceBuffer.allocate(qBytes + values / 32 * 2, name);
+        try (DeviceBuffer raw = DeviceBuffer.allocate(blocks.byteSize(), name + " (GGUF blocks)")) {
+            raw.upload(blocks, 0, stream);
+            check(AlmaCuda.alma_q8_0_unpack(raw.ptr, b.ptr, b.ptr + qBytes, values / 32, stream), "alma_q8_0_unpack");
+            check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return new CudaWeight(name, b, CudaWeight.Q8_0, rows, cols, b.ptr + qBytes);
     }
 
     /**
@@ -364,7 +388,12 @@ public final class CudaBackend implements Backend {
         }
         if (tokens.length == 0) return;
         long ids = ints(tokenIds, tokens);
-        launch("alma_embed", Kernels.EMBED, t.data.ptr, t.type, ids, o.data.ptr, tokens.length, t.cols, t.rows, stream);
+        if (t.type == CudaWeight.Q8_0)
+            launch("alma_embed_q8_0", Kernels.EMBED_Q8_0, t.data.ptr, t.scales, ids, o.data.ptr, tokens.length, t.cols,
+                    t.rows, stream);
+        else
+            launch("alma_embed", Kernels.EMBED, t.data.ptr, t.type, ids, o.data.ptr, tokens.length, t.cols, t.rows,
+                    stream);
     }
 
     @Override
@@ -468,6 +497,10 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("matmul " + m.name + " " + m.rows + "x" + m.cols
                     + " with activations of " + xi.cols + " columns into " + o.cols);
         if (n == 0) return;
+        if (m.type == CudaWeight.Q8_0) {
+            matmulQ8_0(xi, m, n, o);
+            return;
+        }
         if (n > 1 && n <= GEMV_MAX_ROWS && tensorCoreGemv(m)) {
             long count = (long) n * m.cols;
             long x16 = scratch(half, count * 2);
@@ -488,6 +521,34 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * Q8_0 weights: the int8 GEMV (float32 activations) for up to {@value #GEMV_MAX_ROWS} rows; longer products
+     * dequantize the matrix (to bf16 for the tensor-core GEMM, to float32 with tensor-core math off) into scratch
+     * memory and run the GEMM.
+     */
+    private void matmulQ8_0(CudaActivations xi, CudaWeight m, int n, CudaActivations o) {
+        if (n <= GEMV_MAX_ROWS) {
+            launch("alma_gemv_q8_0", Kernels.GEMV_Q8_0, m.data.ptr, m.scales, xi.data.ptr, o.data.ptr, m.rows, m.cols,
+                    n, stream);
+            return;
+        }
+        long values = (long) m.rows * m.cols;
+        if (tensorCores) {
+            long count = (long) n * m.cols;
+            long w16 = scratch(dequantized, values * 2);
+            long a16 = scratch(half, count * 2);
+            launch("alma_q8_0_dequant", Kernels.DEQUANT_Q8_0, m.data.ptr, m.scales, w16, CudaWeight.BF16, values, stream);
+            launch("alma_convert_f32", Kernels.CONVERT, xi.data.ptr, a16, CudaWeight.BF16, count, stream);
+            launch("alma_gemm (tensor cores)", Kernels.GEMM, a16, CudaWeight.BF16, w16, CudaWeight.BF16, o.data.ptr, n,
+                    m.rows, m.cols, stream);
+        } else {
+            long w32 = scratch(dequantized, values * 4);
+            launch("alma_q8_0_dequant", Kernels.DEQUANT_Q8_0, m.data.ptr, m.scales, w32, CudaWeight.F32, values, stream);
+            launch("alma_gemm (float32)", Kernels.GEMM, xi.data.ptr, CudaWeight.F32, w32, CudaWeight.F32, o.data.ptr, n,
+                    m.rows, m.cols, stream);
+        }
+    }
+
+    /**
      * The Q, K and V projections of the same input: one fused GEMV launch when {@code n <= 8} and the three weights
      * share a type, three {@link #matmul}s otherwise.
      */
@@ -496,7 +557,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight a = w(wq), b = w(wk), c = w(wv);
         CudaActivations xi = a(x);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type == b.type && b.type == c.type
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type != CudaWeight.Q8_0
+                && a.type == b.type && b.type == c.type
                 && a.cols == b.cols
                 && b.cols == c.cols && xi.cols == a.cols && a(q).cols == a.rows && a(k).cols == b.rows
                 && a(v).cols == c.rows && n <= Math.min(xi.rows, Math.min(a(q).rows, Math.min(a(k).rows, a(v).rows)));
@@ -519,7 +581,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight g = w(wg), u = w(wu);
         CudaActivations xi = a(x), go = a(gate);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type == u.type && g.rows == u.rows
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type != CudaWeight.Q8_0
+                && g.type == u.type && g.rows == u.rows
                 && g.cols == u.cols
                 && xi.cols == g.cols && go.cols == g.rows && n <= xi.rows && n <= go.rows;
         if (!fused) {
@@ -607,7 +670,7 @@ public final class CudaBackend implements Backend {
     /** Whether products of 2..8 rows with {@code w} run on tensor cores (activations rounded to 16 bits). */
     boolean tensorCoreGemv(Weight w) {
         CudaWeight m = w(w);
-        return tensorCores && m.type != CudaWeight.F32 && m.cols % 8 == 0;
+        return tensorCores && (m.type == CudaWeight.F16 || m.type == CudaWeight.BF16) && m.cols % 8 == 0;
     }
 
     /** Whether a prompt's attention runs on tensor cores (bf16 operands) rather than in float32. */
@@ -638,7 +701,7 @@ public final class CudaBackend implements Backend {
         }
         tape.close();
         List<AutoCloseable> all = new ArrayList<>(owned);
-        all.addAll(List.of(half, workspace, results, tokenIds, ropePositions, attentionIndex));
+        all.addAll(List.of(half, workspace, results, dequantized, tokenIds, ropePositions, attentionIndex));
         for (AutoCloseable c : all) {
             try {
                 c.close();
