@@ -26,7 +26,9 @@ fi
 java=("$jre/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
       -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Dalma.cublas="$cublas_dir" -Xmx16g
       -cp "$dev/lib/*")
-export ALMA_SHARED="$dev/shared"   # the fixtures gpu-pack.sh packed
+shared="${TMPDIR:-/tmp}/alma-shared"   # the fixtures gpu-pack.sh packed
+rm -rf "$shared" && mkdir -p "$shared" && tar -C "$shared" -xzf "$dev/shared.tgz"
+export ALMA_SHARED="$shared/shared"
 summary="$out/summary.txt"
 : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
@@ -56,7 +58,7 @@ fi
 
 if (( gpu )) && want bench; then
   start=$(date +%s)
-  timeout 200 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
+  timeout 260 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
   rc_bench=$?
   say "KernelBench ($(( $(date +%s) - start )) s): exit $rc_bench"
   [[ -s "$out/bench.txt" ]] && tee -a "$summary" < "$out/bench.txt"
@@ -72,6 +74,7 @@ if (( gpu )) && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
   start=$(date +%s)
   timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
     "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
+    --select-class dev.alma.cuda.Q8_0Test --select-class dev.alma.cuda.CudaGraphTest \
     > "$out/memcheck.txt" 2>&1
   rc_mem=$?
   say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \

@@ -17,8 +17,9 @@ import java.util.Locale;
 
 /**
  * Timings of the CUDA kernels on the first device, printed as a table and written to a file: device copy
- * bandwidth, GEMV bandwidth (the decode bound), tensor-core GEMM TFLOP/s beside cuBLAS's ({@link Cublas}), causal prefill attention TFLOP/s, paged
- * decode attention, and whole decode steps of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams).
+ * bandwidth, GEMV bandwidth (bf16 and int8 Q8_0: the decode bound), tensor-core GEMM TFLOP/s beside cuBLAS's
+ * ({@link Cublas}, when it loads), causal prefill attention TFLOP/s, paged decode attention, and whole decode steps
+ * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs).
  * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
  */
 public final class KernelBench {
@@ -69,6 +70,9 @@ public final class KernelBench {
         gemv(4096, 4096, 5, true);
         gemv(11008, 4096, 8, true);
         gemvSwiglu(11008, 4096);
+        gemvQ8_0(4096, 4096, 1);
+        gemvQ8_0(11008, 4096, 1);
+        gemvQ8_0(11008, 4096, 5);
         for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
         gemm(4096, 4096, 4096, CudaWeight.F16);
         prefillAttention(4096, 32, 32, 128, false);
@@ -157,6 +161,37 @@ public final class KernelBench {
         double gbs = bytes / (ms * 1e6);
         row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
                 String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
+        for (CudaWeight c : w) c.close();
+        x.close();
+        y.close();
+    }
+
+    /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and small f16 scales: for timing only. */
+    private CudaWeight q8_0(int rows, int cols, long seed) {
+        long values = (long) rows * cols, qBytes = (values + 255) & ~255L;
+        DeviceBuffer b = DeviceBuffer.allocate(qBytes + values / 32 * 2, "bench Q8_0");
+        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr, CudaWeight.F16, qBytes / 2, seed, 1f, stream), "fill");
+        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr + qBytes, CudaWeight.F16, values / 32, seed + 1, 0.01f,
+                stream), "fill");
+        return new CudaWeight("bench Q8_0", b, CudaWeight.Q8_0, rows, cols, b.ptr + qBytes);
+    }
+
+    /** The int8 weight-only GEMV of n float32 rows; bandwidth counts the int8 values and the f16 scales. */
+    private void gemvQ8_0(int rows, int cols, int n) {
+        long bytes = (long) rows * cols + (long) rows * cols / 32 * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] w = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) w[i] = q8_0(rows, cols, 77 + 2L * i);
+        CudaWeight x = random(DType.F32, n, cols);
+        CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
+        int[] next = {0};
+        double ms = time("alma_gemv_q8_0", () -> {
+            CudaWeight wi = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv_q8_0(wi.data.ptr, wi.scales, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
+        row("gemv q8_0 n=" + n, rows + "x" + cols, ms, String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs,
+                100 * gbs / copyGbs));
         for (CudaWeight c : w) c.close();
         x.close();
         y.close();
