@@ -216,6 +216,14 @@ public final class CudaBackend implements Backend {
         if (tapeStoresKv) flushTape();
     }
 
+    /** Called by a KV cache before it frees its pages: recorded launches may still use them. */
+    private synchronized void beforeCacheFree() {
+        if (!closed && !tape.isEmpty()) {
+            use();
+            flushTape();
+        }
+    }
+
     /**
      * Turns the CUDA graphs of decode steps on or off (default: on unless {@value #GRAPHS_PROPERTY} is
      * {@code false}); results are the same either way.
@@ -327,7 +335,8 @@ public final class CudaBackend implements Backend {
         if (c.numHeads() % c.numKvHeads() != 0 || c.numHeads() / c.numKvHeads() > 32)
             throw new AlmaException("heads " + c.numHeads() + " / kv heads " + c.numKvHeads()
                     + ": the CUDA attention needs a whole group of at most 32 query heads per key/value head");
-        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream, this::beforePageCopy));
+        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream, this::beforePageCopy,
+                this::beforeCacheFree));
     }
 
     /** Copies {@code src} into row {@code row} of {@code x} (tests, inputs computed on the host). */

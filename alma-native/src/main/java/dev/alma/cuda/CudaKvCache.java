@@ -17,9 +17,14 @@ final class CudaKvCache extends PagedKvCache {
     final DeviceBuffer pages;
     private final long stream;
     private final Runnable beforeCopy;
+    private final Runnable beforeFree;
 
-    /** @param beforeCopy run before a copy-on-write page copy is queued (the backend launches what it recorded) */
-    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream, Runnable beforeCopy) {
+    /**
+     * @param beforeCopy run before a copy-on-write page copy is queued, {@code beforeFree} before the pages are freed
+     *                   (the backend launches what it has recorded)
+     */
+    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream, Runnable beforeCopy,
+                Runnable beforeFree) {
         super(PAGE_SIZE, maxTokens);
         this.layers = layers;
         this.kvHeads = kvHeads;
@@ -28,6 +33,7 @@ final class CudaKvCache extends PagedKvCache {
         this.pageBytes = (long) layers * 2 * PAGE_SIZE * kvDim * 4;
         this.stream = stream;
         this.beforeCopy = beforeCopy;
+        this.beforeFree = beforeFree;
         this.pages = DeviceBuffer.allocate(Math.multiplyExact(pageBytes, (long) maxPages()), "KV cache of "
                 + capacity() + " positions");
     }
@@ -41,6 +47,7 @@ final class CudaKvCache extends PagedKvCache {
 
     @Override
     public void close() {
+        beforeFree.run();
         pages.close();
     }
 }
