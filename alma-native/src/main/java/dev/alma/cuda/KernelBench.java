@@ -19,7 +19,8 @@ import java.util.Locale;
  * Timings of the CUDA kernels on the first device, printed as a table and written to a file: device copy
  * bandwidth, GEMV bandwidth (bf16 and int8 Q8_0: the decode bound), tensor-core GEMM TFLOP/s beside cuBLAS's
  * ({@link Cublas}, when it loads), causal prefill attention TFLOP/s, paged decode attention, and whole decode steps
- * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs).
+ * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs)
+ * and with Q8_0 matrices (greedy, graphs).
  * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
  */
 public final class KernelBench {
@@ -79,8 +80,9 @@ public final class KernelBench {
         prefillAttention(4096, 32, 32, 128, true);
         decodeAttention(4096, 32, 32, 128, 1);
         decodeAttention(4096, 32, 32, 128, 5);
-        decode(1);
-        decode(5);
+        decode(1, false);
+        decode(5, false);
+        decode(1, true);
     }
 
     private interface Launch {
@@ -166,12 +168,12 @@ public final class KernelBench {
         y.close();
     }
 
-    /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and small f16 scales: for timing only. */
+    /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and scales up to 2e-4 (|w| ≤ 0.026): for timing. */
     private CudaWeight q8_0(int rows, int cols, long seed) {
         long values = (long) rows * cols, qBytes = (values + 255) & ~255L;
         DeviceBuffer b = DeviceBuffer.allocate(qBytes + values / 32 * 2, "bench Q8_0");
         CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr, CudaWeight.F16, qBytes / 2, seed, 1f, stream), "fill");
-        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr + qBytes, CudaWeight.F16, values / 32, seed + 1, 0.01f,
+        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr + qBytes, CudaWeight.F16, values / 32, seed + 1, 2e-4f,
                 stream), "fill");
         return new CudaWeight("bench Q8_0", b, CudaWeight.Q8_0, rows, cols, b.ptr + qBytes);
     }
@@ -346,20 +348,25 @@ public final class KernelBench {
         }
     }
 
-    /** Whole decode steps of a LLaMA-7B-shape model (random bf16 weights), {@code beams} sequences per step. */
-    private void decode(int beams) {
+    /**
+     * Whole decode steps of a LLaMA-7B-shape model (random bf16 weights, or Q8_0 for the matrices when {@code int8}),
+     * {@code beams} sequences per step; bf16 launched one by one and then as CUDA graphs, Q8_0 as graphs only.
+     */
+    private void decode(int beams, boolean int8) {
         int hidden = 4096, inter = 11008, heads = 32, kvHeads = 32, vocab = 32000, prompt = 128;
         int layers = quick ? 8 : 32;
         LlamaConfig cfg = config(hidden, inter, layers, heads, kvHeads, vocab);
         int hd = hidden / heads;
-        Weight embed = random(DType.BF16, vocab, hidden), lmHead = random(DType.BF16, vocab, hidden);
+        long[] seed = {1000};
+        java.util.function.BiFunction<Integer, Integer, Weight> matrix = (rows, cols) -> int8
+                ? q8_0(rows, cols, seed[0] += 2) : random(DType.BF16, rows, cols);
+        Weight embed = random(DType.BF16, vocab, hidden), lmHead = matrix.apply(vocab, hidden);
         Weight ones = ones(hidden);
         Weight[][] w = new Weight[layers][];
         for (int l = 0; l < layers; l++)
-            w[l] = new Weight[]{random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
-                    random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
-                    random(DType.BF16, inter, hidden), random(DType.BF16, inter, hidden),
-                    random(DType.BF16, hidden, inter)};
+            w[l] = new Weight[]{matrix.apply(hidden, hidden), matrix.apply(hidden, hidden),
+                    matrix.apply(hidden, hidden), matrix.apply(hidden, hidden),
+                    matrix.apply(inter, hidden), matrix.apply(inter, hidden), matrix.apply(hidden, inter)};
         try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 2 * 64 + 16))) {
             int cap = Math.max(prompt, beams);
             Activations x = gpu.allocate(cap, hidden), h = gpu.allocate(cap, hidden), q = gpu.allocate(cap, hidden),
@@ -399,7 +406,7 @@ public final class KernelBench {
             int steps = quick ? 8 : 32;
             int[] next = {0};
             int[][] beamTokens = {new int[beams]};
-            for (boolean graphs : new boolean[]{false, true}) {
+            for (boolean graphs : int8 ? new boolean[]{true} : new boolean[]{false, true}) {
                 gpu.useGraphs(graphs);
                 LaunchTape.Stats before = gpu.graphStats();
                 long t0 = 0;
@@ -421,7 +428,7 @@ public final class KernelBench {
                 double sec = (System.nanoTime() - t0) / 1e9 / steps;
                 double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
                 LaunchTape.Stats st = gpu.graphStats();
-                row("decode 7B-shape bf16 " + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
+                row("decode 7B-shape " + (int8 ? "q8_0 " : "bf16 ") + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
                         sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s%s", rate, beams == 1 ? "tok/s" : "steps/s",
                                 layers == 32 ? "" : " (scaled from " + layers + " layers)",
                                 graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
