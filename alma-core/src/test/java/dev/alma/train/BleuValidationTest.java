@@ -96,8 +96,8 @@ class BleuValidationTest {
                 List<String> hyps = t.translateAll(r.sources(), fromTo[0], fromTo[1], TranslationOptions.greedy(8));
                 assertEquals(hyps, r.hypotheses(), r.direction());
                 BleuScore want = BleuValidation.metricFor(fromTo[1]).corpusScore(hyps, List.of(r.references()));
-                assertEquals(want.score(), r.bleu().score(), 0.0, r.direction());
-                assertEquals(want.signature(), r.bleu().signature());
+                assertTrue(r.bleu().sysLen() > 0, "noise translations are not empty");
+                assertEquals(want, r.bleu(), r.direction()); // score, n-gram counts, lengths and signature
             }
         }
         assertTrue(results.get(1).bleu().signature().contains("tok:zh"), results.get(1).bleu().signature());
