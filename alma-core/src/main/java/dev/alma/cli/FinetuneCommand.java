@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code alma finetune}: ALMA's stage 1 (monolingual) or stage 2 (parallel, full weights or LoRA) on the CPU,
- * with a progress bar, a loss log (CSV, JSON), a loss plot (PNG), training checkpoints and resume.
+ * with a progress bar, a loss log (CSV, JSON), a loss plot (PNG), optional validation BLEU ({@code bleu.csv}),
+ * training checkpoints and resume.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a LLaMA model as ALMA does: --stage 1 on monolingual text, --stage 2 on parallel data.")
