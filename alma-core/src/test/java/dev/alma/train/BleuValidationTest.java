@@ -81,6 +81,33 @@ class BleuValidationTest {
     }
 
     @Test
+    void snapshotFollowsTrainedFullWeights() {
+        Path dir = Fixtures.fixture("models/tiny-llama-mha-f32");
+        TrainableLlama m = ModelFiles.load(dir);
+        float[] before;
+        try (LlamaModel mem = bind(m, dir)) {
+            before = logits(mem);
+        }
+        // one AdamW-like update of every base weight, as a full-weight step makes it
+        java.util.Random rng = new java.util.Random(3);
+        for (Parameter p : m.baseParameters()) {
+            float[] v = p.data();
+            for (int i = 0; i < v.length; i++) v[i] += (float) (rng.nextGaussian() * 1e-2);
+        }
+        float[] want = m.logits(IDS, 1, IDS.length), got;
+        try (LlamaModel mem = bind(m, dir)) {
+            got = logits(mem);
+        }
+        double diff = 0, moved = 0;
+        for (int i = 0; i < want.length; i++) {
+            diff = Math.max(diff, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
+            moved = Math.max(moved, Math.abs(before[i] - got[i]));
+        }
+        assertTrue(diff <= 1e-5, "relative |Δlogit| " + diff);
+        assertTrue(moved > 1e-3, "the snapshot takes the weights as they are now (" + moved + ")");
+    }
+
+    @Test
     void reportedBleuIsSacreBleuOfTheTranslatorsOutputs() {
         Path dir = Fixtures.fixture("models/tiny-llama-mha-f32");
         List<Stage2Data.Example> valid = Stage2Data.read(Fixtures.path("data/alma-human-written"), "valid", List.of("de-en", "en-zh"), 3);
