@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 TokenizeCommand.class,
                 FinetuneCommand.class,
+                RandomModelCommand.class,
+                BenchCommand.class,
                 EvalCommand.class,
         })
 public final class Main implements Runnable {

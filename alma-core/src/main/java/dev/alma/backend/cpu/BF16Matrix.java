@@ -26,6 +26,10 @@ final class BF16Matrix extends CpuMatrix {
     @Override
     void row(int r, float[] out, int off) {
         long base = (long) r * cols * 2;
+        if (Simd.AVAILABLE) {
+            Simd.V.rowBF16(w, base, out, off, cols);
+            return;
+        }
         for (int i = 0; i < cols; i++) out[off + i] = Float.intBitsToFloat(w.get(Layouts.I16, base + 2L * i) << 16);
     }
 }

@@ -14,6 +14,9 @@ import dev.alma.tensor.Tensor;
  * threads.
  */
 public final class CpuBackend implements Backend {
+    /** Per-thread attention score buffer, grown to the longest sequence seen (no allocation per step). */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
+
     private final Parallel parallel;
 
     /** A CPU backend using {@code threads} threads (0: one per core). */
@@ -90,7 +93,9 @@ public final class CpuBackend implements Backend {
                 for (int r = r0; r < r1; r++) o.data[r] = m.dot(r, xi.data, 0);
             });
         } else {
-            parallel.forRange(m.rows, 16, (r0, r1) -> m.matmul(xi.data, n, o.data, r0, r1));
+            int groups = Math.ceilDiv(m.rows, Gemm.ROWS);
+            parallel.forRange(groups, 4, (g0, g1) ->
+                    m.matmul(xi.data, n, o.data, g0 * Gemm.ROWS, Math.min(m.rows, g1 * Gemm.ROWS)));
         }
     }
 
@@ -138,7 +143,8 @@ public final class CpuBackend implements Backend {
         }
         int len = maxLen;
         parallel.forRange(n * heads, 1, (t0, t1) -> {
-            float[] scores = new float[len];
+            float[] scores = SCORES.get();
+            if (scores.length < len) SCORES.set(scores = new float[Math.max(len, 2 * scores.length)]);
             for (int t = t0; t < t1; t++) {
                 int i = t / heads, h = t % heads, kvh = h / group;
                 int qOff = i * qa.cols + h * hd;
@@ -172,11 +178,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void swiglu(Activations gate, Activations up, int n) {
         CpuActivations g = a(gate), u = a(up);
-        int len = n * g.cols;
-        for (int i = 0; i < len; i++) {
-            float x = g.data[i];
-            g.data[i] = x / (1f + (float) Math.exp(-x)) * u.data[i];
-        }
+        int cols = g.cols;
+        parallel.forRange(n * cols, 4096, (from, to) -> {
+            if (Simd.AVAILABLE) Simd.V.swiglu(g.data, u.data, from, to);
+            else for (int i = from; i < to; i++) g.data[i] = Simd.silu(g.data[i]) * u.data[i];
+        });
     }
 
     @Override

@@ -30,12 +30,12 @@ abstract class CpuMatrix {
 
     /**
      * For the {@code n} activation rows {@code x[i*cols ..]}, writes {@code out[i*rows + r] = dot(r, x_i)} for weight
-     * rows {@code r} in {@code [r0, r1)}. The default reads each weight row once and applies it to every activation
-     * row while it is in cache.
+     * rows {@code r} in {@code [r0, r1)}. The default decodes the weight rows ({@link #row}) a few at a time and
+     * multiplies them with every activation row in register tiles ({@link Gemm}), so each weight is read from
+     * memory and decoded once per call.
      */
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        for (int r = r0; r < r1; r++)
-            for (int i = 0; i < n; i++) out[i * rows + r] = dot(r, x, i * cols);
+        Gemm.matmul(this, x, n, out, r0, r1);
     }
 
     /** The kernel for a stored tensor's type. */

@@ -25,7 +25,6 @@ final class F32Matrix extends CpuMatrix {
 
     @Override
     void row(int r, float[] out, int off) {
-        long base = (long) r * cols * 4;
-        for (int i = 0; i < cols; i++) out[off + i] = w.get(Layouts.F32, base + 4L * i);
+        MemorySegment.copy(w, Layouts.F32, (long) r * cols * 4, out, off, cols);
     }
 }

@@ -22,7 +22,8 @@ final class Q8_0Matrix extends QuantMatrix {
 
     @Override
     void row(int r, float[] out, int off) {
-        decode(w, r * rowBytes, out, off, blocks);
+        if (SimdQuant.AVAILABLE) SimdQuant.V.rowQ8_0(w, r * rowBytes, out, off, blocks);
+        else decode(w, r * rowBytes, out, off, blocks);
     }
 
     static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {

@@ -31,6 +31,8 @@ final class Simd {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
         static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+        /** 2L shorts: a full-width vector. */
+        static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, F.vectorShape());
         static final int L = F.length();
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -65,12 +67,19 @@ final class Simd {
             return s;
         }
 
-        /** f16 bits (as ints, sign-extended) to floats: exact for normals and subnormals (weights hold no inf/NaN). */
-        private static FloatVector halfToFloat(ShortVector h) {
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-            IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            FloatVector mag = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1.0p112f);
-            return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        /**
+         * f16 bits to floats, exact for normals and subnormals (weights hold no inf/NaN): the sign-extended bits
+         * shifted by 13 keep the sign in bit 31 and put exponent and mantissa in float position (bits 27..13), which
+         * reads as the value times 2^-112.
+         */
+        static FloatVector halfToFloat(ShortVector h) {
+            return halfToFloat(h, 0);
+        }
+
+        /** Lanes {@code part·L ..} of {@code h} as floats (see {@link #halfToFloat(ShortVector)}). */
+        static FloatVector halfToFloat(ShortVector h, int part) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, part);
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1.0p112f);
         }
 
         private static FloatVector bf16ToFloat(ShortVector h) {
@@ -82,8 +91,10 @@ final class Simd {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int i = 0;
             for (; i + 2 * L <= n; i += 2 * L) {
-                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-                acc1 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+                // one full-width load of 2L values, widened in two halves
+                ShortVector h = ShortVector.fromMemorySegment(S2, w, byteOff + 2L * i, LE);
+                acc0 = halfToFloat(h, 0).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = halfToFloat(h, 1).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             for (; i + L <= n; i += L)
                 acc0 = halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
@@ -105,6 +116,38 @@ final class Simd {
             for (; i < n; i++) s += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16) * x[xOff + i];
             return s;
         }
+
+        /** {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [from, to)}. */
+        static void swiglu(float[] g, float[] u, int from, int to) {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector x = FloatVector.fromArray(F, g, i);
+                FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
+                x.div(sig).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+            }
+            for (; i < to; i++) g[i] = silu(g[i]) * u[i];
+        }
+
+        /** Decodes {@code n} f16 values at {@code byteOff} to {@code out[o ..]}. */
+        static void rowF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
+            int i = 0;
+            for (; i + L <= n; i += L)
+                halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
+            for (; i < n; i++) out[o + i] = Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i));
+        }
+
+        /** Decodes {@code n} bf16 values at {@code byteOff} to {@code out[o ..]}. */
+        static void rowBF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
+            int i = 0;
+            for (; i + L <= n; i += L)
+                bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
+            for (; i < n; i++) out[o + i] = Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16);
+        }
+    }
+
+    /** {@code x · sigmoid(x)}. */
+    static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
     }
 
     /** Dot product of two float arrays. */

@@ -386,6 +386,23 @@ class QuantMatrixTest {
     }
 
     @Test
+    void matmulOfSeveralTokensMatchesTheBlockDots() {
+        // 9 rows: two 4-row tiles of the blocked kernel and a remainder row; 6 tokens: a 4-token tile and 2 singles
+        int rows = 9, n = 6, cols = 512;
+        for (DType type : new DType[]{DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
+            Built b = build(type, rows, cols, 99);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            Random rnd = new Random(1);
+            float[] x = randomX(rnd, n * cols), out = new float[n * rows];
+            m.matmul(x, n, out, 0, rows);
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < rows; r++)
+                    assertEquals(refDot(b, r, x, cols * i), out[i * rows + r], absDot(b, r, x, cols * i) * 2e-6,
+                            type + " token " + i + " row " + r);
+        }
+    }
+
+    @Test
     void vectorRowDecodersEqualTheScalarDecoders() {
         assumeTrue(SimdQuant.AVAILABLE, "Vector API not available in this JVM");
         for (DType type : new DType[]{DType.Q4_K, DType.Q6_K}) {

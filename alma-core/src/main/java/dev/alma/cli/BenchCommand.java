@@ -1,0 +1,135 @@
+package dev.alma.cli;
+
+import dev.alma.AlmaException;
+import dev.alma.decode.DecodingOptions;
+import dev.alma.decode.Generator;
+import dev.alma.decode.Logits;
+import dev.alma.io.Json;
+import dev.alma.model.LlamaModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code alma bench}: prompt-processing and decoding speed, the figures {@code llama-bench -p N -n M} reports.
+ * A run prefills a random prompt in one forward pass, then decodes token by token (each step feeds the argmax of
+ * the previous logits); the first run warms the JIT up and is not counted, the median of the others is printed.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode speed (tokens/s, median of several runs after a warm-up run).")
+final class BenchCommand implements Runnable {
+    @Mixin
+    ModelMixin model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "64", description = "prompt length (prefill)")
+    int promptTokens;
+
+    @Option(names = "--new-tokens", defaultValue = "32", description = "tokens decoded after the prompt")
+    int newTokens;
+
+    @Option(names = "--runs", defaultValue = "5", description = "measured runs (after one warm-up run)")
+    int runs;
+
+    @Option(names = "--beams", defaultValue = "0", description = "also measure beam search with this many beams (steps/s)")
+    int beams;
+
+    @Option(names = "--json", description = "print {\"prefill_tok_s\": x, \"decode_tok_s\": y}")
+    boolean json;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the random prompt")
+    long seed;
+
+    @Override
+    public void run() {
+        if (promptTokens <= 0 || newTokens <= 0 || runs <= 0)
+            throw new AlmaException("--prompt-tokens, --new-tokens and --runs must be positive");
+        if (beams < 0 || beams == 1) throw new AlmaException("--beams must be 0 (off) or at least 2");
+        try (LlamaModel m = model.open()) {
+            if ((long) promptTokens + newTokens > m.config().maxPositions())
+                throw new AlmaException("--prompt-tokens + --new-tokens exceed the model's context of " + m.config().maxPositions());
+            int[] prompt = new SplittableRandom(seed).ints(promptTokens, 3, m.config().vocabSize()).toArray();
+            double[] prefill = new double[runs], decode = new double[runs], steps = new double[beams > 1 ? runs : 0];
+            for (int r = -1; r < runs; r++) {
+                double[] pd = greedyRun(m, prompt);
+                double st = beams > 1 ? beamRun(m, prompt) : 0;
+                if (r < 0) continue;
+                prefill[r] = pd[0];
+                decode[r] = pd[1];
+                if (beams > 1) steps[r] = st;
+            }
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("prefill_tok_s", round(median(prefill)));
+            o.put("decode_tok_s", round(median(decode)));
+            if (beams > 1) o.put("beam_steps_s", round(median(steps)));
+            if (json) {
+                System.out.println(Json.write(o));
+                return;
+            }
+            System.out.printf(Locale.ROOT, "model %s on %s, %s threads%n", model.model, m.backend().name(),
+                    model.threads > 0 ? model.threads : "one per core: " + Runtime.getRuntime().availableProcessors());
+            System.out.printf(Locale.ROOT, "prefill %d tokens: %.2f tok/s (runs %s)%n", promptTokens, median(prefill), list(prefill));
+            System.out.printf(Locale.ROOT, "decode %d tokens:  %.2f tok/s (runs %s)%n", newTokens, median(decode), list(decode));
+            if (beams > 1)
+                System.out.printf(Locale.ROOT, "beam search, %d beams: %.2f steps/s, %.2f tok/s (runs %s)%n", beams,
+                        median(steps), median(steps) * beams, list(steps));
+        }
+    }
+
+    /** One prefill of the prompt and {@link #newTokens} decoding steps: {prefill tok/s, decode tok/s}. */
+    private double[] greedyRun(LlamaModel m, int[] prompt) {
+        try (LlamaModel.Context ctx = m.newContext(prompt.length + newTokens)) {
+            int seq = ctx.cache().create();
+            int[] seqs = new int[prompt.length], positions = new int[prompt.length];
+            Arrays.fill(seqs, seq);
+            for (int i = 0; i < positions.length; i++) positions[i] = i;
+            long t0 = System.nanoTime();
+            float[] logits = m.forward(ctx, prompt, seqs, positions, new int[]{prompt.length - 1})[0];
+            long t1 = System.nanoTime();
+            int[] token = new int[1], one = {seq}, pos = new int[1], last = {0};
+            for (int i = 0; i < newTokens; i++) {
+                token[0] = Logits.argmax(logits);
+                pos[0] = prompt.length + i;
+                logits = m.forward(ctx, token, one, pos, last)[0];
+            }
+            long t2 = System.nanoTime();
+            return new double[]{prompt.length / ((t1 - t0) / 1e9), newTokens / ((t2 - t1) / 1e9)};
+        }
+    }
+
+    /**
+     * Beam search from the prompt for {@link #newTokens} steps (EOS disabled so that every step runs): steps/s
+     * between the end of the first step (which includes the prefill) and the last.
+     */
+    private double beamRun(LlamaModel m, int[] prompt) {
+        List<Long> times = new ArrayList<>();
+        DecodingOptions o = DecodingOptions.alma().withBeams(beams).withNumReturn(1).withMaxNewTokens(newTokens)
+                .withEarlyStopping("never");
+        new Generator(m, o).withEosId(-1).withStepObserver(cache -> times.add(System.nanoTime())).generate(prompt);
+        if (times.size() < 2) throw new AlmaException("beam search ran " + times.size() + " steps; use --new-tokens of 2 or more");
+        return (times.size() - 1) / ((times.getLast() - times.getFirst()) / 1e9);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    private static String list(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (double x : v) sb.append(sb.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.alma.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code alma random-model} writes a model that {@code alma bench} then measures; bad options are one-line errors. */
+class BenchCommandTest {
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        var cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = cl.execute(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @Test
+    void randomModelThenBenchPrintsPositiveRatesAsJson(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("m.gguf");
+        Result w = run("random-model", "--out", model.toString(), "--type", "q8_0", "--hidden", "64", "--ffn", "128",
+                "--layers", "2", "--heads", "4", "--kv-heads", "2", "--vocab", "300", "--context", "128");
+        assertEquals(0, w.code(), w.err());
+        assertTrue(Files.size(model) > 0);
+        Result b = run("bench", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "4", "--runs", "3",
+                "--beams", "3", "--threads", "2", "--json");
+        assertEquals(0, b.code(), b.err());
+        JsonNode j = Json.MAPPER.readTree(b.out());
+        for (String k : new String[]{"prefill_tok_s", "decode_tok_s", "beam_steps_s"})
+            assertTrue(j.path(k).asDouble() > 0, k + " in " + b.out());
+    }
+
+    @Test
+    void safetensorsOutputIsADirectoryWithConfig(@TempDir Path dir) {
+        Path out = dir.resolve("hf");
+        Result w = run("random-model", "--out", out.toString(), "--format", "safetensors", "--type", "f16",
+                "--hidden", "32", "--ffn", "64", "--layers", "1", "--heads", "2", "--vocab", "50");
+        assertEquals(0, w.code(), w.err());
+        assertTrue(Files.exists(out.resolve("config.json")) && Files.exists(out.resolve("model.safetensors")));
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors(@TempDir Path dir) {
+        Result t = run("random-model", "--out", dir.resolve("x.gguf").toString(), "--type", "q9");
+        assertEquals(1, t.code());
+        assertTrue(t.err().startsWith("alma: --type 'q9'"), t.err());
+        Result s = run("random-model", "--out", dir.resolve("y").toString(), "--format", "safetensors", "--type", "q8_0",
+                "--hidden", "32", "--ffn", "64", "--layers", "1", "--heads", "2", "--vocab", "50");
+        assertEquals(1, s.code());
+        assertTrue(s.err().contains("safetensors checkpoints hold F32, F16 or BF16"), s.err());
+        Result b = run("bench", "--model", dir.resolve("none.gguf").toString(), "--beams", "1");
+        assertEquals(1, b.code());
+        assertTrue(b.err().contains("--beams"), b.err());
+    }
+}
