@@ -21,10 +21,11 @@ import java.util.SplittableRandom;
 /**
  * {@code alma bench}: prompt-processing and decoding speed, the figures {@code llama-bench -p N -n M} reports.
  * A run prefills a random prompt in one forward pass, then decodes token by token (each step feeds the argmax of
- * the previous logits); the first run warms the JIT up and is not counted, the median of the others is printed.
+ * the previous logits); the first {@code --warmup} runs let the JIT compile the kernels and are not counted, the
+ * median of the others is printed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure prefill and decode speed (tokens/s, median of several runs after a warm-up run).")
+        description = "Measure prefill and decode speed (tokens/s, median of several runs after warm-up runs).")
 final class BenchCommand implements Runnable {
     @Mixin
     ModelMixin model;
@@ -35,8 +36,11 @@ final class BenchCommand implements Runnable {
     @Option(names = "--new-tokens", defaultValue = "32", description = "tokens decoded after the prompt")
     int newTokens;
 
-    @Option(names = "--runs", defaultValue = "5", description = "measured runs (after one warm-up run)")
+    @Option(names = "--runs", defaultValue = "5", description = "measured runs (after the --warmup runs)")
     int runs;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "unmeasured runs first (the JIT compiles the kernels)")
+    int warmup;
 
     @Option(names = "--beams", defaultValue = "0", description = "also measure beam search with this many beams (steps/s)")
     int beams;
@@ -49,15 +53,15 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        if (promptTokens <= 0 || newTokens <= 0 || runs <= 0)
-            throw new AlmaException("--prompt-tokens, --new-tokens and --runs must be positive");
+        if (promptTokens <= 0 || newTokens <= 0 || runs <= 0 || warmup < 0)
+            throw new AlmaException("--prompt-tokens, --new-tokens and --runs must be positive, --warmup not negative");
         if (beams < 0 || beams == 1) throw new AlmaException("--beams must be 0 (off) or at least 2");
         try (LlamaModel m = model.open()) {
             if ((long) promptTokens + newTokens > m.config().maxPositions())
                 throw new AlmaException("--prompt-tokens + --new-tokens exceed the model's context of " + m.config().maxPositions());
             int[] prompt = new SplittableRandom(seed).ints(promptTokens, 3, m.config().vocabSize()).toArray();
             double[] prefill = new double[runs], decode = new double[runs], steps = new double[beams > 1 ? runs : 0];
-            for (int r = -1; r < runs; r++) {
+            for (int r = -warmup; r < runs; r++) {
                 double[] pd = greedyRun(m, prompt);
                 double st = beams > 1 ? beamRun(m, prompt) : 0;
                 if (r < 0) continue;
