@@ -13,9 +13,22 @@ mkdir -p "$out"
 [[ -f "$dev/jre.tgz" ]] || { echo "gpu-check: $dev/jre.tgz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
 jre="${TMPDIR:-/tmp}/alma-jre"
 rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
+# cuBLAS (KernelBench's GEMM baseline, loaded by dev.alma.cuda.Cublas through Java's FFM API): the toolkit's, the
+# dynamic linker's, or a pip wheel's (nvidia-cublas); ALMA_CUBLAS overrides. Skipping /stubs/ (link-time fakes).
+cublas_dir=""
+if [[ -n "${ALMA_CUBLAS:-}" ]]; then cublas_dir="$ALMA_CUBLAS"
+else
+  lib=$( { ls /usr/local/cuda/lib64/libcublas.so.1[0-9] 2>/dev/null; ldconfig -p 2>/dev/null | awk '/libcublas\.so\.1[0-9] /{print $NF}';
+           find /usr /opt -name 'libcublas.so.1[0-9]' -not -path '*/stubs/*' 2>/dev/null; } | head -1)
+  [[ -n "$lib" ]] && cublas_dir=$(dirname "$(readlink -f "$lib")")
+fi
+[[ -n "$cublas_dir" ]] && export LD_LIBRARY_PATH="$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 java=("$jre/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-      -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Xmx16g -cp "$dev/lib/*")
-export ALMA_SHARED="$dev/shared"   # the fixtures gpu-pack.sh packed
+      -Dorg.bytedeco.javacpp.cachedir="${TMPDIR:-/tmp}/alma-javacpp" -Dalma.cublas="$cublas_dir" -Xmx16g
+      -cp "$dev/lib/*")
+shared="${TMPDIR:-/tmp}/alma-shared"   # the fixtures gpu-pack.sh packed
+rm -rf "$shared" && mkdir -p "$shared" && tar -C "$shared" -xzf "$dev/shared.tgz"
+export ALMA_SHARED="$shared/shared"
 summary="$out/summary.txt"
 : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
@@ -27,6 +40,7 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L > "$out/device.txt" 2>&1; t
   export ALMA_EXPECT_GPU=1   # a missing device is now a test failure, not a skip
 fi
 say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
+say "cuBLAS directory: ${cublas_dir:-not found}"
 
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
@@ -44,7 +58,7 @@ fi
 
 if (( gpu )) && want bench; then
   start=$(date +%s)
-  timeout 200 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
+  timeout 260 "${java[@]}" dev.alma.cuda.KernelBench "$out/bench.txt" ${ALMA_BENCH_ARGS:-} > /dev/null 2> "$out/bench.err"
   rc_bench=$?
   say "KernelBench ($(( $(date +%s) - start )) s): exit $rc_bench"
   [[ -s "$out/bench.txt" ]] && tee -a "$summary" < "$out/bench.txt"
@@ -60,6 +74,7 @@ if (( gpu )) && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
   start=$(date +%s)
   timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
     "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
+    --select-class dev.alma.cuda.Q8_0Test --select-class dev.alma.cuda.CudaGraphTest \
     > "$out/memcheck.txt" 2>&1
   rc_mem=$?
   say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \

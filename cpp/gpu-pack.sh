@@ -24,14 +24,15 @@ cp alma-core/target/alma-core.jar alma-native/target/alma-native.jar "$dev/lib/"
 cp alma-core/target/lib/*.jar alma-native/target/lib/*.jar "$dev/lib/"
 # Plotting and terminal libraries of the training/evaluation commands: not used by the CUDA tests or KernelBench,
 # and several MB that the 64 MiB carry cannot spare.
+# So are the CLI (picocli) and the evaluation statistics (commons-math3).
 (cd "$dev/lib" && rm -f pdfbox-*.jar fontbox-*.jar xchart-*.jar VectorGraphics2D-*.jar graphics2d-*.jar \
-  animated-gif-lib-*.jar jline-*.jar progressbar-*.jar commons-logging-*.jar)
+  animated-gif-lib-*.jar jline-*.jar progressbar-*.jar commons-logging-*.jar picocli-*.jar commons-math3-*.jar)
 jar --create --file "$dev/lib/alma-native-tests.jar" -C alma-native/target/test-classes .
 # Test-only jars: the JUnit console launcher (standalone: engine, launcher and API in one jar).
 mvn -B -q -ntp dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
   -DoutputDirectory="$dev/lib"
 
-echo "== fixtures for the model parity test (tiny models without their tokenizers, references)"
+echo "== fixtures for the model parity tests (tiny models without their tokenizers, references, the Q8_0 GGUF)"
 shared="${ALMA_SHARED:-$root/../shared}"
 fx="$dev/shared/fixtures/models"
 mkdir -p "$fx"
@@ -44,6 +45,11 @@ mkdir -p "$fx/tiny-llama-mha-f32-lora"
 cp "$shared/fixtures/models/tiny-llama-mha-f32-lora"/* "$fx/tiny-llama-mha-f32-lora/"
 cp "$shared/fixtures/models/ref-mha-f32.json" "$shared/fixtures/models/ref-gqa-bf16.json" \
    "$shared/fixtures/models/ref-mha-f32-lora.json" "$fx/"
+mkdir -p "$dev/shared/fixtures/gguf"
+cp "$shared/fixtures/gguf/tiny-llama-gqa-q8_0.gguf" "$dev/shared/fixtures/gguf/"
+# Packed (about 15% smaller); gpu-check.sh unpacks it.
+tar -C "$dev" -czf "$dev/shared.tgz" shared
+rm -rf "$dev/shared"
 
 echo "== jlink runtime"
 jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.zipfs \
@@ -51,7 +57,7 @@ jlink --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.manageme
 tar -C "$dev" -czf "$dev/jre.tgz" jre
 rm -rf "$dev/jre"
 
-du -sh "$dev/jre.tgz" "$dev/lib" "$dev/shared"
+du -sh "$dev/jre.tgz" "$dev/lib" "$dev/shared.tgz"
 packed=$(du -sb "$dev" | cut -f1)
 tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 total=$((packed + tracked))

@@ -55,6 +55,35 @@ int alma_event_destroy(void *event);
 int alma_event_record(void *event, void *stream);
 /** Milliseconds between two recorded events (waits for the second). */
 int alma_event_elapsed(void *start, void *end, float *ms);
+/** Waits until the event's recorded work has finished. */
+int alma_event_sync(void *event);
+/** Page-locked host memory (copies from it are truly asynchronous). */
+int alma_malloc_host(void **h_ptr, size_t bytes);
+int alma_free_host(void *h_ptr);
+/** Host-to-device copy queued on the stream without waiting: h_src must be page-locked and stay unchanged until the
+ *  copy has run (record an event after it). */
+int alma_memcpy_h2d_async(void *d_dst, const void *h_src, size_t bytes, void *stream);
+
+/* ---- Q8_0 weights (gemv_q8_0.cu): q [rows][cols] int8 and d [rows][cols/32] f16, value = d * q -------------- */
+/** Splits `blocks` GGUF Q8_0 blocks (34 bytes: f16 d, 32 int8 q; 2-byte aligned) into the q and d arrays. */
+int alma_q8_0_unpack(const void *d_raw, void *d_q, void *d_scales, size_t blocks, void *stream);
+/** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS float32 rows x (cols % 32 == 0, d_q and d_x 16-byte aligned). */
+int alma_gemv_q8_0(const void *d_q, const void *d_scales, const float *d_x, float *d_y, int rows, int cols, int n,
+                   void *stream);
+/** d_out (type) = d * q for count values (count % 32 == 0), e.g. to feed the GEMM. */
+int alma_q8_0_dequant(const void *d_q, const void *d_scales, void *d_out, int type, size_t count, void *stream);
+/** out[i] = row tokens[i] of a Q8_0 table, as floats (zero row for a token outside [0, vocab)). */
+int alma_embed_q8_0(const void *d_q, const void *d_scales, const int *d_tokens, float *d_out, int n, int cols,
+                    int vocab, void *stream);
+
+/* ---- CUDA graphs (graph.cu) --------------------------------------------------------------------------------- */
+/** Starts capturing the stream's launches into a graph (thread-local capture mode). */
+int alma_graph_begin(void *stream);
+/** Ends the capture and instantiates it: *exec receives a cudaGraphExec_t (NULL on error). */
+int alma_graph_end(void *stream, void **exec);
+/** Replays an instantiated graph on the stream. */
+int alma_graph_launch(void *exec, void *stream);
+int alma_graph_destroy(void *exec);
 
 /* ---- element-wise and small ops --------------------------------------------------------------------------- */
 /** d_dst (type) = round(d_src) for count floats; ALMA_F32 copies. */

@@ -94,4 +94,19 @@ int alma_event_elapsed(void *start, void *end, float *ms) {
     return 0;
 }
 
+int alma_event_sync(void *event) { ALMA_CHECK(cudaEventSynchronize((cudaEvent_t)event)); return 0; }
+
+int alma_malloc_host(void **h_ptr, size_t bytes) {
+    *h_ptr = nullptr;
+    ALMA_CHECK(cudaMallocHost(h_ptr, bytes));
+    return 0;
+}
+
+int alma_free_host(void *h_ptr) { ALMA_CHECK(cudaFreeHost(h_ptr)); return 0; }
+
+int alma_memcpy_h2d_async(void *d_dst, const void *h_src, size_t bytes, void *stream) {
+    ALMA_CHECK(cudaMemcpyAsync(d_dst, h_src, bytes, cudaMemcpyHostToDevice, alma_stream(stream)));
+    return 0;
+}
+
 }  // extern "C"

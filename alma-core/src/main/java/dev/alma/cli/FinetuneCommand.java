@@ -3,6 +3,8 @@ package dev.alma.cli;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tokenizer.Tokenizer;
 import dev.alma.train.Batch;
+import dev.alma.train.BleuLog;
+import dev.alma.train.BleuValidation;
 import dev.alma.train.BatchSource;
 import dev.alma.train.LoraConfig;
 import dev.alma.train.LossLog;
@@ -31,7 +33,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code alma finetune}: ALMA's stage 1 (monolingual) or stage 2 (parallel, full weights or LoRA) on the CPU,
- * with a progress bar, a loss log (CSV, JSON), a loss plot (PNG), training checkpoints and resume.
+ * with a progress bar, a loss log (CSV, JSON), a loss plot (PNG), optional validation BLEU ({@code bleu.csv}),
+ * training checkpoints and resume.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a LLaMA model as ALMA does: --stage 1 on monolingual text, --stage 2 on parallel data.")
@@ -96,6 +99,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--stop-after", defaultValue = "0",
             description = "stop once this many steps are done, leaving a checkpoint to --resume from (0: run to the end)")
     long stopAfter;
+    @Option(names = "--bleu-samples", defaultValue = "0",
+            description = "stage 2: also translate this many validation sentences per direction at each validation and report BLEU (0: off)")
+    int bleuSamples;
+    @Option(names = "--bleu-max-new-tokens", defaultValue = "96", description = "greedy decoding limit of those translations (default ${DEFAULT-VALUE})")
+    int bleuMaxNewTokens;
     @Option(names = "--init-random", description = "start from random weights (N(0, 0.02²), norms 1) for config.json instead of the checkpoint")
     boolean initRandom;
 
@@ -109,6 +117,9 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (lora) m.addLora(new LoraConfig(loraR, loraAlpha, loraDropout, loraTargets), seed);
         BatchSource train;
         List<Batch> valid = new ArrayList<>();
+        BleuValidation bleu = null;
+        if (bleuSamples < 0) throw new IllegalArgumentException("--bleu-samples must be 0 or more, got " + bleuSamples);
+        if (bleuSamples > 0 && stage != 2) throw new IllegalArgumentException("--bleu-samples needs --stage 2 (parallel validation data)");
         if (stage == 1) {
             if (maxSteps <= 0) throw new IllegalArgumentException("stage 1 needs --max-steps (its data is a stream without epochs)");
             Stage1Data s1 = new Stage1Data(Stage1Data.readFiles(langFiles(data)), ratios(), tok, blockSize, batchSize, seed);
@@ -123,6 +134,10 @@ public final class FinetuneCommand implements Callable<Integer> {
             Stage2Data s2 = new Stage2Data(Stage2Data.read(root, "train", pairs, maxSamples), tok, blockSize, batchSize, seed);
             train = s2;
             if (hasValid(root)) valid = new Stage2Data(Stage2Data.read(root, "valid", pairs, evalSamples), tok, blockSize, batchSize, seed).inOrder();
+            if (bleuSamples > 0) {
+                if (!hasValid(root)) throw new IllegalArgumentException("--bleu-samples needs valid.xx-en files under " + root);
+                bleu = new BleuValidation(Stage2Data.read(root, "valid", pairs, bleuSamples), tok, bleuSamples, bleuMaxNewTokens, model);
+            }
         }
         TrainConfig cfg = new TrainConfig(lr, maxSteps, maxSteps > 0 ? 0 : epochs, gradAccum, warmupRatio, LrSchedule.kind(scheduler),
                 weightDecay, 0.9, 0.999, 1e-8, 1.0, seed, saveEvery, evalEvery);
@@ -138,6 +153,11 @@ public final class FinetuneCommand implements Callable<Integer> {
             initialEval = trainer.evaluate();
             System.err.printf(Locale.ROOT, "alma: validation loss before training %.4f%n", initialEval);
         }
+        BleuLog bleuLog = bleu == null ? null : BleuLog.read(output, trainer.step());
+        if (bleu != null && trainer.step() == 0) {
+            bleuLog.add(0, reportBleu(bleu, m, 0));
+            bleuLog.write(output);
+        }
         long params = m.trainableParameters().stream().mapToLong(p -> p.size()).sum();
         System.err.printf(Locale.ROOT, "alma: stage %d, %s, %,d trainable parameters, %d steps%n", stage,
                 lora ? "LoRA " + loraTargets : "full weights", params, trainer.totalSteps());
@@ -146,7 +166,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("finetune").setInitialMax(trainer.totalSteps())
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                 .startsFrom(trainer.step(), java.time.Duration.ZERO).build()) {
+            BleuValidation bleuRun = bleu;
             trainer.run(stopAfter > 0 ? stopAfter : Long.MAX_VALUE, (log, total) -> {
+                if (bleuRun != null && !Double.isNaN(log.evalLoss())) {
+                    bleuLog.add(log.step(), reportBleu(bleuRun, m, log.step()));
+                    bleuLog.write(output);
+                }
                 bar.stepTo(log.step());
                 bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s%s", log.loss(), log.lr(),
                         log.tokensPerSecond(), Double.isNaN(log.evalLoss()) ? "" : String.format(Locale.ROOT, " valid %.4f", log.evalLoss())));
@@ -169,8 +194,26 @@ public final class FinetuneCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "steps %d, final training loss %.4f, validation loss %s -> %s, %,d tokens in %.1f s = %.0f tokens/s%n",
                 last.step(), last.loss(), Double.isNaN(initial[0]) ? "n/a" : String.format(Locale.ROOT, "%.4f", initial[0]),
                 Double.isNaN(last.evalLoss()) ? "n/a" : String.format(Locale.ROOT, "%.4f", last.evalLoss()), tokens, seconds, tokens / seconds);
-        System.out.println("wrote " + (lora ? "adapter" : "model") + ", loss.csv, loss.json, loss.png to " + output);
+        if (bleuLog != null) {
+            List<BleuLog.Entry> e = bleuLog.entries();
+            StringBuilder sb = new StringBuilder("validation BLEU");
+            for (BleuLog.Entry x : e) if (x.step() == last.step()) sb.append(String.format(Locale.ROOT, " %s %.2f", x.direction(), x.bleu()));
+            System.out.println(sb);
+        }
+        System.out.println("wrote " + (lora ? "adapter" : "model") + ", loss.csv, loss.json, loss.png" + (bleuLog != null ? ", " + BleuLog.FILE : "") + " to " + output);
         return 0;
+    }
+
+    /** Scores the current weights and prints one line per validation: {@code step N BLEU de-en x, ...}. */
+    private static List<BleuValidation.Result> reportBleu(BleuValidation bleu, dev.alma.train.TrainableLlama m, long step) {
+        long t0 = System.nanoTime();
+        List<BleuValidation.Result> results = bleu.evaluate(m);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nalma: step %d validation BLEU", step));
+        for (int i = 0; i < results.size(); i++)
+            sb.append(i == 0 ? " " : ", ").append(String.format(Locale.ROOT, "%s %.2f", results.get(i).direction(), results.get(i).bleu().score()));
+        sb.append(String.format(Locale.ROOT, " (%d sentences each, %.1f s)", results.getFirst().hypotheses().size(), (System.nanoTime() - t0) / 1e9));
+        System.err.println(sb);
+        return results;
     }
 
     private static long tokens(List<StepLog> h) {

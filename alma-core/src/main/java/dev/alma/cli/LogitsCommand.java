@@ -34,13 +34,7 @@ final class LogitsCommand implements Runnable {
         int[] tokens = ModelMixin.parseIds(ids);
         if (top <= 0) throw new AlmaException("--top must be positive");
         try (LlamaModel m = model.open(); LlamaModel.Context ctx = m.newContext(tokens.length)) {
-            int seq = ctx.cache().create();
-            int[] seqs = new int[tokens.length], pos = new int[tokens.length];
-            for (int i = 0; i < tokens.length; i++) {
-                seqs[i] = seq;
-                pos[i] = i;
-            }
-            float[][] logits = m.forward(ctx, tokens, seqs, pos, pos.clone());
+            float[][] logits = m.append(ctx, ctx.cache().create(), tokens, true);
             List<Double> lse = new ArrayList<>();
             List<int[]> topIds = new ArrayList<>();
             List<float[]> topLogits = new ArrayList<>();

@@ -5,15 +5,10 @@ import dev.alma.tensor.DType;
 import dev.alma.tensor.Layouts;
 import dev.alma.tensor.Tensor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -77,22 +72,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and validates {@code file}. */
     public static GgufFile open(Path file) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 24) throw new FormatException(file, "header", "file is " + size + " bytes, too short for a GGUF header");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new Parser(file, all).parse(arena);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new FormatException(file, null, "file not found");
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFiles.map(file, 24, "header", "GGUF", (arena, all) -> new Parser(file, all).parse(arena));
     }
 
     /** Reads the file front to back, checking each field before it is used. */

@@ -2,16 +2,12 @@ package dev.alma.io;
 
 import dev.alma.tensor.DType;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -139,20 +135,7 @@ public final class GgufWriter {
 
     /** Writes the file atomically (a temporary file beside it, then a rename). */
     public void write(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                writeTo(out);
-            } catch (IOException | RuntimeException ex) {
-                Files.deleteIfExists(tmp);
-                throw ex;
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write " + file, ex);
-        }
+        AtomicFiles.write(file, this::writeTo);
     }
 
     private void writeTo(OutputStream out) throws IOException {

@@ -5,14 +5,9 @@ import dev.alma.tensor.DType;
 import dev.alma.tensor.Layouts;
 import dev.alma.tensor.Tensor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -44,55 +39,45 @@ public final class SafeTensors implements AutoCloseable {
 
     /** Maps and validates {@code file}. */
     public static SafeTensors open(Path file) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw new FormatException(file, "header length", "file is " + size + " bytes, too short for a safetensors header");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long n = all.get(Layouts.I64, 0);
-            if (n < 2 || n > size - 8 || n > MAX_HEADER_BYTES)
-                throw new FormatException(file, "header length", "header length " + Long.toUnsignedString(n)
-                        + " does not fit a file of " + size + " bytes");
-            byte[] headerBytes = all.asSlice(8, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-            if (headerBytes[0] != '{') throw new FormatException(file, "header", "does not start with '{'");
-            JsonNode header = Json.parse(file, "header", headerBytes);
-            if (!header.isObject()) throw new FormatException(file, "header", "is not a JSON object");
-            long base = 8 + n;
-            MemorySegment data = all.asSlice(base);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            List<long[]> ranges = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String name = e.getKey();
-                JsonNode v = e.getValue();
-                if (name.equals("__metadata__")) {
-                    if (v.isObject()) v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                Tensor t = parseTensor(file, name, v, data);
-                tensors.put(name, t);
-                ranges.add(new long[]{t.data().address() - data.address(), t.data().byteSize(), ranges.size()});
+        return MappedFiles.map(file, 8, "header length", "safetensors", (arena, all) -> parse(file, arena, all));
+    }
+
+    private static SafeTensors parse(Path file, Arena arena, MemorySegment all) {
+        long size = all.byteSize();
+        long n = all.get(Layouts.I64, 0);
+        if (n < 2 || n > size - 8 || n > MAX_HEADER_BYTES)
+            throw new FormatException(file, "header length", "header length " + Long.toUnsignedString(n)
+                    + " does not fit a file of " + size + " bytes");
+        byte[] headerBytes = all.asSlice(8, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        if (headerBytes[0] != '{') throw new FormatException(file, "header", "does not start with '{'");
+        JsonNode header = Json.parse(file, "header", headerBytes);
+        if (!header.isObject()) throw new FormatException(file, "header", "is not a JSON object");
+        long base = 8 + n;
+        MemorySegment data = all.asSlice(base);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<long[]> ranges = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String name = e.getKey();
+            JsonNode v = e.getValue();
+            if (name.equals("__metadata__")) {
+                if (v.isObject()) v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
             }
-            ranges.sort(Comparator.comparingLong(r -> r[0]));
-            for (int i = 1; i < ranges.size(); i++) {
-                long[] prev = ranges.get(i - 1), cur = ranges.get(i);
-                if (cur[0] < prev[0] + prev[1]) {
-                    List<String> names = new ArrayList<>(tensors.keySet());
-                    throw new FormatException(file, names.get((int) cur[2]), "data overlaps tensor " + names.get((int) prev[2]));
-                }
-            }
-            return new SafeTensors(file, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new FormatException(file, null, "file not found");
-        } catch (IOException e) {
-            arena.close();
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+            Tensor t = parseTensor(file, name, v, data);
+            tensors.put(name, t);
+            ranges.add(new long[]{t.data().address() - data.address(), t.data().byteSize(), ranges.size()});
         }
+        ranges.sort(Comparator.comparingLong(r -> r[0]));
+        for (int i = 1; i < ranges.size(); i++) {
+            long[] prev = ranges.get(i - 1), cur = ranges.get(i);
+            if (cur[0] < prev[0] + prev[1]) {
+                List<String> names = new ArrayList<>(tensors.keySet());
+                throw new FormatException(file, names.get((int) cur[2]), "data overlaps tensor " + names.get((int) prev[2]));
+            }
+        }
+        return new SafeTensors(file, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     private static Tensor parseTensor(Path file, String name, JsonNode v, MemorySegment data) {

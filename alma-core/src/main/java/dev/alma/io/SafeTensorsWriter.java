@@ -4,12 +4,9 @@ import dev.alma.tensor.DType;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,27 +71,16 @@ public final class SafeTensorsWriter {
         int pad = (8 - json.length % 8) % 8;
         byte[] padded = java.util.Arrays.copyOf(json, json.length + pad);
         java.util.Arrays.fill(padded, json.length, padded.length, (byte) ' ');
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length).array());
-                out.write(padded);
-                for (Entry e : entries) {
-                    CountingStream counted = new CountingStream(out);
-                    e.body.write(counted);
-                    if (counted.count != e.bytes)
-                        throw new IllegalStateException(e.name + ": wrote " + counted.count + " bytes, expected " + e.bytes);
-                }
-            } catch (IOException | RuntimeException ex) {
-                Files.deleteIfExists(tmp);
-                throw ex;
+        AtomicFiles.write(file, out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length).array());
+            out.write(padded);
+            for (Entry e : entries) {
+                CountingStream counted = new CountingStream(out);
+                e.body.write(counted);
+                if (counted.count != e.bytes)
+                    throw new IllegalStateException(e.name + ": wrote " + counted.count + " bytes, expected " + e.bytes);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write " + file, ex);
-        }
+        });
     }
 
     /** Writes {@code values} to {@code out} in {@code type}'s little-endian encoding. */

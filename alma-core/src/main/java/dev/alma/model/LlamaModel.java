@@ -291,6 +291,19 @@ public final class LlamaModel implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Appends {@code tokens} to sequence {@code seq} of the context's cache (positions continue from its length)
+     * and returns the logits after every token, or only after the last one.
+     */
+    public float[][] append(Context ctx, int seq, int[] tokens, boolean allLogits) {
+        int start = ctx.cache().length(seq), n = tokens.length;
+        int[] seqs = new int[n], positions = new int[n];
+        java.util.Arrays.fill(seqs, seq);
+        for (int i = 0; i < n; i++) positions[i] = start + i;
+        int[] rows = allLogits ? java.util.stream.IntStream.range(0, n).toArray() : new int[]{n - 1};
+        return forward(ctx, tokens, seqs, positions, rows);
+    }
+
     private float[][] forwardChunk(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
         int n = tokens.length;
         LlamaConfig c = config;

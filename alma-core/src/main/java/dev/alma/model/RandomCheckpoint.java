@@ -18,6 +18,10 @@ import java.util.function.BiConsumer;
  * Hugging Face names), for tests and benchmarks that need a model of a given shape. Linear weights are drawn
  * uniformly with variance {@code 1/in}, so activations stay of order one; RMSNorm weights are near one.
  *
+ * <p>Small models held in memory, with a hook to adjust tensors; the decoding tests' Hugging Face references were
+ * computed from exactly these values, so the generator must not change. Large models (any size, GGUF or
+ * safetensors, streamed) come from {@link RandomModelWriter}.
+ *
  * @param vocab   vocabulary size (BOS is 1, EOS 2)
  * @param hidden  hidden size
  * @param heads   attention heads

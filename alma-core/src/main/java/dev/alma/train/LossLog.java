@@ -6,9 +6,6 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,13 +63,6 @@ public final class LossLog {
         }
         chart.addSeries("train", x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         if (!ex.isEmpty()) chart.addSeries("validation", ex, ey).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        try {
-            Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), "loss", ".png");
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            ModelFiles.readable(tmp);
-            Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
+        dev.alma.io.AtomicFiles.writeFile(png, ".png", tmp -> BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG));
     }
 }

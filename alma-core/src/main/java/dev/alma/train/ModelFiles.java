@@ -1,19 +1,15 @@
 package dev.alma.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.alma.io.AtomicFiles;
 import dev.alma.io.FormatException;
 import dev.alma.io.Json;
-import dev.alma.io.SafeTensors;
 import dev.alma.io.SafeTensorsWriter;
 import dev.alma.model.Checkpoint;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -138,36 +134,10 @@ public final class ModelFiles {
     }
 
     static void copyAtomically(Path from, Path to) {
-        try {
-            if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) return;
-            Files.createDirectories(to.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
-            Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-            readable(tmp);
-            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
-        }
-    }
-
-    /** Gives a temporary file (created owner-only) the usual {@code rw-r--r--} before it is renamed into place. */
-    static void readable(Path tmp) throws IOException {
-        try {
-            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException notPosix) {
-            // other file systems keep their default permissions
-        }
+        AtomicFiles.copy(from, to);
     }
 
     static void writeAtomically(Path to, String text) {
-        try {
-            Files.createDirectories(to.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(to.toAbsolutePath().getParent(), to.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, text);
-            readable(tmp);
-            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + to, e);
-        }
+        AtomicFiles.writeString(to, text);
     }
 }

@@ -62,6 +62,55 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void bleuSamplesWriteBleuAtEachValidation(@TempDir Path tmp) throws Exception {
+        StringWriter err = new StringWriter();
+        Path out = tmp.resolve("bleu");
+        List<String> a = args(out, 3);
+        a.addAll(List.of("--eval-every", "2", "--bleu-samples", "2", "--bleu-max-new-tokens", "8"));
+        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.err;
+        System.setErr(new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, run(a, err), err.toString());
+        } finally {
+            System.setErr(saved);
+        }
+        List<String> rows = Files.readAllLines(out.resolve("bleu.csv"));
+        assertEquals("step,direction,bleu,sentences", rows.getFirst());
+        List<String> keys = new ArrayList<>();
+        for (String r : rows.subList(1, rows.size())) {
+            String[] c = r.split(",");
+            keys.add(c[0] + " " + c[1]);
+            double bleu = Double.parseDouble(c[2]);
+            assertTrue(bleu >= 0 && bleu <= 100, r);
+            assertEquals("2", c[3], r);
+        }
+        // before training, at the validation of step 2 and at the end (step 3)
+        assertEquals(List.of("0 de-en", "0 en-de", "2 de-en", "2 en-de", "3 de-en", "3 en-de"), keys);
+        String printed = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(printed.contains("step 2 validation BLEU de-en "), printed);
+
+        Path split = tmp.resolve("split");
+        List<String> first = args(split, 3);
+        first.addAll(List.of("--eval-every", "2", "--bleu-samples", "2", "--bleu-max-new-tokens", "8", "--stop-after", "2"));
+        assertEquals(0, run(first, err), err.toString());
+        List<String> resumed = args(split, 3);
+        resumed.addAll(List.of("--eval-every", "2", "--bleu-samples", "2", "--bleu-max-new-tokens", "8", "--resume"));
+        assertEquals(0, run(resumed, err), err.toString());
+        assertEquals(rows, Files.readAllLines(split.resolve("bleu.csv")), "a resumed run keeps the BLEU rows before its checkpoint");
+    }
+
+    @Test
+    void bleuSamplesNeedStageTwo(@TempDir Path tmp) {
+        StringWriter err = new StringWriter();
+        List<String> a = args(tmp, 1);
+        a.set(a.indexOf("--stage") + 1, "1");
+        a.addAll(List.of("--bleu-samples", "2"));
+        assertEquals(1, run(a, err));
+        assertTrue(err.toString().contains("--bleu-samples needs --stage 2"), err.toString());
+    }
+
+    @Test
     void badArgumentsAreOneLineErrors(@TempDir Path tmp) {
         StringWriter err = new StringWriter();
         List<String> a = args(tmp, 1);

@@ -150,11 +150,7 @@ class EosBeamSearchTest {
             int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
             System.arraycopy(generated, 0, all, prompt.length, generated.length);
             try (LlamaModel.Context ctx = model.newContext(all.length)) {
-                int seq = ctx.cache().create();
-                int[] seqs = new int[all.length], pos = new int[all.length];
-                Arrays.fill(seqs, seq);
-                for (int i = 0; i < pos.length; i++) pos[i] = i;
-                return model.forward(ctx, all, seqs, pos, new int[]{all.length - 1})[0];
+                return model.append(ctx, ctx.cache().create(), all, false)[0];
             }
         }
 
@@ -215,14 +211,12 @@ class EosBeamSearchTest {
         int[] all = Arrays.copyOf(prompt, prompt.length + tokens.length);
         System.arraycopy(tokens, 0, all, prompt.length, tokens.length);
         try (LlamaModel.Context ctx = model.newContext(all.length)) {
-            int seq = ctx.cache().create();
-            int[] seqs = new int[all.length], pos = new int[all.length], rows = new int[tokens.length];
-            Arrays.fill(seqs, seq);
-            for (int i = 0; i < pos.length; i++) pos[i] = i;
-            for (int i = 0; i < rows.length; i++) rows[i] = prompt.length - 1 + i;
-            float[][] logits = model.forward(ctx, all, seqs, pos, rows);
+            float[][] logits = model.append(ctx, ctx.cache().create(), all, true);
             double sum = 0;
-            for (int i = 0; i < tokens.length; i++) sum += logits[i][tokens[i]] - Logits.logSumExp(logits[i]);
+            for (int i = 0; i < tokens.length; i++) {
+                float[] after = logits[prompt.length - 1 + i];
+                sum += after[tokens[i]] - Logits.logSumExp(after);
+            }
             return sum;
         }
     }

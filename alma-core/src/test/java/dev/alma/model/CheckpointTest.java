@@ -43,7 +43,7 @@ class CheckpointTest {
 
     @Test
     void randomCheckpointOpensAndRuns() throws IOException {
-        TestCheckpoints.writeRandom(tmp, TINY, DType.BF16, 7);
+        new RandomCheckpoint(TINY.vocab(), TINY.hidden(), TINY.heads(), TINY.kvHeads(), TINY.layers(), TINY.ffn()).write(tmp, 7);
         try (LlamaModel m = LlamaModel.open(tmp, ModelOptions.defaults())) {
             int[] out = dev.alma.decode.Greedy.generate(m, new int[]{1, 5, 9}, 4, 2);
             assertTrue(out.length >= 1);

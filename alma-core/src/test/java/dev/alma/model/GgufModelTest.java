@@ -55,13 +55,7 @@ class GgufModelTest {
                     float[] want = last.get(r.get("name").asText() + ":" + k++).toFloatArray();
                     float[] got;
                     try (LlamaModel.Context ctx = m.newContext(ids.length)) {
-                        int seq = ctx.cache().create();
-                        int[] seqs = new int[ids.length], pos = new int[ids.length];
-                        for (int i = 0; i < ids.length; i++) {
-                            seqs[i] = seq;
-                            pos[i] = i;
-                        }
-                        got = m.forward(ctx, ids, seqs, pos, new int[]{ids.length - 1})[0];
+                        got = m.append(ctx, ctx.cache().create(), ids, false)[0];
                     }
                     double num = 0, den = 0;
                     for (int i = 0; i < want.length; i++) {

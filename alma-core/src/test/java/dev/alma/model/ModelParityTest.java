@@ -27,13 +27,7 @@ class ModelParityTest {
         for (JsonNode r : refs) {
             int[] ids = ints(r.get("ids"));
             try (LlamaModel.Context ctx = m.newContext(ids.length)) {
-                int seq = ctx.cache().create();
-                int[] seqs = new int[ids.length], pos = new int[ids.length];
-                for (int i = 0; i < ids.length; i++) {
-                    seqs[i] = seq;
-                    pos[i] = i;
-                }
-                float[][] logits = m.forward(ctx, ids, seqs, pos, pos.clone());
+                float[][] logits = m.append(ctx, ctx.cache().create(), ids, true);
                 for (int i = 0; i < ids.length; i++) {
                     double lse = r.get("logsumexp").get(i).asDouble();
                     worst = Math.max(worst, Math.abs(Logits.logSumExp(logits[i]) - lse) / Math.max(1, Math.abs(lse)));

@@ -10,8 +10,7 @@ public final class OpenModelMain {
     public static void main(String[] args) {
         try (LlamaModel m = LlamaModel.open(Path.of(args[0]), ModelOptions.defaults());
              LlamaModel.Context ctx = m.newContext(8)) {
-            int seq = ctx.cache().create();
-            float[][] logits = m.forward(ctx, new int[]{1}, new int[]{seq}, new int[]{0}, new int[]{0});
+            float[][] logits = m.append(ctx, ctx.cache().create(), new int[]{1}, false);
             System.out.println("vocab " + m.config().vocabSize() + " layers " + m.config().numLayers()
                     + " logits " + logits[0].length + " heap used MB "
                     + (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / (1 << 20));

@@ -1,7 +1,6 @@
 package dev.alma.model;
 
 import dev.alma.io.Json;
-import dev.alma.io.SafeTensorsWriter;
 import dev.alma.tensor.DType;
 
 import java.io.IOException;
@@ -13,9 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 
-/** Writes LLaMA checkpoints of any shape for tests: random weights, or sparse zero files for huge shapes. */
+/**
+ * LLaMA checkpoint files for tests of the loader: the expected tensor names and shapes, a config, and sparse zero
+ * files for huge shapes. Random small models come from {@link RandomCheckpoint}.
+ */
 public final class TestCheckpoints {
     private TestCheckpoints() {
     }
@@ -70,24 +71,6 @@ public final class TestCheckpoints {
         m.put("model.norm.weight", new long[]{s.hidden()});
         m.put("lm_head.weight", new long[]{s.vocab(), s.hidden()});
         return m;
-    }
-
-    /** A small checkpoint with seeded random weights (norm scales near 1). */
-    public static Path writeRandom(Path dir, Shape s, DType type, long seed) throws IOException {
-        writeConfig(dir, s, type == DType.F32 ? "float32" : type == DType.F16 ? "float16" : "bfloat16");
-        SafeTensorsWriter w = new SafeTensorsWriter();
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (Map.Entry<String, long[]> e : tensorShapes(s).entrySet()) {
-            long n = 1;
-            for (long d : e.getValue()) n *= d;
-            float[] v = new float[Math.toIntExact(n)];
-            boolean norm = e.getValue().length == 1;
-            double scale = norm ? 0.2 : 1.0 / Math.sqrt(e.getValue()[1]);
-            for (int i = 0; i < v.length; i++) v[i] = (float) ((norm ? 1.0 : 0.0) + scale * (2 * rnd.nextDouble() - 1) * 1.7);
-            w.add(e.getKey(), type, e.getValue(), v);
-        }
-        w.write(dir.resolve("model.safetensors"));
-        return dir;
     }
 
     /**

@@ -94,13 +94,7 @@ class LoraTest {
             for (int row = 0; row < 2; row++) {
                 int[] seq = java.util.Arrays.copyOfRange(ids, row * 12, row * 12 + 12);
                 try (dev.alma.model.LlamaModel.Context ctx = inf.newContext(12)) {
-                    int s = ctx.cache().create();
-                    int[] seqs = new int[12], pos = new int[12];
-                    for (int i = 0; i < 12; i++) {
-                        seqs[i] = s;
-                        pos[i] = i;
-                    }
-                    float[][] got = inf.forward(ctx, seq, seqs, pos, pos.clone());
+                    float[][] got = inf.append(ctx, ctx.cache().create(), seq, true);
                     for (int t = 0; t < 12; t++)
                         for (int v = 0; v < vocab; v++) {
                             float want = trained[(row * 12 + t) * vocab + v];

@@ -55,6 +55,40 @@ final class AlmaCuda {
 
     static native int alma_event_elapsed(@Cast("void*") long start, @Cast("void*") long end, float[] ms);
 
+    static native int alma_event_sync(@Cast("void*") long event);
+
+    static native int alma_malloc_host(@Cast("void**") long[] ptr, @Cast("size_t") long bytes);
+
+    static native int alma_free_host(@Cast("void*") long ptr);
+
+    static native int alma_memcpy_h2d_async(@Cast("void*") long dst, @Cast("const void*") long src,
+                                            @Cast("size_t") long bytes, @Cast("void*") long stream);
+
+    // ---- Q8_0 weights
+    static native int alma_q8_0_unpack(@Cast("const void*") long raw, @Cast("void*") long q, @Cast("void*") long scales,
+                                       @Cast("size_t") long blocks, @Cast("void*") long stream);
+
+    static native int alma_gemv_q8_0(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                     @Cast("const float*") long x, @Cast("float*") long y, int rows, int cols, int n,
+                                     @Cast("void*") long stream);
+
+    static native int alma_q8_0_dequant(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                        @Cast("void*") long out, int type, @Cast("size_t") long count,
+                                        @Cast("void*") long stream);
+
+    static native int alma_embed_q8_0(@Cast("const void*") long q, @Cast("const void*") long scales,
+                                      @Cast("const int*") long tokens, @Cast("float*") long out, int n, int cols,
+                                      int vocab, @Cast("void*") long stream);
+
+    // ---- CUDA graphs
+    static native int alma_graph_begin(@Cast("void*") long stream);
+
+    static native int alma_graph_end(@Cast("void*") long stream, @Cast("void**") long[] exec);
+
+    static native int alma_graph_launch(@Cast("void*") long exec, @Cast("void*") long stream);
+
+    static native int alma_graph_destroy(@Cast("void*") long exec);
+
     // ---- element-wise and small ops
     static native int alma_convert_f32(@Cast("const float*") long src, @Cast("void*") long dst, int type,
                                        @Cast("size_t") long count, @Cast("void*") long stream);

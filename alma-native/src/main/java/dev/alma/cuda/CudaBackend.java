@@ -20,8 +20,12 @@ import java.util.List;
  * {@value #GEMV_MAX_ROWS} rows (beams) with 16-bit weights the tensor-core GEMV (activations rounded to 16 bits),
  * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
  * (float32 weights, or when tensor-core math is off).
+ * Q8_0 (GGUF) weights stay int8 on the device: the int8 GEMV for up to {@value #GEMV_MAX_ROWS} rows, a dequantized
+ * copy for the GEMM of prompts.
  * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
  * tensor-core math is off, float32 otherwise), everything else over the paged cache split across blocks.
+ * A decode step (from {@code embed} of at most {@value #GEMV_MAX_ROWS} tokens to the next read) runs as one CUDA
+ * graph, replayed while its launches stay the same ({@link LaunchTape}).
  *
  * <p>Operations are serialised on this object (one stream, shared scratch buffers). Beyond {@link Backend} it offers
  * the fused projections, argmax/top-k over logits and helpers for tests and benchmarks.
@@ -32,6 +36,8 @@ public final class CudaBackend implements Backend {
 
     /** System property choosing tensor-core math ({@code tensor}, the default) or float32 ({@code f32}). */
     public static final String MATH_PROPERTY = "alma.cuda.math";
+    /** System property turning the CUDA graphs of decode steps off ({@code false}); on by default. */
+    public static final String GRAPHS_PROPERTY = "alma.cuda.graphs";
 
     private final int device;
     private final boolean tensorCores;
@@ -43,9 +49,13 @@ public final class CudaBackend implements Backend {
     private final Scratch half = new Scratch("16-bit copies of activations");
     private final Scratch workspace = new Scratch("attention workspace");
     private final Scratch results = new Scratch("argmax/top-k results");
-    private final DeviceInts tokenIds = new DeviceInts("token ids");
-    private final DeviceInts ropePositions = new DeviceInts("RoPE positions");
-    private final DeviceInts attentionIndex = new DeviceInts("attention page tables");
+    private final Scratch dequantized = new Scratch("dequantized Q8_0 weights (prompts)");
+    private final PinnedInts tokenIds = new PinnedInts("token ids");
+    private final PinnedInts ropePositions = new PinnedInts("RoPE positions");
+    private final PinnedInts attentionIndex = new PinnedInts("attention page tables");
+    private final LaunchTape tape;
+    /** Whether the recorded, not yet launched, launches store keys/values (a copy-on-write must not overtake them). */
+    private boolean tapeStoresKv;
     private boolean closed;
 
     /**
@@ -86,6 +96,36 @@ public final class CudaBackend implements Backend {
         long[] s = new long[1];
         CudaRuntime.check(AlmaCuda.alma_stream_create(s), "cudaStreamCreate");
         this.stream = s[0];
+        this.tape = new LaunchTape(new StreamGraphs(stream),
+                !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
+    }
+
+    /** The CUDA graph calls of the tape, on this backend's stream. */
+    private record StreamGraphs(long stream) implements LaunchTape.Graphs {
+        @Override
+        public int begin() {
+            return AlmaCuda.alma_graph_begin(stream);
+        }
+
+        @Override
+        public int end(long[] exec) {
+            return AlmaCuda.alma_graph_end(stream, exec);
+        }
+
+        @Override
+        public int launch(long exec) {
+            return AlmaCuda.alma_graph_launch(exec, stream);
+        }
+
+        @Override
+        public int destroy(long exec) {
+            return AlmaCuda.alma_graph_destroy(exec);
+        }
+
+        @Override
+        public String error(int code) {
+            return AlmaCuda.alma_error_string(code);
+        }
     }
 
     @Override
@@ -134,17 +174,84 @@ public final class CudaBackend implements Backend {
         CudaRuntime.check(rc, call);
     }
 
+    // ---------------------------------------------------------------- decode steps as CUDA graphs
+    //
+    // embed() of at most GEMV_MAX_ROWS tokens (a decode step) starts recording the launches that follow; the next
+    // operation that waits for the device, reads or writes it from the host or allocates runs them as one graph.
+
+    private void launch(String name, LaunchTape.Kernel kernel, long... args) {
+        tape.launch(name, kernel, args);
+        if (kernel == Kernels.KV_STORE && tape.recording()) tapeStoresKv = true;
+    }
+
+    /** Runs what is recorded (one graph launch) and goes on recording. */
+    private void flushTape() {
+        tape.flush();
+        tapeStoresKv = false;
+        tokenIds.inTape = ropePositions.inTape = attentionIndex.inTape = false;
+    }
+
+    /** Runs what is recorded and stops recording: before host reads/writes, waits and allocations. */
+    private void settle() {
+        flushTape();
+        tape.stop();
+    }
+
+    /** Device address of {@code values} in {@code d}; runs the tape first when it still needs the old contents. */
+    private long ints(PinnedInts d, int[] values) {
+        if (d.changes(values) && !tape.isEmpty() && (d.inTape || !d.fits(values.length))) flushTape();
+        long ptr = d.upload(values, stream);
+        d.inTape |= tape.recording();
+        return ptr;
+    }
+
+    /** At least {@code bytes} of {@code s}; runs the tape first when growing would free memory it refers to. */
+    private long scratch(Scratch s, long bytes) {
+        if (!s.fits(bytes) && !tape.isEmpty()) flushTape();
+        return s.get(bytes);
+    }
+
+    /** Called by the KV cache before a copy-on-write page copy, which is queued at once. */
+    private void beforePageCopy() {
+        if (tapeStoresKv) flushTape();
+    }
+
+    /** Called by a KV cache before it frees its pages: recorded launches may still use them. */
+    private synchronized void beforeCacheFree() {
+        if (!closed && !tape.isEmpty()) {
+            use();
+            flushTape();
+        }
+    }
+
+    /**
+     * Turns the CUDA graphs of decode steps on or off (default: on unless {@value #GRAPHS_PROPERTY} is
+     * {@code false}); results are the same either way.
+     */
+    public synchronized void useGraphs(boolean on) {
+        use();
+        settle();
+        tape.enable(on);
+    }
+
+    /** Graphs captured and replayed so far (tests, benchmarks). */
+    synchronized LaunchTape.Stats graphStats() {
+        return tape.stats();
+    }
+
     // ---------------------------------------------------------------- memory
 
     @Override
     public synchronized Weight weight(Tensor stored) {
         use();
+        settle();
         int type = switch (stored.type()) {
             case F32 -> CudaWeight.F32;
             case F16 -> CudaWeight.F16;
             case BF16 -> CudaWeight.BF16;
+            case Q8_0 -> CudaWeight.Q8_0;
             default -> throw new AlmaException("tensor " + stored.name() + " has type " + stored.type()
-                    + "; the CUDA backend takes F32, F16 or BF16 weights");
+                    + "; the CUDA backend takes F32, F16, BF16 or Q8_0 weights");
         };
         int rows = stored.rows(), cols = stored.cols();
         if (rows == 1) {  // a vector (norm scales): float32
@@ -157,9 +264,27 @@ public final class CudaBackend implements Backend {
         long bytes = stored.type().byteSize(stored.count());
         if (data.byteSize() < bytes)
             throw new AlmaException("tensor " + stored.name() + " holds " + data.byteSize() + " bytes, needs " + bytes);
+        if (type == CudaWeight.Q8_0) return own(q8_0(stored.name(), data.asSlice(0, bytes), rows, cols));
         DeviceBuffer b = DeviceBuffer.allocate(bytes, stored.name());
         b.upload(data.asSlice(0, bytes), 0, stream);
         return own(new CudaWeight(stored.name(), b, type, rows, cols));
+    }
+
+    /** Uploads GGUF Q8_0 blocks and unpacks them into aligned int8 values and f16 scales. */
+    private CudaWeight q8_0(String name, MemorySegment blocks, int rows, int cols) {
+        if (cols % 32 != 0)
+            throw new AlmaException("Q8_0 tensor " + name + " has " + cols + " columns, not a multiple of 32");
+        long values = (long) rows * cols, qBytes = align(values);
+        DeviceBuffer b = DeviceBuffer.allocate(qBytes + values / 32 * 2, name);
+        try (DeviceBuffer raw = DeviceBuffer.allocate(blocks.byteSize(), name + " (GGUF blocks)")) {
+            raw.upload(blocks, 0, stream);
+            check(AlmaCuda.alma_q8_0_unpack(raw.ptr, b.ptr, b.ptr + qBytes, values / 32, stream), "alma_q8_0_unpack");
+            check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return new CudaWeight(name, b, CudaWeight.Q8_0, rows, cols, b.ptr + qBytes);
     }
 
     /**
@@ -169,6 +294,7 @@ public final class CudaBackend implements Backend {
      */
     public synchronized Weight randomWeight(String name, DType type, int rows, int cols, long seed, float scale) {
         use();
+        settle();
         int t = switch (type) {
             case F32 -> CudaWeight.F32;
             case F16 -> CudaWeight.F16;
@@ -195,6 +321,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized Activations allocate(int rows, int cols) {
         use();
+        settle();
         if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("activations " + rows + "x" + cols);
         return own(new CudaActivations(DeviceBuffer.allocate((long) rows * cols * 4, "activations " + rows + "x" + cols),
                 rows, cols));
@@ -203,16 +330,19 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized KvCache kvCache(LlamaConfig c, int maxTokens) {
         use();
+        settle();
         if (c.headDim() > 256) throw new AlmaException("head dimension " + c.headDim() + " exceeds the CUDA kernels' 256");
         if (c.numHeads() % c.numKvHeads() != 0 || c.numHeads() / c.numKvHeads() > 32)
             throw new AlmaException("heads " + c.numHeads() + " / kv heads " + c.numKvHeads()
                     + ": the CUDA attention needs a whole group of at most 32 query heads per key/value head");
-        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream));
+        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream, this::beforePageCopy,
+                this::beforeCacheFree));
     }
 
     /** Copies {@code src} into row {@code row} of {@code x} (tests, inputs computed on the host). */
     public synchronized void write(Activations x, int row, float[] src) {
         use();
+        settle();
         CudaActivations xa = a(x);
         if (row < 0 || row >= xa.rows || src.length != xa.cols)
             throw new IllegalArgumentException("row " + row + " of " + xa.rows + "x" + xa.cols + " from " + src.length);
@@ -222,6 +352,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void read(Activations x, int row, float[] dst, int dstOff) {
         use();
+        settle();
         CudaActivations xa = a(x);
         if (row < 0 || row >= xa.rows) throw new IllegalArgumentException("row " + row + " of " + xa.rows);
         xa.data.download((long) row * xa.cols * 4, dst, dstOff, xa.cols, stream);
@@ -235,13 +366,14 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("copyRows " + s.cols + " into " + d.cols + " columns");
         for (int i = 0; i < rows.length; i++) {
             if (rows[i] < 0 || rows[i] >= s.rows) throw new IllegalArgumentException("row " + rows[i] + " of " + s.rows);
-            check(AlmaCuda.alma_memcpy_d2d(d.row(i), s.row(rows[i]), (long) s.cols * 4, stream), "cudaMemcpy D2D");
+            launch("cudaMemcpy D2D", Kernels.COPY, d.row(i), s.row(rows[i]), (long) s.cols * 4, stream);
         }
     }
 
     /** Waits until every operation issued so far has finished. */
     public synchronized void synchronize() {
         use();
+        settle();
         check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
     }
 
@@ -257,10 +389,20 @@ public final class CudaBackend implements Backend {
         for (int tok : tokens)
             if (tok < 0 || tok >= t.rows)
                 throw new AlmaException("token id " + tok + " is outside the vocabulary of " + t.rows);
+        if (tokens.length <= GEMV_MAX_ROWS) {
+            flushTape();
+            tape.start();  // a decode step: record it
+        } else {
+            settle();
+        }
         if (tokens.length == 0) return;
-        long ids = tokenIds.upload(tokens, stream);
-        check(AlmaCuda.alma_embed(t.data.ptr, t.type, ids, o.data.ptr, tokens.length, t.cols, t.rows, stream),
-                "alma_embed");
+        long ids = ints(tokenIds, tokens);
+        if (t.type == CudaWeight.Q8_0)
+            launch("alma_embed_q8_0", Kernels.EMBED_Q8_0, t.data.ptr, t.scales, ids, o.data.ptr, tokens.length, t.cols,
+                    t.rows, stream);
+        else
+            launch("alma_embed", Kernels.EMBED, t.data.ptr, t.type, ids, o.data.ptr, tokens.length, t.cols, t.rows,
+                    stream);
     }
 
     @Override
@@ -270,7 +412,7 @@ public final class CudaBackend implements Backend {
         CudaWeight g = w(gamma);
         if (g.rows != 1 || g.cols != xi.cols || o.cols != xi.cols || n > xi.rows || n > o.rows)
             throw new IllegalArgumentException("rmsNorm of " + xi.cols + " columns with " + g.cols);
-        check(AlmaCuda.alma_rmsnorm(xi.data.ptr, g.data.ptr, o.data.ptr, n, xi.cols, eps, stream), "alma_rmsnorm");
+        launch("alma_rmsnorm", Kernels.RMSNORM, xi.data.ptr, g.data.ptr, o.data.ptr, n, xi.cols, Kernels.f(eps), stream);
     }
 
     @Override
@@ -281,9 +423,9 @@ public final class CudaBackend implements Backend {
         if (heads * headDim > xi.cols || positions.length > xi.rows || headDim % 2 != 0)
             throw new IllegalArgumentException("rope " + heads + "x" + headDim + " on " + xi.cols + " columns");
         if (positions.length == 0) return;
-        long pos = ropePositions.upload(positions, stream);
-        check(AlmaCuda.alma_rope(xi.data.ptr, pos, positions.length, heads, headDim, xi.cols, theta,
-                interleaved ? 1 : 0, stream), "alma_rope");
+        long pos = ints(ropePositions, positions);
+        launch("alma_rope", Kernels.ROPE, xi.data.ptr, pos, positions.length, heads, headDim, xi.cols,
+                Kernels.d(theta), interleaved ? 1 : 0, stream);
     }
 
     @Override
@@ -291,7 +433,7 @@ public final class CudaBackend implements Backend {
         use();
         CudaActivations g = a(gate), u = a(up);
         if (g.cols != u.cols || n > g.rows || n > u.rows) throw new IllegalArgumentException("swiglu shapes differ");
-        check(AlmaCuda.alma_swiglu(g.data.ptr, u.data.ptr, (long) n * g.cols, stream), "alma_swiglu");
+        launch("alma_swiglu", Kernels.SWIGLU, g.data.ptr, u.data.ptr, (long) n * g.cols, stream);
     }
 
     @Override
@@ -299,7 +441,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaActivations xa = a(x), ya = a(y);
         if (xa.cols != ya.cols || n > xa.rows || n > ya.rows) throw new IllegalArgumentException("addScaled shapes differ");
-        check(AlmaCuda.alma_add_scaled(xa.data.ptr, ya.data.ptr, scale, (long) n * xa.cols, stream), "alma_add_scaled");
+        launch("alma_add_scaled", Kernels.ADD_SCALED, xa.data.ptr, ya.data.ptr, Kernels.f(scale), (long) n * xa.cols,
+                stream);
     }
 
     /** Index of the largest value of each of the first {@code n} rows (lowest index on ties). */
@@ -307,6 +450,7 @@ public final class CudaBackend implements Backend {
         use();
         CudaActivations xa = a(x);
         if (n < 0 || n > xa.rows) throw new IllegalArgumentException("argmax of " + n + " rows of " + xa.rows);
+        settle();
         int[] out = new int[n];
         if (n == 0) return out;
         long dst = results.get((long) n * 4);
@@ -325,6 +469,7 @@ public final class CudaBackend implements Backend {
         CudaActivations xa = a(x);
         if (n < 0 || n > xa.rows || k < 1 || k > xa.cols)
             throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + xa.rows + "x" + xa.cols);
+        settle();
         long values = results.get((long) n * k * 8);
         long indices = values + (long) n * k * 4;
         check(AlmaCuda.alma_topk(xa.data.ptr, n, xa.cols, k, values, indices, stream), "alma_topk");
@@ -361,22 +506,54 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("matmul " + m.name + " " + m.rows + "x" + m.cols
                     + " with activations of " + xi.cols + " columns into " + o.cols);
         if (n == 0) return;
+        if (m.type == CudaWeight.Q8_0) {
+            matmulQ8_0(xi, m, n, o);
+            return;
+        }
         if (n > 1 && n <= GEMV_MAX_ROWS && tensorCoreGemv(m)) {
             long count = (long) n * m.cols;
-            long x16 = half.get(count * 2);
-            check(AlmaCuda.alma_convert_f32(xi.data.ptr, x16, m.type, count, stream), "alma_convert_f32");
-            check(AlmaCuda.alma_gemv_tc(m.data.ptr, m.type, x16, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv_tc");
+            long x16 = scratch(half, count * 2);
+            launch("alma_convert_f32", Kernels.CONVERT, xi.data.ptr, x16, m.type, count, stream);
+            launch("alma_gemv_tc", Kernels.GEMV_TC, m.data.ptr, m.type, x16, o.data.ptr, m.rows, m.cols, n, stream);
         } else if (n <= GEMV_MAX_ROWS) {
-            check(AlmaCuda.alma_gemv(m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream), "alma_gemv");
+            launch("alma_gemv", Kernels.GEMV, m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream);
         } else if (m.type == CudaWeight.F32 || !tensorCores || m.cols % 8 != 0) {
-            check(AlmaCuda.alma_gemm(xi.data.ptr, CudaWeight.F32, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols,
-                    stream), "alma_gemm (float32)");
+            launch("alma_gemm (float32)", Kernels.GEMM, xi.data.ptr, CudaWeight.F32, m.data.ptr, m.type, o.data.ptr, n,
+                    m.rows, m.cols, stream);
         } else {
             long count = (long) n * m.cols;
-            long a16 = half.get(count * 2);
-            check(AlmaCuda.alma_convert_f32(xi.data.ptr, a16, m.type, count, stream), "alma_convert_f32");
-            check(AlmaCuda.alma_gemm(a16, m.type, m.data.ptr, m.type, o.data.ptr, n, m.rows, m.cols, stream),
-                    "alma_gemm (tensor cores)");
+            long a16 = scratch(half, count * 2);
+            launch("alma_convert_f32", Kernels.CONVERT, xi.data.ptr, a16, m.type, count, stream);
+            launch("alma_gemm (tensor cores)", Kernels.GEMM, a16, m.type, m.data.ptr, m.type, o.data.ptr, n, m.rows,
+                    m.cols, stream);
+        }
+    }
+
+    /**
+     * Q8_0 weights: the int8 GEMV (float32 activations) for up to {@value #GEMV_MAX_ROWS} rows; longer products
+     * dequantize the matrix (to bf16 for the tensor-core GEMM, to float32 with tensor-core math off) into scratch
+     * memory and run the GEMM.
+     */
+    private void matmulQ8_0(CudaActivations xi, CudaWeight m, int n, CudaActivations o) {
+        if (n <= GEMV_MAX_ROWS) {
+            launch("alma_gemv_q8_0", Kernels.GEMV_Q8_0, m.data.ptr, m.scales, xi.data.ptr, o.data.ptr, m.rows, m.cols,
+                    n, stream);
+            return;
+        }
+        long values = (long) m.rows * m.cols;
+        if (tensorCores) {
+            long count = (long) n * m.cols;
+            long w16 = scratch(dequantized, values * 2);
+            long a16 = scratch(half, count * 2);
+            launch("alma_q8_0_dequant", Kernels.DEQUANT_Q8_0, m.data.ptr, m.scales, w16, CudaWeight.BF16, values, stream);
+            launch("alma_convert_f32", Kernels.CONVERT, xi.data.ptr, a16, CudaWeight.BF16, count, stream);
+            launch("alma_gemm (tensor cores)", Kernels.GEMM, a16, CudaWeight.BF16, w16, CudaWeight.BF16, o.data.ptr, n,
+                    m.rows, m.cols, stream);
+        } else {
+            long w32 = scratch(dequantized, values * 4);
+            launch("alma_q8_0_dequant", Kernels.DEQUANT_Q8_0, m.data.ptr, m.scales, w32, CudaWeight.F32, values, stream);
+            launch("alma_gemm (float32)", Kernels.GEMM, xi.data.ptr, CudaWeight.F32, w32, CudaWeight.F32, o.data.ptr, n,
+                    m.rows, m.cols, stream);
         }
     }
 
@@ -389,7 +566,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight a = w(wq), b = w(wk), c = w(wv);
         CudaActivations xi = a(x);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type == b.type && b.type == c.type
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type != CudaWeight.Q8_0
+                && a.type == b.type && b.type == c.type
                 && a.cols == b.cols
                 && b.cols == c.cols && xi.cols == a.cols && a(q).cols == a.rows && a(k).cols == b.rows
                 && a(v).cols == c.rows && n <= Math.min(xi.rows, Math.min(a(q).rows, Math.min(a(k).rows, a(v).rows)));
@@ -400,8 +578,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         if (n == 0) return;
-        check(AlmaCuda.alma_gemv3(a.data.ptr, b.data.ptr, c.data.ptr, a.type, a.rows, b.rows, c.rows, xi.data.ptr,
-                a(q).data.ptr, a(k).data.ptr, a(v).data.ptr, a.cols, n, stream), "alma_gemv3");
+        launch("alma_gemv3", Kernels.GEMV3, a.data.ptr, b.data.ptr, c.data.ptr, a.type, a.rows, b.rows, c.rows,
+                xi.data.ptr, a(q).data.ptr, a(k).data.ptr, a(v).data.ptr, a.cols, n, stream);
     }
 
     /**
@@ -412,7 +590,8 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight g = w(wg), u = w(wu);
         CudaActivations xi = a(x), go = a(gate);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type == u.type && g.rows == u.rows
+        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type != CudaWeight.Q8_0
+                && g.type == u.type && g.rows == u.rows
                 && g.cols == u.cols
                 && xi.cols == g.cols && go.cols == g.rows && n <= xi.rows && n <= go.rows;
         if (!fused) {
@@ -422,8 +601,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         if (n == 0) return;
-        check(AlmaCuda.alma_gemv_swiglu(g.data.ptr, u.data.ptr, g.type, xi.data.ptr, go.data.ptr, g.rows, g.cols, n,
-                stream), "alma_gemv_swiglu");
+        launch("alma_gemv_swiglu", Kernels.GEMV_SWIGLU, g.data.ptr, u.data.ptr, g.type, xi.data.ptr, go.data.ptr,
+                g.rows, g.cols, n, stream);
     }
 
     // ---------------------------------------------------------------- attention
@@ -443,14 +622,15 @@ public final class CudaBackend implements Backend {
         if (n == 0) return;
         // Page of every new position (copy-on-write copies are queued on the stream before the stores).
         boolean prompt = true;
-        int stride = 1;
         int[] page = new int[n];
         for (int i = 0; i < n; i++) {
             page[i] = cache.pageForWrite(seqs[i], positions[i]);
             prompt &= seqs[i] == seqs[0] && positions[i] == i;
         }
-        for (int i = 0; i < n; i++) stride = Math.max(stride, cache.pages(seqs[i]).length);
-        // One upload: pages [n], slots [n], positions [n], page tables [n][stride].
+        int pages = 1;
+        for (int i = 0; i < n; i++) pages = Math.max(pages, cache.pages(seqs[i]).length);
+        int stride = tableStride(pages);
+        // One upload: pages [n], slots [n], positions [n], page tables [n][stride] (zero-padded).
         int[] index = new int[3 * n + n * stride];
         for (int i = 0; i < n; i++) {
             index[i] = page[i];
@@ -459,38 +639,47 @@ public final class CudaBackend implements Backend {
             int[] table = cache.pages(seqs[i]);
             System.arraycopy(table, 0, index, 3 * n + i * stride, table.length);
         }
-        long dev = attentionIndex.upload(index, stream);
-        check(AlmaCuda.alma_kv_store(ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev, dev + 4L * n, n, layer,
-                cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream), "alma_kv_store");
+        long dev = ints(attentionIndex, index);
+        launch("alma_kv_store", Kernels.KV_STORE, ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev, dev + 4L * n, n,
+                layer, cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream);
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (prompt && n > 1) {
             if (tensorCorePrefill(hd, qa.cols)) {
                 long qBytes = align((long) n * qa.cols * 2), kvBytes = align((long) n * kvDim * 2);
-                long q16 = half.get(qBytes + 2 * kvBytes), k16 = q16 + qBytes, v16 = k16 + kvBytes;
-                check(AlmaCuda.alma_convert_f32(qa.data.ptr, q16, CudaWeight.BF16, (long) n * qa.cols, stream), "alma_convert_f32");
-                check(AlmaCuda.alma_convert_f32(ka.data.ptr, k16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
-                check(AlmaCuda.alma_convert_f32(va.data.ptr, v16, CudaWeight.BF16, (long) n * kvDim, stream), "alma_convert_f32");
-                check(AlmaCuda.alma_attention_prefill_tc(q16, qa.cols, k16, v16, kvDim, o.data.ptr, o.cols, n, heads,
-                        cache.kvHeads, hd, scale, stream), "alma_attention_prefill_tc");
+                long q16 = scratch(half, qBytes + 2 * kvBytes), k16 = q16 + qBytes, v16 = k16 + kvBytes;
+                launch("alma_convert_f32", Kernels.CONVERT, qa.data.ptr, q16, CudaWeight.BF16, (long) n * qa.cols, stream);
+                launch("alma_convert_f32", Kernels.CONVERT, ka.data.ptr, k16, CudaWeight.BF16, (long) n * kvDim, stream);
+                launch("alma_convert_f32", Kernels.CONVERT, va.data.ptr, v16, CudaWeight.BF16, (long) n * kvDim, stream);
+                launch("alma_attention_prefill_tc", Kernels.PREFILL_TC, q16, qa.cols, k16, v16, kvDim, o.data.ptr, o.cols,
+                        n, heads, cache.kvHeads, hd, Kernels.f(scale), stream);
             } else {
-                check(AlmaCuda.alma_attention_prefill(qa.data.ptr, qa.cols, ka.data.ptr, va.data.ptr, kvDim,
-                        o.data.ptr, o.cols, n, heads, cache.kvHeads, hd, scale, stream), "alma_attention_prefill");
+                launch("alma_attention_prefill", Kernels.PREFILL, qa.data.ptr, qa.cols, ka.data.ptr, va.data.ptr, kvDim,
+                        o.data.ptr, o.cols, n, heads, cache.kvHeads, hd, Kernels.f(scale), stream);
             }
             return;
         }
-        int maxLen = 0;
-        for (int i = 0; i < n; i++) maxLen = Math.max(maxLen, positions[i] + 1);
-        int splits = splits(n, cache.kvHeads, maxLen, sms);
-        long ws = workspace.get(AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
-        check(AlmaCuda.alma_attention_paged(qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
+        // Splits from the padded table length, not the exact one, so that consecutive steps launch alike (the
+        // kernel bounds every split by the true length; an empty split is skipped when combining).
+        int splits = splits(n, cache.kvHeads, stride * CudaKvCache.PAGE_SIZE, sms);
+        long ws = scratch(workspace, AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
+        launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
-                CudaKvCache.PAGE_SIZE, scale, splits, stream), "alma_attention_paged");
+                CudaKvCache.PAGE_SIZE, Kernels.f(scale), splits, stream);
+    }
+
+    /**
+     * Entries per page table in the attention upload: the next power of two of the longest table (at least 4), so
+     * that the launches of consecutive decode steps, and hence their CUDA graph, change only when a sequence's table
+     * doubles.
+     */
+    static int tableStride(int pages) {
+        return Math.max(4, pages <= 1 ? 1 : Integer.highestOneBit(pages - 1) << 1);
     }
 
     /** Whether products of 2..8 rows with {@code w} run on tensor cores (activations rounded to 16 bits). */
     boolean tensorCoreGemv(Weight w) {
         CudaWeight m = w(w);
-        return tensorCores && m.type != CudaWeight.F32 && m.cols % 8 == 0;
+        return tensorCores && (m.type == CudaWeight.F16 || m.type == CudaWeight.BF16) && m.cols % 8 == 0;
     }
 
     /** Whether a prompt's attention runs on tensor cores (bf16 operands) rather than in float32. */
@@ -514,8 +703,14 @@ public final class CudaBackend implements Backend {
     public synchronized void close() {
         if (closed) return;
         AlmaException first = null;
+        try {
+            settle();
+        } catch (RuntimeException e) {
+            first = new AlmaException("closing " + name() + ": " + e.getMessage(), e);
+        }
+        tape.close();
         List<AutoCloseable> all = new ArrayList<>(owned);
-        all.addAll(List.of(half, workspace, results, tokenIds, ropePositions, attentionIndex));
+        all.addAll(List.of(half, workspace, results, dequantized, tokenIds, ropePositions, attentionIndex));
         for (AutoCloseable c : all) {
             try {
                 c.close();

@@ -16,8 +16,15 @@ final class CudaKvCache extends PagedKvCache {
     final long pageBytes;
     final DeviceBuffer pages;
     private final long stream;
+    private final Runnable beforeCopy;
+    private final Runnable beforeFree;
 
-    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream) {
+    /**
+     * @param beforeCopy run before a copy-on-write page copy is queued, {@code beforeFree} before the pages are freed
+     *                   (the backend launches what it has recorded)
+     */
+    CudaKvCache(int layers, int kvHeads, int headDim, int maxTokens, long stream, Runnable beforeCopy,
+                Runnable beforeFree) {
         super(PAGE_SIZE, maxTokens);
         this.layers = layers;
         this.kvHeads = kvHeads;
@@ -25,18 +32,22 @@ final class CudaKvCache extends PagedKvCache {
         this.kvDim = kvHeads * headDim;
         this.pageBytes = (long) layers * 2 * PAGE_SIZE * kvDim * 4;
         this.stream = stream;
+        this.beforeCopy = beforeCopy;
+        this.beforeFree = beforeFree;
         this.pages = DeviceBuffer.allocate(Math.multiplyExact(pageBytes, (long) maxPages()), "KV cache of "
                 + capacity() + " positions");
     }
 
     @Override
     protected void copyPage(int src, int dst) {
+        beforeCopy.run();
         CudaRuntime.check(AlmaCuda.alma_memcpy_d2d(pages.at(dst * pageBytes), pages.at(src * pageBytes), pageBytes,
                 stream), "cudaMemcpy D2D (KV page copy)");
     }
 
     @Override
     public void close() {
+        beforeFree.run();
         pages.close();
     }
 }

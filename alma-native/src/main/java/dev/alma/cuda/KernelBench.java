@@ -17,8 +17,10 @@ import java.util.Locale;
 
 /**
  * Timings of the CUDA kernels on the first device, printed as a table and written to a file: device copy
- * bandwidth, GEMV bandwidth (the decode bound), tensor-core GEMM TFLOP/s, causal prefill attention TFLOP/s, paged
- * decode attention, and whole decode steps of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams).
+ * bandwidth, GEMV bandwidth (bf16 and int8 Q8_0: the decode bound), tensor-core GEMM TFLOP/s beside cuBLAS's
+ * ({@link Cublas}, when it loads), causal prefill attention TFLOP/s, paged decode attention, and whole decode steps
+ * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs)
+ * and with Q8_0 matrices (greedy, graphs).
  * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
  */
 public final class KernelBench {
@@ -54,7 +56,11 @@ public final class KernelBench {
             KernelBench b = new KernelBench(gpu, quick, out);
             b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
                     gpu.multiprocessors()));
-            b.run();
+            try {
+                b.run();
+            } finally {
+                if (b.cublas != null) b.cublas.close();
+            }
         }
     }
 
@@ -65,14 +71,18 @@ public final class KernelBench {
         gemv(4096, 4096, 5, true);
         gemv(11008, 4096, 8, true);
         gemvSwiglu(11008, 4096);
+        gemvQ8_0(4096, 4096, 1);
+        gemvQ8_0(11008, 4096, 1);
+        gemvQ8_0(11008, 4096, 5);
         for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
         gemm(4096, 4096, 4096, CudaWeight.F16);
         prefillAttention(4096, 32, 32, 128, false);
         prefillAttention(4096, 32, 32, 128, true);
         decodeAttention(4096, 32, 32, 128, 1);
         decodeAttention(4096, 32, 32, 128, 5);
-        decode(1);
-        decode(5);
+        decode(1, false);
+        decode(5, false);
+        decode(1, true);
     }
 
     private interface Launch {
@@ -158,6 +168,37 @@ public final class KernelBench {
         y.close();
     }
 
+    /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and scales up to 2e-4 (|w| ≤ 0.026): for timing. */
+    private CudaWeight q8_0(int rows, int cols, long seed) {
+        long values = (long) rows * cols, qBytes = (values + 255) & ~255L;
+        DeviceBuffer b = DeviceBuffer.allocate(qBytes + values / 32 * 2, "bench Q8_0");
+        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr, CudaWeight.F16, qBytes / 2, seed, 1f, stream), "fill");
+        CudaRuntime.check(AlmaCuda.alma_fill_uniform(b.ptr + qBytes, CudaWeight.F16, values / 32, seed + 1, 2e-4f,
+                stream), "fill");
+        return new CudaWeight("bench Q8_0", b, CudaWeight.Q8_0, rows, cols, b.ptr + qBytes);
+    }
+
+    /** The int8 weight-only GEMV of n float32 rows; bandwidth counts the int8 values and the f16 scales. */
+    private void gemvQ8_0(int rows, int cols, int n) {
+        long bytes = (long) rows * cols + (long) rows * cols / 32 * 2;
+        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        CudaWeight[] w = new CudaWeight[copies];
+        for (int i = 0; i < copies; i++) w[i] = q8_0(rows, cols, 77 + 2L * i);
+        CudaWeight x = random(DType.F32, n, cols);
+        CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
+        int[] next = {0};
+        double ms = time("alma_gemv_q8_0", () -> {
+            CudaWeight wi = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv_q8_0(wi.data.ptr, wi.scales, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+        });
+        double gbs = bytes / (ms * 1e6);
+        row("gemv q8_0 n=" + n, rows + "x" + cols, ms, String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs,
+                100 * gbs / copyGbs));
+        for (CudaWeight c : w) c.close();
+        x.close();
+        y.close();
+    }
+
     private void gemvSwiglu(int rows, int cols) {
         long bytes = 2L * rows * cols * 2;
         int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
@@ -184,17 +225,77 @@ public final class KernelBench {
         y.close();
     }
 
+    /** cuBLAS on the bench's stream, opened at the first GEMM; null when it could not be loaded (said once). */
+    private Cublas cublas;
+    private boolean cublasTried;
+
+    private Cublas cublas() {
+        if (!cublasTried) {
+            cublasTried = true;
+            try {
+                cublas = Cublas.open(stream);
+                add("# cuBLAS " + cublas.version() + " from " + cublas.library());
+            } catch (CudaException e) {
+                add("# cuBLAS unavailable, GEMM shown without its baseline: " + e.getMessage());
+            }
+        }
+        return cublas;
+    }
+
+    /**
+     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} and, when cuBLAS loads, cublasGemmEx with the same contract (16-bit
+     * inputs, float32 accumulation and output) on the same operands: both TFLOP/s, our share of cuBLAS's, and the
+     * largest difference of the two results over the first rows relative to their largest magnitude.
+     */
     private void gemm(int m, int n, int k, int type) {
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
+        String t = dt.name().toLowerCase(Locale.ROOT);
         CudaWeight a = random(dt, m, k), w = random(dt, n, k);
         CudaActivations c = (CudaActivations) gpu.allocate(m, n);
         double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m, n, k, stream));
         double tflops = 2.0 * m * n * k / (ms * 1e9);
-        row("gemm " + dt.name().toLowerCase(Locale.ROOT) + " mma.sync", m + "x" + n + "x" + k, ms,
-                String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        row("gemm " + t + " mma.sync", m + "x" + n + "x" + k, ms, String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        Cublas blas = cublas();
+        if (blas != null) {
+            int in = type == CudaWeight.BF16 ? Cublas.R_16BF : Cublas.R_16F;
+            try (CudaActivations ref = (CudaActivations) gpu.allocate(m, n)) {
+                double bms = time("cublasGemmEx", () -> {
+                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
+                    return 0;
+                });
+                double btf = 2.0 * m * n * k / (bms * 1e9);
+                row("gemm " + t + " cuBLAS (f32 out)", m + "x" + n + "x" + k, bms, String.format(Locale.ROOT,
+                        "%.1f TFLOP/s; alma %.0f%% of cuBLAS; max diff %.2e", btf, 100 * tflops / btf,
+                        relativeDifference(c, ref, Math.min(m, 256))));
+                double hms = time("cublasGemmEx", () -> {
+                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, in);
+                    return 0;
+                });
+                row("gemm " + t + " cuBLAS (" + t + " out)", m + "x" + n + "x" + k, hms, String.format(Locale.ROOT,
+                        "%.1f TFLOP/s", 2.0 * m * n * k / (hms * 1e9)));
+            } catch (CudaException e) {
+                add("# cuBLAS GEMM failed: " + e.getMessage());
+            }
+        }
         a.close();
         w.close();
         c.close();
+    }
+
+    /** max |x − y| / max |y| over the first {@code rows} rows of two float32 results. */
+    private double relativeDifference(CudaActivations x, CudaActivations y, int rows) {
+        gpu.synchronize();
+        float[] xs = new float[x.cols], ys = new float[y.cols];
+        double diff = 0, mag = 0;
+        for (int r = 0; r < rows; r++) {
+            gpu.read(x, r, xs, 0);
+            gpu.read(y, r, ys, 0);
+            for (int i = 0; i < xs.length; i++) {
+                diff = Math.max(diff, Math.abs(xs[i] - ys[i]));
+                mag = Math.max(mag, Math.abs(ys[i]));
+            }
+        }
+        return mag == 0 ? diff : diff / mag;
     }
 
     private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores) {
@@ -247,21 +348,26 @@ public final class KernelBench {
         }
     }
 
-    /** Whole decode steps of a LLaMA-7B-shape model (random bf16 weights), {@code beams} sequences per step. */
-    private void decode(int beams) {
+    /**
+     * Whole decode steps of a LLaMA-7B-shape model (random bf16 weights, or Q8_0 for the matrices when {@code int8}),
+     * {@code beams} sequences per step; bf16 launched one by one and then as CUDA graphs, Q8_0 as graphs only.
+     */
+    private void decode(int beams, boolean int8) {
         int hidden = 4096, inter = 11008, heads = 32, kvHeads = 32, vocab = 32000, prompt = 128;
         int layers = quick ? 8 : 32;
         LlamaConfig cfg = config(hidden, inter, layers, heads, kvHeads, vocab);
         int hd = hidden / heads;
-        Weight embed = random(DType.BF16, vocab, hidden), lmHead = random(DType.BF16, vocab, hidden);
+        long[] seed = {1000};
+        java.util.function.BiFunction<Integer, Integer, Weight> matrix = (rows, cols) -> int8
+                ? q8_0(rows, cols, seed[0] += 2) : random(DType.BF16, rows, cols);
+        Weight embed = random(DType.BF16, vocab, hidden), lmHead = matrix.apply(vocab, hidden);
         Weight ones = ones(hidden);
         Weight[][] w = new Weight[layers][];
         for (int l = 0; l < layers; l++)
-            w[l] = new Weight[]{random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
-                    random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
-                    random(DType.BF16, inter, hidden), random(DType.BF16, inter, hidden),
-                    random(DType.BF16, hidden, inter)};
-        try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 64))) {
+            w[l] = new Weight[]{matrix.apply(hidden, hidden), matrix.apply(hidden, hidden),
+                    matrix.apply(hidden, hidden), matrix.apply(hidden, hidden),
+                    matrix.apply(inter, hidden), matrix.apply(inter, hidden), matrix.apply(hidden, inter)};
+        try (KvCache cache = gpu.kvCache(cfg, prompt + beams * (prompt + 2 * 64 + 16))) {
             int cap = Math.max(prompt, beams);
             Activations x = gpu.allocate(cap, hidden), h = gpu.allocate(cap, hidden), q = gpu.allocate(cap, hidden),
                     k = gpu.allocate(cap, hidden), v = gpu.allocate(cap, hidden), att = gpu.allocate(cap, hidden),
@@ -294,31 +400,41 @@ public final class KernelBench {
                 }
             };
             step[0].run();  // prompt
-            int[] beamSeqs = new int[beams], beamTokens = new int[beams];
+            int[] beamSeqs = new int[beams];
             beamSeqs[0] = seq;
             for (int i = 1; i < beams; i++) beamSeqs[i] = cache.fork(seq);
             int steps = quick ? 8 : 32;
-            long t0 = 0;
-            for (int s = 0; s < steps + 2; s++) {
-                if (s == 2) {
-                    gpu.synchronize();
-                    t0 = System.nanoTime();
+            int[] next = {0};
+            int[][] beamTokens = {new int[beams]};
+            for (boolean graphs : int8 ? new boolean[]{true} : new boolean[]{false, true}) {
+                gpu.useGraphs(graphs);
+                LaunchTape.Stats before = gpu.graphStats();
+                long t0 = 0;
+                for (int s = 0; s < steps + 2; s++) {
+                    if (s == 2) {
+                        gpu.synchronize();
+                        t0 = System.nanoTime();
+                    }
+                    int[] bpos = new int[beams];
+                    java.util.Arrays.fill(bpos, prompt + next[0]++);
+                    state[0] = beamTokens[0];
+                    state[1] = beamSeqs;
+                    state[2] = bpos;
+                    step[0].run();
+                    gpu.rmsNorm(x, ones, 1e-5f, beams, h);
+                    gpu.matmul(h, lmHead, beams, logits);
+                    beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
                 }
-                int[] bpos = new int[beams];
-                java.util.Arrays.fill(bpos, prompt + s);
-                state[0] = beamTokens;
-                state[1] = beamSeqs;
-                state[2] = bpos;
-                step[0].run();
-                gpu.rmsNorm(x, ones, 1e-5f, beams, h);
-                gpu.matmul(h, lmHead, beams, logits);
-                beamTokens = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
+                double sec = (System.nanoTime() - t0) / 1e9 / steps;
+                double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
+                LaunchTape.Stats st = gpu.graphStats();
+                row("decode 7B-shape " + (int8 ? "q8_0 " : "bf16 ") + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
+                        sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s%s", rate, beams == 1 ? "tok/s" : "steps/s",
+                                layers == 32 ? "" : " (scaled from " + layers + " layers)",
+                                graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
+                                        st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
+                                        : ""));
             }
-            double sec = (System.nanoTime() - t0) / 1e9 / steps;
-            double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
-            row("decode 7B-shape bf16", beams == 1 ? "greedy" : beams + " beams", sec * 1e3,
-                    String.format(Locale.ROOT, "%.1f %s%s", rate, beams == 1 ? "tok/s" : "steps/s",
-                            layers == 32 ? "" : " (scaled from " + layers + " layers)"));
         }
         for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();
         ((CudaWeight) embed).close();

@@ -9,6 +9,11 @@ final class Scratch implements AutoCloseable {
         this.what = what;
     }
 
+    /** Whether {@link #get} of {@code bytes} keeps the current buffer (growing frees it). */
+    boolean fits(long bytes) {
+        return buffer != null && buffer.bytes >= bytes;
+    }
+
     /** Device address of at least {@code bytes} bytes (contents undefined). */
     long get(long bytes) {
         if (buffer == null || buffer.bytes < bytes) {

@@ -6,8 +6,10 @@ import dev.alma.backend.KvCache;
 import dev.alma.backend.Weight;
 import dev.alma.cuda.CudaBackend;
 import dev.alma.cuda.CudaBackendProvider;
+import dev.alma.io.Quantizer;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
+import dev.alma.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,7 +24,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,8 +65,8 @@ public class CudaKernelsBenchmark {
     }
 
     /**
-     * {@code tokens} rows of activations times a bf16 weight {@code rows × cols}: 1 and 5 tokens are decoding (GEMV,
-     * tensor-core GEMV for beams), 4096 a prompt (tensor-core GEMM).
+     * {@code tokens} rows of activations times a bf16 or Q8_0 weight {@code rows × cols}: 1 and 5 tokens are decoding
+     * (GEMV, tensor-core GEMV for bf16 beams, int8 GEMV for Q8_0), 4096 a prompt (tensor-core GEMM).
      */
     @State(Scope.Benchmark)
     public static class Product {
@@ -68,6 +74,9 @@ public class CudaKernelsBenchmark {
         public String shape;
         @Param({"1", "5", "4096"})
         public int tokens;
+        /** BF16, or Q8_0 (GGUF int8 blocks quantized here from random values: the int8 GEMV, or dequant + GEMM). */
+        @Param({"BF16", "Q8_0"})
+        public String type;
         Weight w;
         Activations x, y;
 
@@ -75,10 +84,19 @@ public class CudaKernelsBenchmark {
         public void setUp(Device d) {
             String[] s = shape.split("x");
             int rows = Integer.parseInt(s[0]), cols = Integer.parseInt(s[1]);
-            w = d.gpu.randomWeight("w", DType.BF16, rows, cols, 1, 0.02f);
+            w = type.equals("Q8_0") ? q8_0(d, rows, cols) : d.gpu.randomWeight("w", DType.BF16, rows, cols, 1, 0.02f);
             x = d.gpu.allocate(tokens, cols);
             y = d.gpu.allocate(tokens, rows);
         }
+    }
+
+    private static Weight q8_0(Device d, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        Random rnd = new Random(3);
+        for (int i = 0; i < v.length; i++) v[i] = (rnd.nextFloat() * 2 - 1) * 0.02f;
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) DType.Q8_0.byteSize(v.length)).order(ByteOrder.LITTLE_ENDIAN);
+        Quantizer.encode(DType.Q8_0, v, 0, v.length, buf);
+        return d.gpu.weight(new Tensor("w", DType.Q8_0, new long[]{rows, cols}, MemorySegment.ofBuffer(buf.clear())));
     }
 
     @Benchmark
