@@ -117,17 +117,7 @@ public final class LlamaModel implements AutoCloseable {
         Set<String> unused = new LinkedHashSet<>(all.keySet());
         unused.removeIf(n -> n.endsWith("rotary_emb.inv_freq"));
         List<String> missing = new ArrayList<>();
-        Map<String, LoraAdapter.Delta> deltas = new HashMap<>();
-        for (LoraAdapter a : adapters) {
-            for (var e : a.deltas().entrySet()) {
-                if (!all.containsKey(e.getKey()))
-                    throw new FormatException(a.dir(), e.getKey(), "the adapter targets a weight the model does not have");
-                if (deltas.containsKey(e.getKey()))
-                    throw new AlmaException(e.getKey() + " is adapted by more than one LoRA adapter");
-                deltas.put(e.getKey(), e.getValue());
-            }
-        }
-        Binder b = new Binder(ckpt, backend, all, unused, missing, deltas);
+        Binder b = new Binder(ckpt, backend, all, unused, missing);
         Weight embed = b.weight("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         Layer[] layers = new Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
@@ -150,12 +140,77 @@ public final class LlamaModel implements AutoCloseable {
             throw new FormatException(ckpt.source(), null, "missing tensors: " + String.join(", ", missing));
         if (!unused.isEmpty())
             throw new FormatException(ckpt.source(), null, "unexpected tensors: " + String.join(", ", unused));
-        return new LlamaModel(c, backend, embed, layers, norm, lmHead, owned);
+        LlamaModel base = new LlamaModel(c, backend, embed, layers, norm, lmHead, owned);
+        return adapters.isEmpty() ? base : base.adapted(adapters, owned);
+    }
+
+    /**
+     * This model with LoRA adapters applied (unmerged) on top: a view that shares the base weights, so several
+     * adapters can serve from one loaded base. Closing the view closes neither the base nor the adapters.
+     */
+    public LlamaModel withLoras(List<LoraAdapter> adapters) {
+        return adapted(adapters, null);
+    }
+
+    private LlamaModel adapted(List<LoraAdapter> adapters, AutoCloseable owns) {
+        Map<String, LoraAdapter.Delta> deltas = new HashMap<>();
+        Map<String, java.nio.file.Path> origin = new HashMap<>();
+        for (LoraAdapter a : adapters) {
+            for (var e : a.deltas().entrySet()) {
+                if (deltas.put(e.getKey(), e.getValue()) != null)
+                    throw new AlmaException(e.getKey() + " is adapted by more than one LoRA adapter");
+                origin.put(e.getKey(), a.dir());
+            }
+        }
+        Layer[] adaptedLayers = new Layer[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            String p = "model.layers." + i + ".";
+            adaptedLayers[i] = new Layer(l.attnNorm,
+                    adapt(l.q, p + "self_attn.q_proj.weight", deltas), adapt(l.k, p + "self_attn.k_proj.weight", deltas),
+                    adapt(l.v, p + "self_attn.v_proj.weight", deltas), adapt(l.o, p + "self_attn.o_proj.weight", deltas),
+                    l.ffnNorm,
+                    adapt(l.gate, p + "mlp.gate_proj.weight", deltas), adapt(l.up, p + "mlp.up_proj.weight", deltas),
+                    adapt(l.down, p + "mlp.down_proj.weight", deltas));
+        }
+        if (!deltas.isEmpty()) {
+            String name = deltas.keySet().iterator().next();
+            throw new FormatException(origin.get(name), name, "the adapter targets a weight the model does not have");
+        }
+        return new LlamaModel(config, backend, embed, adaptedLayers, norm, lmHead, owns);
+    }
+
+    /** {@code base} with the delta for {@code name} (taken out of {@code deltas}) added, or {@code base} itself. */
+    private Linear adapt(Linear base, String name, Map<String, LoraAdapter.Delta> deltas) {
+        LoraAdapter.Delta d = deltas.remove(name);
+        if (d == null) return base;
+        int out = base.w.rows(), in = base.w.cols();
+        if (d.a().dim(1) != in || d.b().dim(0) != out)
+            throw new AlmaException("LoRA for " + name + ": A " + d.a().shapeString() + " and B " + d.b().shapeString()
+                    + " do not fit a " + out + "x" + in + " weight");
+        Tensor b = d.b();
+        // over a GGUF base the rows of q_proj/k_proj are in llama.cpp's interleaved order: B's rows must follow
+        if (config.ropeInterleaved() && (name.contains(".q_proj.") || name.contains(".k_proj.")))
+            b = interleaveRows(b, config.headDim());
+        List<LoraDelta> all = new ArrayList<>(base.loras);
+        all.add(new LoraDelta(backend.weight(d.a()), backend.weight(b), d.scale()));
+        return new Linear(base.w, List.copyOf(all));
+    }
+
+    /** A heap copy of {@code t} with Hugging Face row {@code r} moved to {@link GgufCheckpoint#ggufRow}. */
+    private static Tensor interleaveRows(Tensor t, int headDim) {
+        int rows = t.rows(), cols = t.cols();
+        float[] src = t.toFloatArray(), dst = new float[src.length];
+        for (int r = 0; r < rows; r++)
+            System.arraycopy(src, r * cols, dst, GgufCheckpoint.ggufRow(r, headDim) * cols, cols);
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(4L * dst.length);
+        java.lang.foreign.MemorySegment.copy(dst, 0, seg, dev.alma.tensor.Layouts.F32, 0, dst.length);
+        return new Tensor(t.name(), dev.alma.tensor.DType.F32, t.shape(), seg);
     }
 
     /** Looks tensors up by name, checks shapes, prepares them on the backend. */
     private record Binder(Checkpoint ckpt, Backend backend, Map<String, Tensor> all, Set<String> unused,
-                          List<String> missing, Map<String, LoraAdapter.Delta> deltas) {
+                          List<String> missing) {
         Weight weight(String name, long... shape) {
             Tensor t = all.get(name);
             unused.remove(name);
@@ -169,28 +224,7 @@ public final class LlamaModel implements AutoCloseable {
         }
 
         Linear linear(String name, int out, int in) {
-            Weight w = weight(name, out, in);
-            LoraAdapter.Delta d = deltas.get(name);
-            if (d == null) return new Linear(w, List.of());
-            if (d.a().dim(1) != in || d.b().dim(0) != out)
-                throw new AlmaException("LoRA for " + name + ": A " + d.a().shapeString() + " and B " + d.b().shapeString()
-                        + " do not fit a " + out + "x" + in + " weight");
-            Tensor b = d.b();
-            // over a GGUF base the rows of q_proj/k_proj are in llama.cpp's interleaved order: B's rows must follow
-            if (ckpt.config().ropeInterleaved() && (name.contains(".q_proj.") || name.contains(".k_proj.")))
-                b = interleaveRows(b, ckpt.config().headDim());
-            return new Linear(w, List.of(new LoraDelta(backend.weight(d.a()), backend.weight(b), d.scale())));
-        }
-
-        /** A heap copy of {@code t} with Hugging Face row {@code r} moved to {@link GgufCheckpoint#ggufRow}. */
-        private static Tensor interleaveRows(Tensor t, int headDim) {
-            int rows = t.rows(), cols = t.cols();
-            float[] src = t.toFloatArray(), dst = new float[src.length];
-            for (int r = 0; r < rows; r++)
-                System.arraycopy(src, r * cols, dst, GgufCheckpoint.ggufRow(r, headDim) * cols, cols);
-            java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(4L * dst.length);
-            java.lang.foreign.MemorySegment.copy(dst, 0, seg, dev.alma.tensor.Layouts.F32, 0, dst.length);
-            return new Tensor(t.name(), dev.alma.tensor.DType.F32, t.shape(), seg);
+            return new Linear(weight(name, out, in), List.of());
         }
     }
 

@@ -82,6 +82,21 @@ class ModelParityTest {
     }
 
     @Test
+    void adaptersShareOneLoadedBase() {
+        JsonNode base = Json.read(Fixtures.fixture("models/ref-mha-f32.json"));
+        JsonNode lora = Json.read(Fixtures.fixture("models/ref-mha-f32-lora.json"));
+        try (LlamaModel m = LlamaModel.open(Fixtures.fixture("models/tiny-llama-mha-f32"), ModelOptions.defaults());
+             LoraAdapter adapter = LoraAdapter.open(Fixtures.fixture("models/tiny-llama-mha-f32-lora"))) {
+            try (LlamaModel view = m.withLoras(List.of(adapter))) {
+                assertTrue(worstLogitError(view, lora) <= 1e-5);
+            }
+            // the view closed nothing: the base still runs, unchanged
+            assertTrue(worstLogitError(m, base) <= 1e-5);
+            assertThrows(dev.alma.AlmaException.class, () -> m.withLoras(List.of(adapter, adapter)), "one weight adapted twice");
+        }
+    }
+
+    @Test
     void singleThreadedGivesTheSameLogits() {
         JsonNode refs = Json.read(Fixtures.fixture("models/ref-mha-f32.json"));
         try (LlamaModel m = LlamaModel.open(Fixtures.fixture("models/tiny-llama-mha-f32"), ModelOptions.defaults().withThreads(1))) {
