@@ -111,10 +111,14 @@ public final class Translator implements AutoCloseable {
         int[] prompt = promptIds(text, from, to, options);
         dev.alma.tokenizer.StreamingDecoder stream = tokenizer.streamingDecoder();
         Generator g = generator(prompt.length, options);
+        boolean[] stopped = {false};
         Hypothesis h = g.generate(List.of(prompt), (p, s, token) -> {
             String piece = stream.accept(token);
-            return piece.isEmpty() || onText.test(piece);
+            stopped[0] = !piece.isEmpty() && !onText.test(piece);
+            return !stopped[0];
         }).getFirst().getFirst();
+        String tail = stream.finish(); // bytes held back for a character the generation did not complete
+        if (!stopped[0] && !tail.isEmpty()) onText.test(tail);
         return OutputCleaner.clean(tokenizer.decode(h.tokens()), PromptStyle.suffix(to));
     }
 
