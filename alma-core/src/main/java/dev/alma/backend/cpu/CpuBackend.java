@@ -99,11 +99,20 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Inverse frequencies of the last (head size, theta) seen: the same for every layer and step of a model. */
+    private record RopeTable(int headDim, double theta, float[] invFreq) {
+    }
+
+    private volatile RopeTable ropeTable;
+
     @Override
     public void rope(Activations x, int heads, int headDim, int[] positions, double theta, boolean interleaved) {
         CpuActivations xi = a(x);
         int half = headDim / 2;
-        float[] invFreq = Rope.inverseFrequencies(headDim, theta);
+        RopeTable table = ropeTable;
+        if (table == null || table.headDim != headDim || table.theta != theta)
+            ropeTable = table = new RopeTable(headDim, theta, Rope.inverseFrequencies(headDim, theta));
+        float[] invFreq = table.invFreq;
         float[] cos = new float[half], sin = new float[half];
         for (int i = 0; i < positions.length; i++) {
             Rope.angles(invFreq, positions[i], cos, sin);
