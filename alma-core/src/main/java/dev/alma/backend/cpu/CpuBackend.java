@@ -89,14 +89,29 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
                     + " with activations of " + xi.cols + " columns into " + o.cols);
         if (n == 1) {
-            parallel.forRange(m.rows, 64, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) o.data[r] = m.dot(r, xi.data, 0);
+            int chunk = matvecChunkRows(m.rows, m.rowBytes(), parallel.threads());
+            parallel.forRange(Math.ceilDiv(m.rows, chunk), 1, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) m.matvec(xi.data, o.data, c * chunk, Math.min(m.rows, (c + 1) * chunk));
             });
         } else {
             int groups = Math.ceilDiv(m.rows, Gemm.ROWS);
             parallel.forRange(groups, 4, (g0, g1) ->
                     m.matmul(xi.data, n, o.data, g0 * Gemm.ROWS, Math.min(m.rows, g1 * Gemm.ROWS)));
         }
+    }
+
+    /** Bytes of weights per matrix-vector chunk: its four streams ({@link CpuMatrix#matvec}) are 128 KB apart. */
+    static final long MATVEC_CHUNK_BYTES = 512 * 1024;
+
+    /**
+     * Rows per chunk of a matrix-vector product: about {@link #MATVEC_CHUNK_BYTES} of weights, a multiple of 4, and
+     * small enough that every thread gets at least two chunks (the last ones balance the threads' finishing times).
+     */
+    static int matvecChunkRows(int rows, long rowBytes, int threads) {
+        long byBytes = Math.max(4, MATVEC_CHUNK_BYTES / Math.max(1, rowBytes));
+        long byThreads = Math.ceilDiv(rows, 2L * threads);
+        long chunk = Math.max(4, Math.min(byBytes, byThreads));
+        return (int) Math.max(1, Math.min(rows, Math.ceilDiv(chunk, 4) * 4));
     }
 
     /** Inverse frequencies of the last (head size, theta) seen: the same for every layer and step of a model. */

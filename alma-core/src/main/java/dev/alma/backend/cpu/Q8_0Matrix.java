@@ -21,6 +21,13 @@ final class Q8_0Matrix extends QuantMatrix {
     }
 
     @Override
+    void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {
+        if (SimdQuant.AVAILABLE && SimdQuant.V.L == 16)
+            SimdQuant.V.dot4Q8_0(w, r0 * rowBytes, r1 * rowBytes, r2 * rowBytes, r3 * rowBytes, x, blocks, out, r0, r1, r2, r3);
+        else super.dot4(r0, r1, r2, r3, x, out);
+    }
+
+    @Override
     void row(int r, float[] out, int off) {
         if (SimdQuant.AVAILABLE) SimdQuant.V.rowQ8_0(w, r * rowBytes, out, off, blocks);
         else decode(w, r * rowBytes, out, off, blocks);

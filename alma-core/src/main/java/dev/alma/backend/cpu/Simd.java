@@ -103,6 +103,76 @@ final class Simd {
             return s;
         }
 
+        /** 2^56: activations are scaled by it in {@link #dot4F16}, whose unscaled f16 widening is 2^-112 too small. */
+        private static final float UP = 0x1.0p56f;
+
+        /**
+         * Four f16 rows at byte offsets {@code o0..o3} times {@code x[0 .. n)}, into {@code out[r0..r3]}. Each
+         * activation vector is loaded once for the four rows. The f16 bits are widened without the 2^112 multiply of
+         * {@link #halfToFloat}; the activations carry 2^56 and the sums the other 2^56, so that products stay far
+         * from float underflow (and its slow subnormal path) and from overflow alike; powers of two change no bit.
+         */
+        static void dot4F16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+                            int r0, int r1, int r2, int r3) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, i).mul(UP);
+                long b = 2L * i;
+                a0 = halfBits(ShortVector.fromMemorySegment(S, w, o0 + b, LE)).fma(xv, a0);
+                a1 = halfBits(ShortVector.fromMemorySegment(S, w, o1 + b, LE)).fma(xv, a1);
+                a2 = halfBits(ShortVector.fromMemorySegment(S, w, o2 + b, LE)).fma(xv, a2);
+                a3 = halfBits(ShortVector.fromMemorySegment(S, w, o3 + b, LE)).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD) * UP, s1 = a1.reduceLanes(VectorOperators.ADD) * UP;
+            float s2 = a2.reduceLanes(VectorOperators.ADD) * UP, s3 = a3.reduceLanes(VectorOperators.ADD) * UP;
+            for (; i < n; i++) {
+                float xi = x[i];
+                s0 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o0 + 2L * i)) * xi;
+                s1 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o1 + 2L * i)) * xi;
+                s2 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o2 + 2L * i)) * xi;
+                s3 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o3 + 2L * i)) * xi;
+            }
+            out[r0] = s0;
+            out[r1] = s1;
+            out[r2] = s2;
+            out[r3] = s3;
+        }
+
+        /** f16 bits as floats 2^-112 times their value (see {@link #halfToFloat(ShortVector, int)}). */
+        private static FloatVector halfBits(ShortVector h) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        }
+
+        /** Four bf16 rows times {@code x[0 .. n)}, as {@link #dot4F16}. */
+        static void dot4BF16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+                             int r0, int r1, int r2, int r3) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, i);
+                long b = 2L * i;
+                a0 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o0 + b, LE)).fma(xv, a0);
+                a1 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o1 + b, LE)).fma(xv, a1);
+                a2 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o2 + b, LE)).fma(xv, a2);
+                a3 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o3 + b, LE)).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float xi = x[i];
+                s0 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o0 + 2L * i) << 16) * xi;
+                s1 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o1 + 2L * i) << 16) * xi;
+                s2 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o2 + 2L * i) << 16) * xi;
+                s3 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o3 + 2L * i) << 16) * xi;
+            }
+            out[r0] = s0;
+            out[r1] = s1;
+            out[r2] = s2;
+            out[r3] = s3;
+        }
+
         static float dotBF16(MemorySegment w, long byteOff, float[] x, int xOff, int n) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int i = 0;

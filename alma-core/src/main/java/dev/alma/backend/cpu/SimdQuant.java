@@ -99,6 +99,34 @@ final class SimdQuant {
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         }
 
+        /**
+         * Four Q8_0 rows at byte offsets {@code o0..o3} times {@code x[0 .. 32·blocks)}, into {@code out[r0..r3]}:
+         * the activations of a block are loaded once for the four rows. Needs {@code L == 16}.
+         */
+        static void dot4Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int blocks, float[] out,
+                             int r0, int r1, int r2, int r3) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                long off = (long) b * Q8_0Matrix.BLOCK_BYTES;
+                FloatVector x0 = xs(x, 32 * b), x1 = xs(x, 32 * b + 16);
+                a0 = block16(w, o0 + off, x0, x1, a0);
+                a1 = block16(w, o1 + off, x0, x1, a1);
+                a2 = block16(w, o2 + off, x0, x1, a2);
+                a3 = block16(w, o3 + off, x0, x1, a3);
+            }
+            out[r0] = a0.reduceLanes(VectorOperators.ADD);
+            out[r1] = a1.reduceLanes(VectorOperators.ADD);
+            out[r2] = a2.reduceLanes(VectorOperators.ADD);
+            out[r3] = a3.reduceLanes(VectorOperators.ADD);
+        }
+
+        /** {@code acc + d · (q · x)} for the Q8_0 block at {@code p}, its activations in {@code x0, x1} (L == 16). */
+        private static FloatVector block16(MemorySegment w, long p, FloatVector x0, FloatVector x1, FloatVector acc) {
+            FloatVector s = widen(bytes(w, p + 2)).mul(x0);
+            s = widen(bytes(w, p + 18)).fma(x1, s);
+            return s.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
+        }
+
         /** {@code acc + d · (q · x)} for the Q8_0 block at {@code p}. */
         private static FloatVector blockQ8_0(MemorySegment w, long p, float[] x, int xi, FloatVector acc) {
             FloatVector bs = FloatVector.zero(F);

@@ -53,7 +53,8 @@ class CpuBackendTest {
 
     @Test
     void matmulMatchesFloat64ForEveryPlainType() {
-        int[][] shapes = {{1, 1, 1}, {1, 37, 45}, {3, 67, 129}, {5, 130, 17}, {2, 8, 256}};
+        // n = 1 rows: four streams per chunk plus remainder rows (37, 1031), several chunks of a large matrix (1031)
+        int[][] shapes = {{1, 1, 1}, {1, 37, 45}, {1, 1031, 515}, {3, 67, 129}, {5, 130, 17}, {2, 8, 256}};
         for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16}) {
             for (int[] s : shapes) {
                 int n = s[0], rows = s[1], cols = s[2];
@@ -76,6 +77,20 @@ class CpuBackendTest {
                 }
             }
         }
+    }
+
+    @Test
+    void matrixVectorChunksAreWholeFourRowGroupsAndFeedEveryThread() {
+        assertEquals(4 * 64, CpuBackend.matvecChunkRows(2048, 2048, 2), "512 KB of 2 KB rows");
+        assertEquals(512, CpuBackend.matvecChunkRows(2048, 64, 2), "at least two chunks per thread");
+        assertEquals(4, CpuBackend.matvecChunkRows(100, 1 << 20, 2), "rows larger than a chunk");
+        assertEquals(3, CpuBackend.matvecChunkRows(3, 16, 8), "never more than the rows");
+        assertEquals(1, CpuBackend.matvecChunkRows(0, 16, 2));
+        for (int rows : new int[]{1, 5, 4097, 32000})
+            for (int threads : new int[]{1, 2, 16}) {
+                int c = CpuBackend.matvecChunkRows(rows, 4096, threads);
+                assertTrue(c >= 1 && c <= rows && (c % 4 == 0 || c == rows), rows + " rows, " + threads + " threads: " + c);
+            }
     }
 
     @Test

@@ -403,6 +403,23 @@ class QuantMatrixTest {
     }
 
     @Test
+    void matrixVectorProductOverFourStreamsMatchesFloat64() {
+        // 23 rows in [2, 25): four streams of 5 rows (the fused four-row kernels) and 3 rows one by one
+        int rows = 27, r0 = 2, r1 = 25;
+        Random rnd = new Random(21);
+        for (DType type : TYPES) {
+            Built b = build(type, rows, 3 * type.blockSize(), 61);
+            CpuMatrix m = CpuMatrix.of(b.tensor());
+            float[] x = randomX(rnd, b.cols()), out = new float[rows];
+            m.matvec(x, out, r0, r1);
+            for (int r = 0; r < rows; r++) {
+                if (r < r0 || r >= r1) assertEquals(0f, out[r], type + " row " + r + " is outside the range");
+                else assertEquals(refDot(b, r, x, 0), out[r], absDot(b, r, x, 0) * 2e-6, type + " matvec row " + r);
+            }
+        }
+    }
+
+    @Test
     void vectorRowDecodersEqualTheScalarDecoders() {
         assumeTrue(SimdQuant.AVAILABLE, "Vector API not available in this JVM");
         for (DType type : new DType[]{DType.Q4_K, DType.Q6_K}) {
