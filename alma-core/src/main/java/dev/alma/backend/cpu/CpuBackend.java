@@ -155,8 +155,10 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < n; i++) {
             int page = cache.pageForWrite(seqs[i], positions[i]);
             int slot = positions[i] % ps;
-            System.arraycopy(ka.data, i * kvDim, cache.pages[page], cache.offset(layer, 0, slot), kvDim);
-            System.arraycopy(va.data, i * kvDim, cache.pages[page], cache.offset(layer, 1, slot), kvDim);
+            for (int h = 0; h < kvHeads; h++) {
+                System.arraycopy(ka.data, i * kvDim + h * hd, cache.pages[page], cache.offset(layer, 0, h, slot), hd);
+                System.arraycopy(va.data, i * kvDim + h * hd, cache.pages[page], cache.offset(layer, 1, h, slot), hd);
+            }
         }
         float scale = (float) (1.0 / Math.sqrt(hd));
         int[][] tables = new int[n][];
@@ -165,36 +167,16 @@ public final class CpuBackend implements Backend {
             tables[i] = cache.pages(seqs[i]);
             maxLen = Math.max(maxLen, positions[i] + 1);
         }
-        int len = maxLen;
-        parallel.forRange(n * heads, 1, (t0, t1) -> {
-            float[] scores = SCORES.get();
-            if (scores.length < len) SCORES.set(scores = new float[Math.max(len, 2 * scores.length)]);
+        // each task: one token's query heads [h0, h1), a share of the heads per thread
+        int splits = Math.min(heads, parallel.threads()), len = maxLen;
+        parallel.forRange(n * splits, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
-                int i = t / heads, h = t % heads, kvh = h / group;
-                int qOff = i * qa.cols + h * hd;
-                int last = positions[i];
-                int[] table = tables[i];
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p <= last; p++) {
-                    float[] pg = cache.pages[table[p / ps]];
-                    float s = Simd.dot(qa.data, qOff, pg, cache.offset(layer, 0, p % ps) + kvh * hd, hd) * scale;
-                    scores[p] = s;
-                    if (s > max) max = s;
-                }
-                float sum = 0;
-                for (int p = 0; p <= last; p++) {
-                    float e = (float) Math.exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
-                }
-                int oOff = i * o.cols + h * hd;
-                java.util.Arrays.fill(o.data, oOff, oOff + hd, 0f);
-                for (int p = 0; p <= last; p++) {
-                    float[] pg = cache.pages[table[p / ps]];
-                    int vOff = cache.offset(layer, 1, p % ps) + kvh * hd;
-                    float wgt = scores[p] / sum;
-                    for (int d = 0; d < hd; d++) o.data[oOff + d] += wgt * pg[vOff + d];
-                }
+                int i = t / splits, part = t % splits;
+                int h0 = heads * part / splits, h1 = heads * (part + 1) / splits;
+                float[] scores = SCORES.get();
+                if (scores.length < (h1 - h0) * len) SCORES.set(scores = new float[Math.max((h1 - h0) * len, 2 * scores.length)]);
+                Attention.heads(qa.data, i * qa.cols, cache, tables[i], layer, h0, h1, group, positions[i], scale,
+                        scores, o.data, i * o.cols);
             }
         });
     }

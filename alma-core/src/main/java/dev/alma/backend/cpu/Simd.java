@@ -187,6 +187,32 @@ final class Simd {
             return s;
         }
 
+        /** {@code x[i] = exp(x[i] - max)} over {@code x[off .. off+n)}; returns the sum. */
+        static float expShifted(float[] x, int off, int n, float max) {
+            FloatVector vmax = FloatVector.broadcast(F, max), vsum = FloatVector.zero(F);
+            int i = off, end = off + n;
+            for (; i + L <= end; i += L) {
+                FloatVector e = FloatVector.fromArray(F, x, i).sub(vmax).lanewise(VectorOperators.EXP);
+                e.intoArray(x, i);
+                vsum = vsum.add(e);
+            }
+            float sum = vsum.reduceLanes(VectorOperators.ADD);
+            for (; i < end; i++) {
+                x[i] = (float) Math.exp(x[i] - max);
+                sum += x[i];
+            }
+            return sum;
+        }
+
+        /** {@code y[yOff ..] += a · x[xOff ..]} over {@code n} floats. */
+        static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+            FloatVector va = FloatVector.broadcast(F, a);
+            int i = 0;
+            for (; i + L <= n; i += L)
+                FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+            for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+        }
+
         /** {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [from, to)}. */
         static void swiglu(float[] g, float[] u, int from, int to) {
             int i = from;
