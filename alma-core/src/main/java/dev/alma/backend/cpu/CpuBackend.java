@@ -100,18 +100,18 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Most bytes of weights per matrix-vector chunk (its four streams, {@link CpuMatrix#matvec}, are up to 1 MB apart). */
-    static final long MATVEC_CHUNK_BYTES = 4L << 20;
+    /** Most bytes of weights per matrix-vector chunk (its four streams, {@link CpuMatrix#matvec}, are up to 256 KB apart). */
+    static final long MATVEC_CHUNK_BYTES = 1L << 20;
 
     /**
-     * Rows per chunk of a matrix-vector product: a thread's equal share of the rows, at most
-     * {@link #MATVEC_CHUNK_BYTES} of weights, a multiple of 4. One chunk per thread keeps the four streams of a chunk
-     * far apart and leaves no thread waiting for another's last chunk (measured ~2% faster per Q8_0 decode step than
-     * two or four chunks per thread); larger matrices are split further and balanced by taking chunks in turn.
+     * Rows per chunk of a matrix-vector product: a quarter of a thread's share of the rows, at most
+     * {@link #MATVEC_CHUNK_BYTES} of weights, a multiple of 4. Threads take chunks in turn, so one that runs slower
+     * (or starts late) leaves its last chunks to the others: with one chunk per thread a Q8_0 decode step of the 940M
+     * model took 34-36 ms where two or four per thread took 28-31 (same JVM, alternating).
      */
     static int matvecChunkRows(int rows, long rowBytes, int threads) {
         long byBytes = Math.max(4, MATVEC_CHUNK_BYTES / Math.max(1, rowBytes));
-        long byThreads = Math.ceilDiv(rows, (long) threads);
+        long byThreads = Math.ceilDiv(rows, 4L * threads);
         long chunk = Math.max(4, Math.min(byBytes, byThreads));
         return (int) Math.max(1, Math.min(rows, Math.ceilDiv(chunk, 4) * 4));
     }

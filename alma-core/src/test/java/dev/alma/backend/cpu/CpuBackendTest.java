@@ -81,8 +81,8 @@ class CpuBackendTest {
 
     @Test
     void matrixVectorChunksAreWholeFourRowGroupsAndFeedEveryThread() {
-        assertEquals(1024, CpuBackend.matvecChunkRows(2048, 2048, 2), "one chunk per thread");
-        assertEquals(2048, CpuBackend.matvecChunkRows(32000, 2048, 2), "at most 4 MB per chunk");
+        assertEquals(256, CpuBackend.matvecChunkRows(2048, 2048, 2), "four chunks per thread");
+        assertEquals(512, CpuBackend.matvecChunkRows(32000, 2048, 2), "at most 1 MB per chunk");
         assertEquals(4, CpuBackend.matvecChunkRows(100, 8 << 20, 2), "rows larger than a chunk");
         assertEquals(3, CpuBackend.matvecChunkRows(3, 16, 8), "never more than the rows");
         assertEquals(1, CpuBackend.matvecChunkRows(0, 16, 2));
