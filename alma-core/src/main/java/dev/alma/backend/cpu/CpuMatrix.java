@@ -27,7 +27,7 @@ abstract class CpuMatrix {
 
     /**
      * Dot products of four weight rows with the same activations {@code x[0 .. cols)}: {@code out[rk] = dot(rk, x, 0)}.
-     * The default makes four {@link #dot} calls; F16, BF16 and Q8_0 fuse the rows so that each activation vector is
+     * The default makes four {@link #dot} calls; F32, F16, BF16 and Q8_0 fuse the rows so that each activation vector is
      * loaded once for the four of them.
      */
     void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {

@@ -24,6 +24,16 @@ final class F32Matrix extends CpuMatrix {
     }
 
     @Override
+    void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {
+        if (!Simd.AVAILABLE) {
+            super.dot4(r0, r1, r2, r3, x, out);
+            return;
+        }
+        long rb = (long) cols * 4;
+        Simd.V.dot4F32(w, r0 * rb, r1 * rb, r2 * rb, r3 * rb, x, cols, out, r0, r1, r2, r3);
+    }
+
+    @Override
     void row(int r, float[] out, int off) {
         MemorySegment.copy(w, Layouts.F32, (long) r * cols * 4, out, off, cols);
     }

@@ -145,6 +145,34 @@ final class Simd {
             return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
         }
 
+        /** Four f32 rows times {@code x[0 .. n)}, as {@link #dot4F16}. */
+        static void dot4F32(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+                            int r0, int r1, int r2, int r3) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, i);
+                long b = 4L * i;
+                a0 = FloatVector.fromMemorySegment(F, w, o0 + b, LE).fma(xv, a0);
+                a1 = FloatVector.fromMemorySegment(F, w, o1 + b, LE).fma(xv, a1);
+                a2 = FloatVector.fromMemorySegment(F, w, o2 + b, LE).fma(xv, a2);
+                a3 = FloatVector.fromMemorySegment(F, w, o3 + b, LE).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float xi = x[i];
+                s0 += w.get(dev.alma.tensor.Layouts.F32, o0 + 4L * i) * xi;
+                s1 += w.get(dev.alma.tensor.Layouts.F32, o1 + 4L * i) * xi;
+                s2 += w.get(dev.alma.tensor.Layouts.F32, o2 + 4L * i) * xi;
+                s3 += w.get(dev.alma.tensor.Layouts.F32, o3 + 4L * i) * xi;
+            }
+            out[r0] = s0;
+            out[r1] = s1;
+            out[r2] = s2;
+            out[r3] = s3;
+        }
+
         /** Four bf16 rows times {@code x[0 .. n)}, as {@link #dot4F16}. */
         static void dot4BF16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
                              int r0, int r1, int r2, int r3) {
