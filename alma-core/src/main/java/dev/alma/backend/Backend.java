@@ -38,6 +38,15 @@ public interface Backend extends AutoCloseable {
     void matmul(Activations x, Weight w, int n, Activations out);
 
     /**
+     * {@link #matmul} of the same input with several weights ({@code out[j] = x · ws[j]ᵀ}), such as the Q, K and V
+     * projections: a backend may run them as one operation. The default runs them one after another.
+     */
+    default void matmul(Activations x, Weight[] ws, int n, Activations[] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
+        for (int j = 0; j < ws.length; j++) matmul(x, ws[j], n, outs[j]);
+    }
+
+    /**
      * Rotary position embedding in place on the first {@code positions.length} rows of {@code x}, viewed as
      * {@code heads × headDim}: pairs {@code (j, j + headDim/2)} (Hugging Face layout) or, when {@code interleaved},
      * adjacent pairs {@code (2j, 2j+1)} (llama.cpp's GGUF layout), with frequency {@code theta^(-2j/headDim)}.

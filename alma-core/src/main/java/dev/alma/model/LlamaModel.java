@@ -47,7 +47,10 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private record Layer(Weight attnNorm, Linear q, Linear k, Linear v, Linear o,
-                         Weight ffnNorm, Linear gate, Linear up, Linear down) {
+                         Weight ffnNorm, Linear gate, Linear up, Linear down, Weight[] qkv, Weight[] gateUp) {
+        Layer(Weight attnNorm, Linear q, Linear k, Linear v, Linear o, Weight ffnNorm, Linear gate, Linear up, Linear down) {
+            this(attnNorm, q, k, v, o, ffnNorm, gate, up, down, new Weight[]{q.w, k.w, v.w}, new Weight[]{gate.w, up.w});
+        }
     }
 
     private final LlamaConfig config;
@@ -246,6 +249,7 @@ public final class LlamaModel implements AutoCloseable {
         private final KvCache cache;
         private int capacity;
         private Activations x, h, q, k, v, att, gate, up, out, last, lastNorm, logits;
+        private Activations[] qkv, gateUp;
         private final Map<Integer, Activations[]> loraScratch = new HashMap<>();
 
         private Context(KvCache cache) {
@@ -270,6 +274,8 @@ public final class LlamaModel implements AutoCloseable {
             gate = backend.allocate(capacity, c.intermediateSize());
             up = backend.allocate(capacity, c.intermediateSize());
             out = backend.allocate(capacity, c.hiddenSize());
+            qkv = new Activations[]{q, k, v};
+            gateUp = new Activations[]{gate, up};
             loraScratch.clear();
         }
 
@@ -348,9 +354,10 @@ public final class LlamaModel implements AutoCloseable {
             Layer layer = layers[l];
             // attention block
             be.rmsNorm(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h);
-            linear(ctx, ctx.h, layer.q, n, ctx.q);
-            linear(ctx, ctx.h, layer.k, n, ctx.k);
-            linear(ctx, ctx.h, layer.v, n, ctx.v);
+            be.matmul(ctx.h, layer.qkv, n, ctx.qkv);
+            loras(ctx, ctx.h, layer.q, n, ctx.q);
+            loras(ctx, ctx.h, layer.k, n, ctx.k);
+            loras(ctx, ctx.h, layer.v, n, ctx.v);
             be.rope(ctx.q, c.numHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
             be.rope(ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
             be.attention(ctx.q, ctx.k, ctx.v, ctx.cache, l, seqs, positions, n, ctx.att);
@@ -358,8 +365,9 @@ public final class LlamaModel implements AutoCloseable {
             be.addScaled(ctx.x, ctx.out, 1f, n);
             // feed-forward block
             be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
-            linear(ctx, ctx.h, layer.gate, n, ctx.gate);
-            linear(ctx, ctx.h, layer.up, n, ctx.up);
+            be.matmul(ctx.h, layer.gateUp, n, ctx.gateUp);
+            loras(ctx, ctx.h, layer.gate, n, ctx.gate);
+            loras(ctx, ctx.h, layer.up, n, ctx.up);
             be.swiglu(ctx.gate, ctx.up, n);
             linear(ctx, ctx.gate, layer.down, n, ctx.out);
             be.addScaled(ctx.x, ctx.out, 1f, n);
@@ -383,6 +391,11 @@ public final class LlamaModel implements AutoCloseable {
     /** {@code out = x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ for each LoRA delta)}. */
     private void linear(Context ctx, Activations x, Linear lin, int n, Activations out) {
         backend.matmul(x, lin.w, n, out);
+        loras(ctx, x, lin, n, out);
+    }
+
+    /** {@code out += scale·(x·Aᵀ)·Bᵀ} for each LoRA delta of {@code lin}. */
+    private void loras(Context ctx, Activations x, Linear lin, int n, Activations out) {
         for (LoraDelta d : lin.loras) {
             Activations[] s = ctx.lora(d.a.rows(), lin.out());
             backend.matmul(x, d.a, n, s[0]);

@@ -89,15 +89,54 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
                     + " with activations of " + xi.cols + " columns into " + o.cols);
         if (n == 1) {
-            int chunk = matvecChunkRows(m.rows, m.rowBytes(), parallel.threads());
-            parallel.forRange(Math.ceilDiv(m.rows, chunk), 1, (c0, c1) -> {
-                for (int c = c0; c < c1; c++) m.matvec(xi.data, o.data, c * chunk, Math.min(m.rows, (c + 1) * chunk));
-            });
+            matvecs(xi, new CpuWeight[]{w(weight)}, new Activations[]{out});
         } else {
             int groups = Math.ceilDiv(m.rows, Gemm.ROWS);
             parallel.forRange(groups, 4, (g0, g1) ->
                     m.matmul(xi.data, n, o.data, g0 * Gemm.ROWS, Math.min(m.rows, g1 * Gemm.ROWS)));
         }
+    }
+
+    /**
+     * The products of one input with several weights: for one token, a single parallel loop over all their chunks
+     * (one loop instead of several, and the threads' last chunks of one matrix overlap the next matrix's).
+     */
+    @Override
+    public void matmul(Activations x, Weight[] ws, int n, Activations[] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
+        if (n != 1) {
+            Backend.super.matmul(x, ws, n, outs);
+            return;
+        }
+        CpuWeight[] cw = new CpuWeight[ws.length];
+        for (int j = 0; j < ws.length; j++) {
+            cw[j] = w(ws[j]);
+            CpuMatrix m = cw[j].matrix;
+            if (a(x).cols != m.cols || a(outs[j]).cols != m.rows)
+                throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
+                        + " with activations of " + a(x).cols + " columns into " + a(outs[j]).cols);
+        }
+        matvecs(a(x), cw, outs);
+    }
+
+    /** One token times each weight, as one parallel loop over the chunks of all of them. */
+    private void matvecs(CpuActivations x, CpuWeight[] ws, Activations[] outs) {
+        int k = ws.length;
+        int[] chunk = new int[k], first = new int[k + 1];
+        for (int j = 0; j < k; j++) {
+            CpuMatrix m = ws[j].matrix;
+            chunk[j] = matvecChunkRows(m.rows, m.rowBytes(), parallel.threads());
+            first[j + 1] = first[j] + Math.ceilDiv(m.rows, chunk[j]);
+        }
+        parallel.forRange(first[k], 1, (c0, c1) -> {
+            int j = 0;
+            for (int c = c0; c < c1; c++) {
+                while (c >= first[j + 1]) j++;
+                CpuMatrix m = ws[j].matrix;
+                int r0 = (c - first[j]) * chunk[j];
+                m.matvec(x.data, a(outs[j]).data, r0, Math.min(m.rows, r0 + chunk[j]));
+            }
+        });
     }
 
     /** Most bytes of weights per matrix-vector chunk (its four streams, {@link CpuMatrix#matvec}, are up to 256 KB apart). */
