@@ -3,11 +3,14 @@ package dev.alma.backend.cpu;
 /**
  * Decode-time attention of one token over its sequence's cached keys and values, for a range of query heads: the
  * softmax of the scaled scores {@code q·k}, times the values. The cache pages keep each KV head's positions
- * contiguous ({@link CpuKvCache}), and both passes go page by page through all the range's heads, so a thread reads
- * one contiguous run per page (its heads' keys, then their values) instead of a short run per head and page:
- * the reads stream from memory rather than waiting on each run's first miss.
+ * contiguous ({@link CpuKvCache}): a thread reads one contiguous run per page (its heads' keys, then their values)
+ * instead of a short run per head and page, and walks {@link #STREAMS} pages' runs in step, so the reads stream
+ * from memory as several concurrent streams rather than waiting on each run's first miss.
  */
 final class Attention {
+    /** Pages read at once: their runs are walked in step, as concurrent memory streams. */
+    static final int STREAMS = 4;
+
     private Attention() {
     }
 
@@ -21,12 +24,14 @@ final class Attention {
                       int last, float scale, float[] scores, float[] out, int oRow) {
         int hd = cache.headDim, ps = CpuKvCache.PAGE_SIZE, len = last + 1;
         float[][] pages = cache.pages;
-        for (int p0 = 0; p0 < len; p0 += ps) {
-            float[] page = pages[table[p0 / ps]];
-            int m = Math.min(ps, len - p0);
+        int np = Math.ceilDiv(len, ps);
+        for (int g = 0; g < np; g += STREAMS) {
+            int gEnd = Math.min(np, g + STREAMS);
             for (int h = h0; h < h1; h++) {
-                int k = cache.offset(layer, 0, h / group, 0), row = (h - h0) * len + p0;
-                for (int s = 0; s < m; s++) scores[row + s] = Simd.dot(q, qRow + h * hd, page, k + s * hd, hd) * scale;
+                int k = cache.offset(layer, 0, h / group, 0), row = (h - h0) * len;
+                for (int s = 0; s < ps; s++)
+                    for (int pg = g; pg < gEnd && pg * ps + s < len; pg++)
+                        scores[row + pg * ps + s] = Simd.dot(q, qRow + h * hd, pages[table[pg]], k + s * hd, hd) * scale;
             }
         }
         for (int h = h0; h < h1; h++) {
@@ -34,12 +39,13 @@ final class Attention {
             for (int i = (h - h0) * len; i < (h - h0 + 1) * len; i++) scores[i] *= inv;
             java.util.Arrays.fill(out, oRow + h * hd, oRow + (h + 1) * hd, 0f);
         }
-        for (int p0 = 0; p0 < len; p0 += ps) {
-            float[] page = pages[table[p0 / ps]];
-            int m = Math.min(ps, len - p0);
+        for (int g = 0; g < np; g += STREAMS) {
+            int gEnd = Math.min(np, g + STREAMS);
             for (int h = h0; h < h1; h++) {
-                int v = cache.offset(layer, 1, h / group, 0), row = (h - h0) * len + p0;
-                for (int s = 0; s < m; s++) axpy(scores[row + s], page, v + s * hd, out, oRow + h * hd, hd);
+                int v = cache.offset(layer, 1, h / group, 0), row = (h - h0) * len;
+                for (int s = 0; s < ps; s++)
+                    for (int pg = g; pg < gEnd && pg * ps + s < len; pg++)
+                        axpy(scores[row + pg * ps + s], pages[table[pg]], v + s * hd, out, oRow + h * hd, hd);
             }
         }
     }
