@@ -163,9 +163,15 @@ class CpuBackendTest {
 
     @Test
     void groupedQueryAttentionMatchesFloat64() {
-        int heads = 6, kvHeads = 2, hd = 6, len = 21;
-        LlamaConfig c = new LlamaConfig(10, heads * hd, 8, 1, heads, kvHeads, hd, 1e-5f, 1e4, 64, false, 1, 2, "float32", false);
-        KvCache cache = BE.kvCache(c, 64);
+        // 21 positions: two cache pages; 90 positions of layer 1 with a 20-wide head: six pages, more than the pages
+        // attention walks in step, and head slices that are not whole vectors
+        groupedQueryAttention(6, 2, 6, 21, 0);
+        groupedQueryAttention(4, 2, 20, 90, 1);
+    }
+
+    private void groupedQueryAttention(int heads, int kvHeads, int hd, int len, int layer) {
+        LlamaConfig c = new LlamaConfig(10, heads * hd, 8, 2, heads, kvHeads, hd, 1e-5f, 1e4, 128, false, 1, 2, "float32", false);
+        KvCache cache = BE.kvCache(c, 128);
         int seq = cache.create();
         float[] q = random(len * heads * hd), k = random(len * kvHeads * hd), v = random(len * kvHeads * hd);
         int[] seqs = new int[len], pos = new int[len];
@@ -179,14 +185,14 @@ class CpuBackendTest {
         BE.attention(act(java.util.Arrays.copyOf(q, split * heads * hd), split, heads * hd),
                 act(java.util.Arrays.copyOf(k, split * kvHeads * hd), split, kvHeads * hd),
                 act(java.util.Arrays.copyOf(v, split * kvHeads * hd), split, kvHeads * hd),
-                cache, 0, java.util.Arrays.copyOf(seqs, split), java.util.Arrays.copyOf(pos, split), split, out);
+                cache, layer, java.util.Arrays.copyOf(seqs, split), java.util.Arrays.copyOf(pos, split), split, out);
         float[] got = java.util.Arrays.copyOf(out.data, len * heads * hd);
         for (int t = split; t < len; t++) {
             CpuActivations o1 = (CpuActivations) BE.allocate(1, heads * hd);
             BE.attention(act(java.util.Arrays.copyOfRange(q, t * heads * hd, (t + 1) * heads * hd), 1, heads * hd),
                     act(java.util.Arrays.copyOfRange(k, t * kvHeads * hd, (t + 1) * kvHeads * hd), 1, kvHeads * hd),
                     act(java.util.Arrays.copyOfRange(v, t * kvHeads * hd, (t + 1) * kvHeads * hd), 1, kvHeads * hd),
-                    cache, 0, new int[]{seq}, new int[]{t}, 1, o1);
+                    cache, layer, new int[]{seq}, new int[]{t}, 1, o1);
             System.arraycopy(o1.data, 0, got, t * heads * hd, heads * hd);
         }
         for (int t = 0; t < len; t++)
@@ -203,7 +209,7 @@ class CpuBackendTest {
                 for (int d = 0; d < hd; d++) {
                     double ref = 0;
                     for (int p = 0; p <= t; p++) ref += s[p] / sum * v[(p * kvHeads + g) * hd + d];
-                    assertEquals(ref, got[(t * heads + h) * hd + d], 1e-5, "t=" + t + " h=" + h + " d=" + d);
+                    assertEquals(ref, got[(t * heads + h) * hd + d], 1e-5, "len " + len + ": t=" + t + " h=" + h + " d=" + d);
                 }
             }
     }
