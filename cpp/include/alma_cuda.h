@@ -11,9 +11,9 @@
  *  - Pointers named d_* are device pointers, h_* host pointers. "stream" is a cudaStream_t (NULL: legacy stream).
  *  - Launches are asynchronous on the stream; only the *_d2h copies and alma_stream_sync wait.
  *
- * KV cache layout (matches the CPU cache, dev.alma.backend.cpu.CpuKvCache): one page holds page_size positions of
- * every layer; the floats of page p start at p * layers * 2 * page_size * kv_dim and are laid out as
- * [layer][k=0|v=1][slot][kv_dim].
+ * KV cache layout: one page holds page_size positions of every layer (pages and their tables as in the CPU cache,
+ * dev.alma.backend.PagedKvCache); the floats of page p start at p * layers * 2 * page_size * kv_dim and are laid out
+ * as [layer][k=0|v=1][slot][kv_dim] (the CPU cache orders a page [layer][k|v][kv head][slot][head_dim] instead).
  */
 #ifndef ALMA_CUDA_H
 #define ALMA_CUDA_H

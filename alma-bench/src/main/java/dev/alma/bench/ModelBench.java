@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
  * The whole model: one decoding step (a token at position {@code 64} after a 64-token prompt) and one 64-token
  * prefill chunk, on a random GGUF model written at setup (hidden 2048, FFN 5504, 16 heads, vocab 32000,
  * {@code layers} layers; {@code -p model=FILE} benchmarks an existing file instead). {@code gbytes} counts the
- * weight bytes a step reads, {@code gflops} two operations per layer weight per token (and per output weight for
- * the one row whose logits are computed).
+ * weight bytes a step reads (all but the embedding table, of which it reads one row per token), {@code gflops}
+ * two operations per layer weight per token (and per output weight for the one row whose logits are computed).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -73,10 +73,13 @@ public class ModelBench {
         }
         llama = LlamaModel.open(file, new ModelOptions("cpu", threads, List.of()));
         try (Checkpoint c = Checkpoint.open(file)) {
+            boolean tied = !c.tensors().containsKey("lm_head.weight");
             for (var t : c.tensors().values()) {
-                weightBytes += t.data().byteSize();
-                if (t.name().equals("lm_head.weight")) headWeights = t.count();
-                else if (t.rank() == 2 && !t.name().equals("model.embed_tokens.weight")) layerWeights += t.count();
+                boolean embedding = t.name().equals("model.embed_tokens.weight");
+                // a step reads one row of the embedding table, unless the table is also the output layer
+                if (!embedding || tied) weightBytes += t.data().byteSize();
+                if (t.name().equals("lm_head.weight") || (embedding && tied)) headWeights = t.count();
+                else if (t.rank() == 2 && !embedding) layerWeights += t.count();
             }
         }
         ctx = llama.newContext(PROMPT + 1);
