@@ -24,6 +24,24 @@ final class Q4KMatrix extends QuantMatrix {
         return dotScalar(w, base, x, xOff, blocks);
     }
 
+    /**
+     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K(MemorySegment,
+     * long, float[], float[], int, int[])} with the sub-blocks' activation sums computed once for the chunk.
+     */
+    @Override
+    void matvec(float[] x, float[] out, int r0, int r1) {
+        if (!SimdQuant.AVAILABLE) {
+            super.matvec(x, out, r0, r1);
+            return;
+        }
+        float[] xsum = runSums(x, cols, 32);
+        int[] sm = new int[16];
+        int q = (r1 - r0) / 4;
+        for (int r = r0; r < r0 + q; r++)
+            for (int k = 0; k < 4; k++) out[r + k * q] = SimdQuant.V.dotQ4K(w, (r + k * q) * rowBytes, x, xsum, blocks, sm);
+        for (int r = r0 + 4 * q; r < r1; r++) out[r] = SimdQuant.V.dotQ4K(w, r * rowBytes, x, xsum, blocks, sm);
+    }
+
     @Override
     void row(int r, float[] out, int off) {
         decode(w, r * rowBytes, out, off, blocks);
@@ -45,14 +63,15 @@ final class Q4KMatrix extends QuantMatrix {
      * of scales 4-7 (low nibble) and mins 4-7 (high nibble), whose top 2 bits are the top bits of bytes 0-3 / 4-7.
      */
     static void scalesAndMins(MemorySegment w, long p, int[] out) {
+        // three little-endian ints: bytes 0-3, 4-7, 8-11
+        int a = w.get(dev.alma.tensor.Layouts.I32, p), b = w.get(dev.alma.tensor.Layouts.I32, p + 4);
+        int c = w.get(dev.alma.tensor.Layouts.I32, p + 8);
         for (int k = 0; k < 4; k++) {
-            out[k] = u8(w, p + k) & 63;
-            out[8 + k] = u8(w, p + k + 4) & 63;
-        }
-        for (int k = 4; k < 8; k++) {
-            int packed = u8(w, p + k + 4);
-            out[k] = (packed & 0xF) | ((u8(w, p + k - 4) >>> 6) << 4);
-            out[8 + k] = (packed >>> 4) | ((u8(w, p + k) >>> 6) << 4);
+            int sh = 8 * k;
+            out[k] = (a >>> sh) & 63;
+            out[8 + k] = (b >>> sh) & 63;
+            out[4 + k] = ((c >>> sh) & 0xF) | (((a >>> (sh + 6)) & 3) << 4);
+            out[12 + k] = ((c >>> (sh + 4)) & 0xF) | (((b >>> (sh + 6)) & 3) << 4);
         }
     }
 

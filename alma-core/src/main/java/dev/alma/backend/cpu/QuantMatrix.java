@@ -59,6 +59,17 @@ abstract class QuantMatrix extends CpuMatrix {
         }
     }
 
+    /** Sums of consecutive runs of {@code run} activations: {@code sums[k] = x[run·k] + .. + x[run·k + run-1]}. */
+    static float[] runSums(float[] x, int n, int run) {
+        float[] sums = new float[n / run];
+        for (int k = 0; k < sums.length; k++) {
+            float s = 0;
+            for (int i = run * k; i < run * (k + 1); i++) s += x[i];
+            sums[k] = s;
+        }
+        return sums;
+    }
+
     /** The f16 value at byte {@code off}. */
     static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(Layouts.I16, off));

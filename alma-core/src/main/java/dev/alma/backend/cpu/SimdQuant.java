@@ -170,6 +170,41 @@ final class SimdQuant {
             return acc.reduceLanes(VectorOperators.ADD);
         }
 
+        /**
+         * A Q4_K row times {@code x[0 .. 256·blocks)}, given {@code xsum[k]}, the sum of the activations of 32-value
+         * sub-block {@code k}: the mins enter as one scalar product per super-block instead of a vector sum of the
+         * activations per sub-block. {@code sm} is scratch for 16 ints.
+         */
+        static float dotQ4K(MemorySegment w, long base, float[] x, float[] xsum, int blocks, int[] sm) {
+            float s = 0;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                float mins = 0;
+                for (int k = 0; k < 8; k++) mins += sm[8 + k] * xsum[8 * b + k];
+                s += blockQ4KScaled(w, p, sm, x, 256 * b) - QuantMatrix.f16(w, p + 2) * mins;
+            }
+            return s;
+        }
+
+        /** The scale part ({@code d·scale·q·x}) of one Q4_K super-block; scales already unpacked. */
+        private static float blockQ4KScaled(MemorySegment w, long p, int[] sm, float[] x, int xi) {
+            float d = QuantMatrix.f16(w, p);
+            ByteVector low = ByteVector.broadcast(B, (byte) 0x0F);
+            FloatVector acc = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector q1 = FloatVector.zero(F), q2 = q1;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
+                    q1 = widen(raw.and(low)).fma(xs(x, xi + 64 * c + j), q1);
+                    q2 = widen(shr(raw, 4).and(low)).fma(xs(x, xi + 64 * c + 32 + j), q2);
+                }
+                acc = q1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                acc = q2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
         static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
             int[] sm = new int[16];
             float s = 0;
