@@ -161,6 +161,23 @@ public final class CpuBackend implements Backend {
 
     private volatile RopeTable ropeTable;
 
+    /**
+     * A thread's cosines and sines of the last position it rotated: a decode step rotates the queries and keys of
+     * every layer at the same position, so they are computed once per step instead of twice per layer.
+     */
+    private static final class RopeAngles {
+        final float[] invFreq, cos, sin;
+        int position = -1;
+
+        RopeAngles(float[] invFreq) {
+            this.invFreq = invFreq;
+            this.cos = new float[invFreq.length];
+            this.sin = new float[invFreq.length];
+        }
+    }
+
+    private static final ThreadLocal<RopeAngles> ROPE_ANGLES = ThreadLocal.withInitial(() -> new RopeAngles(new float[0]));
+
     @Override
     public void rope(Activations x, int heads, int headDim, int[] positions, double theta, boolean interleaved) {
         CpuActivations xi = a(x);
@@ -169,9 +186,14 @@ public final class CpuBackend implements Backend {
         if (table == null || table.headDim != headDim || table.theta != theta)
             ropeTable = table = new RopeTable(headDim, theta, Rope.inverseFrequencies(headDim, theta));
         float[] invFreq = table.invFreq;
-        float[] cos = new float[half], sin = new float[half];
+        RopeAngles angles = ROPE_ANGLES.get();
+        if (angles.cos.length != half || angles.invFreq != invFreq) ROPE_ANGLES.set(angles = new RopeAngles(invFreq));
         for (int i = 0; i < positions.length; i++) {
-            Rope.angles(invFreq, positions[i], cos, sin);
+            float[] cos = angles.cos, sin = angles.sin;
+            if (angles.position != positions[i]) {
+                Rope.angles(invFreq, positions[i], cos, sin);
+                angles.position = positions[i];
+            }
             for (int h = 0; h < heads; h++) {
                 int off = i * xi.cols + h * headDim;
                 for (int j = 0; j < half; j++) {
