@@ -27,6 +27,31 @@ final class Q8_0Matrix extends QuantMatrix {
         else super.dot4(r0, r1, r2, r3, x, out);
     }
 
+    /** Up to this many activation rows are multiplied on the blocks ({@link #matmul}); more go through {@link Gemm}. */
+    static final int FEW_ROWS = 8;
+
+    /**
+     * For a few activation rows (beams, a short batch) each weight block is widened in registers once for up to four
+     * of them; a prompt goes through {@link Gemm}, which decodes weight rows to floats and tiles them with the tokens.
+     */
+    @Override
+    void matmul(float[] x, int n, float[] out, int r0, int r1) {
+        if (n > FEW_ROWS || !SimdQuant.AVAILABLE || SimdQuant.V.L != 16) {
+            super.matmul(x, n, out, r0, r1);
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            long base = r * rowBytes;
+            int i = 0;
+            for (; i + 4 <= n; i += 4)
+                SimdQuant.V.rowQ8_0x4(w, base, blocks, x, i * cols, (i + 1) * cols, (i + 2) * cols, (i + 3) * cols,
+                        out, i * rows + r, (i + 1) * rows + r, (i + 2) * rows + r, (i + 3) * rows + r);
+            for (; i + 2 <= n; i += 2)
+                SimdQuant.V.rowQ8_0x2(w, base, blocks, x, i * cols, (i + 1) * cols, out, i * rows + r, (i + 1) * rows + r);
+            if (i < n) out[i * rows + r] = dot(r, x, i * cols);
+        }
+    }
+
     @Override
     void row(int r, float[] out, int off) {
         if (SimdQuant.AVAILABLE) SimdQuant.V.rowQ8_0(w, r * rowBytes, out, off, blocks);
