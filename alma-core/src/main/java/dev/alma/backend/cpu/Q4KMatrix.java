@@ -20,13 +20,14 @@ final class Q4KMatrix extends QuantMatrix {
     @Override
     float dot(int r, float[] x, int xOff) {
         long base = r * rowBytes;
-        if (SimdQuant.AVAILABLE) return SimdQuant.V.dotQ4K(w, base, x, xOff, blocks);
+        if (SimdQuant.AVAILABLE)
+            return SimdQuant.V.dotQ4K(w, base, x, xOff, runSums(x, xOff, cols, 32), blocks, new int[16]);
         return dotScalar(w, base, x, xOff, blocks);
     }
 
     /**
-     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K(MemorySegment,
-     * long, float[], float[], int, int[])} with the sub-blocks' activation sums computed once for the chunk.
+     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K} with the
+     * sub-blocks' activation sums computed once for the chunk.
      */
     @Override
     void matvec(float[] x, float[] out, int r0, int r1) {
@@ -34,12 +35,12 @@ final class Q4KMatrix extends QuantMatrix {
             super.matvec(x, out, r0, r1);
             return;
         }
-        float[] xsum = runSums(x, cols, 32);
+        float[] xsum = runSums(x, 0, cols, 32);
         int[] sm = new int[16];
         int q = (r1 - r0) / 4;
         for (int r = r0; r < r0 + q; r++)
-            for (int k = 0; k < 4; k++) out[r + k * q] = SimdQuant.V.dotQ4K(w, (r + k * q) * rowBytes, x, xsum, blocks, sm);
-        for (int r = r0 + 4 * q; r < r1; r++) out[r] = SimdQuant.V.dotQ4K(w, r * rowBytes, x, xsum, blocks, sm);
+            for (int k = 0; k < 4; k++) out[r + k * q] = SimdQuant.V.dotQ4K(w, (r + k * q) * rowBytes, x, 0, xsum, blocks, sm);
+        for (int r = r0 + 4 * q; r < r1; r++) out[r] = SimdQuant.V.dotQ4K(w, r * rowBytes, x, 0, xsum, blocks, sm);
     }
 
     @Override

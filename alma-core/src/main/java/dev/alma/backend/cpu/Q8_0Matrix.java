@@ -31,8 +31,9 @@ final class Q8_0Matrix extends QuantMatrix {
     static final int FEW_ROWS = 8;
 
     /**
-     * For a few activation rows (beams, a short batch) each weight block is widened in registers once for up to four
-     * of them; a prompt goes through {@link Gemm}, which decodes weight rows to floats and tiles them with the tokens.
+     * For a few activation rows (beams, a short batch) each weight block is widened in registers once for four of
+     * them, the last {@code n % 4} by {@link #dot}; a prompt goes through {@link Gemm}, which decodes weight rows to
+     * floats and tiles them with the tokens.
      */
     @Override
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
@@ -46,9 +47,7 @@ final class Q8_0Matrix extends QuantMatrix {
             for (; i + 4 <= n; i += 4)
                 SimdQuant.V.rowQ8_0x4(w, base, blocks, x, i * cols, (i + 1) * cols, (i + 2) * cols, (i + 3) * cols,
                         out, i * rows + r, (i + 1) * rows + r, (i + 2) * rows + r, (i + 3) * rows + r);
-            for (; i + 2 <= n; i += 2)
-                SimdQuant.V.rowQ8_0x2(w, base, blocks, x, i * cols, (i + 1) * cols, out, i * rows + r, (i + 1) * rows + r);
-            if (i < n) out[i * rows + r] = dot(r, x, i * cols);
+            for (; i < n; i++) out[i * rows + r] = dot(r, x, i * cols);
         }
     }
 

@@ -59,12 +59,15 @@ abstract class QuantMatrix extends CpuMatrix {
         }
     }
 
-    /** Sums of consecutive runs of {@code run} activations: {@code sums[k] = x[run·k] + .. + x[run·k + run-1]}. */
-    static float[] runSums(float[] x, int n, int run) {
+    /**
+     * Sums of consecutive runs of {@code run} activations from {@code x[off]}:
+     * {@code sums[k] = x[off + run·k] + .. + x[off + run·k + run-1]} for {@code k < n / run}.
+     */
+    static float[] runSums(float[] x, int off, int n, int run) {
         float[] sums = new float[n / run];
         for (int k = 0; k < sums.length; k++) {
             float s = 0;
-            for (int i = run * k; i < run * (k + 1); i++) s += x[i];
+            for (int i = off + run * k; i < off + run * (k + 1); i++) s += x[i];
             sums[k] = s;
         }
         return sums;

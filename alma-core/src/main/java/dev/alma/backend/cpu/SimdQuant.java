@@ -144,21 +144,6 @@ final class SimdQuant {
             out[o3] = a3.reduceLanes(VectorOperators.ADD);
         }
 
-        /** {@link #rowQ8_0x4} for two activation rows. */
-        static void rowQ8_0x2(MemorySegment w, long base, int blocks, float[] x, int i0, int i1, float[] out, int o0, int o1) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int b = 0; b < blocks; b++) {
-                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
-                FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
-                FloatVector lo = widen(bytes(w, p + 2)).mul(d), hi = widen(bytes(w, p + 18)).mul(d);
-                int k = 32 * b;
-                a0 = hi.fma(xs(x, i0 + k + 16), lo.fma(xs(x, i0 + k), a0));
-                a1 = hi.fma(xs(x, i1 + k + 16), lo.fma(xs(x, i1 + k), a1));
-            }
-            out[o0] = a0.reduceLanes(VectorOperators.ADD);
-            out[o1] = a1.reduceLanes(VectorOperators.ADD);
-        }
-
         /** {@code acc + d · (q · x)} for the Q8_0 block at {@code p}, its activations in {@code x0, x1} (L == 16). */
         private static FloatVector block16(MemorySegment w, long p, FloatVector x0, FloatVector x1, FloatVector acc) {
             FloatVector s = widen(bytes(w, p + 2)).mul(x0);
@@ -210,18 +195,18 @@ final class SimdQuant {
         }
 
         /**
-         * A Q4_K row times {@code x[0 .. 256·blocks)}, given {@code xsum[k]}, the sum of the activations of 32-value
-         * sub-block {@code k}: the mins enter as one scalar product per super-block instead of a vector sum of the
-         * activations per sub-block. {@code sm} is scratch for 16 ints.
+         * A Q4_K row times {@code x[xOff .. xOff + 256·blocks)}, given {@code xsum[k]}, the sum of the activations of
+         * 32-value sub-block {@code k}: the mins enter as one scalar product per super-block instead of a vector sum
+         * of the activations per sub-block. {@code sm} is scratch for 16 ints.
          */
-        static float dotQ4K(MemorySegment w, long base, float[] x, float[] xsum, int blocks, int[] sm) {
+        static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, float[] xsum, int blocks, int[] sm) {
             float s = 0;
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
                 Q4KMatrix.scalesAndMins(w, p + 4, sm);
                 float mins = 0;
                 for (int k = 0; k < 8; k++) mins += sm[8 + k] * xsum[8 * b + k];
-                s += blockQ4KScaled(w, p, sm, x, 256 * b) - QuantMatrix.f16(w, p + 2) * mins;
+                s += blockQ4KScaled(w, p, sm, x, xOff + 256 * b) - QuantMatrix.f16(w, p + 2) * mins;
             }
             return s;
         }
@@ -240,40 +225,6 @@ final class SimdQuant {
                 }
                 acc = q1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
                 acc = q2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
-            }
-            return acc.reduceLanes(VectorOperators.ADD);
-        }
-
-        static float dotQ4K(MemorySegment w, long base, float[] x, int xOff, int blocks) {
-            int[] sm = new int[16];
-            float s = 0;
-            for (int b = 0; b < blocks; b++) {
-                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
-                Q4KMatrix.scalesAndMins(w, p + 4, sm);
-                s += blockQ4K(w, p, sm, x, xOff + 256 * b);
-            }
-            return s;
-        }
-
-        /** One Q4_K super-block; scales and mins already unpacked (scalar code stays outside the vector loop). */
-        private static float blockQ4K(MemorySegment w, long p, int[] sm, float[] x, int xi) {
-            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
-            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F);
-            FloatVector acc = FloatVector.zero(F);
-            for (int c = 0; c < 4; c++) {
-                FloatVector qx1 = FloatVector.zero(F), sx1 = qx1, qx2 = qx1, sx2 = qx1;
-                for (int j = 0; j < 32; j += L) {
-                    ByteVector raw = bytes(w, p + 16 + 32 * c + j);
-                    FloatVector x1 = xs(x, xi + 64 * c + j), x2 = xs(x, xi + 64 * c + 32 + j);
-                    qx1 = widen(raw.and(m0f)).fma(x1, qx1);
-                    sx1 = sx1.add(x1);
-                    qx2 = widen(shr(raw, 4).and(m0f)).fma(x2, qx2);
-                    sx2 = sx2.add(x2);
-                }
-                acc = qx1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
-                acc = sx1.fma(FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]), acc);
-                acc = qx2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
-                acc = sx2.fma(FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }

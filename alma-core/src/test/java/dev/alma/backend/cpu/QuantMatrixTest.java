@@ -218,7 +218,7 @@ class QuantMatrixTest {
                 float v = switch (type) {
                     case Q8_0 -> SimdQuant.V.dotQ8_0(w, base, x, 1, blocks);
                     case Q4_0 -> SimdQuant.V.dotQ4_0(w, base, x, 1, blocks);
-                    case Q4_K -> SimdQuant.V.dotQ4K(w, base, x, 1, blocks);
+                    case Q4_K -> SimdQuant.V.dotQ4K(w, base, x, 1, QuantMatrix.runSums(x, 1, b.cols(), 32), blocks, new int[16]);
                     default -> SimdQuant.V.dotQ6K(w, base, x, 1, blocks);
                 };
                 assertEquals(refDot(b, r, x, 1), v, absDot(b, r, x, 1) * 2e-6, type + " vector dot, row " + r);
