@@ -85,9 +85,7 @@ public final class CpuBackend implements Backend {
     public void matmul(Activations x, Weight weight, int n, Activations out) {
         CpuMatrix m = w(weight).matrix;
         CpuActivations xi = a(x), o = a(out);
-        if (xi.cols != m.cols || o.cols != m.rows)
-            throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
-                    + " with activations of " + xi.cols + " columns into " + o.cols);
+        checkShapes(xi, m, o);
         if (n == 1) {
             matvecs(xi, new CpuWeight[]{w(weight)}, new Activations[]{out});
         } else {
@@ -111,12 +109,15 @@ public final class CpuBackend implements Backend {
         CpuWeight[] cw = new CpuWeight[ws.length];
         for (int j = 0; j < ws.length; j++) {
             cw[j] = w(ws[j]);
-            CpuMatrix m = cw[j].matrix;
-            if (a(x).cols != m.cols || a(outs[j]).cols != m.rows)
-                throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
-                        + " with activations of " + a(x).cols + " columns into " + a(outs[j]).cols);
+            checkShapes(a(x), cw[j].matrix, a(outs[j]));
         }
         matvecs(a(x), cw, outs);
+    }
+
+    private static void checkShapes(CpuActivations x, CpuMatrix m, CpuActivations out) {
+        if (x.cols != m.cols || out.cols != m.rows)
+            throw new IllegalArgumentException("matmul " + m.tensor.name() + " " + m.rows + "x" + m.cols
+                    + " with activations of " + x.cols + " columns into " + out.cols);
     }
 
     /** One token times each weight, as one parallel loop over the chunks of all of them. */
