@@ -51,7 +51,7 @@ abstract class CpuMatrix {
 
     /** Bytes of one stored row. */
     long rowBytes() {
-        return tensor.data().byteSize() / rows;
+        return tensor.type().byteSize(cols);
     }
 
     /** Writes weight row {@code r}, as floats, to {@code out[off .. off+cols)} (embedding lookup). */
