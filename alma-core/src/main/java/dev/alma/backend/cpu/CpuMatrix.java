@@ -3,10 +3,11 @@ package dev.alma.backend.cpu;
 import dev.alma.AlmaException;
 import dev.alma.tensor.Tensor;
 
+
 /**
  * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a memory-mapped file), one
- * subclass per storage type. The model multiplies activations by it ({@code out = x · Wᵀ}); nothing is dequantized
- * or copied as a whole.
+ * subclass per storage type. The model multiplies activations by it ({@code out = x · Wᵀ}); nothing is dequantized,
+ * and only wide Q8_0 matrices are copied, unchanged, into column panels ({@link PanelMatrix}).
  *
  * <p>A subclass implements {@link #dot} and {@link #row}; it may override {@link #matmul} when a blocked kernel
  * that reads each weight row once for several activation rows pays.
@@ -26,15 +27,15 @@ abstract class CpuMatrix {
     abstract float dot(int r, float[] x, int xOff);
 
     /**
-     * Dot products of four weight rows with the same activations {@code x[0 .. cols)}: {@code out[rk] = dot(rk, x, 0)}.
-     * The default makes four {@link #dot} calls; F32, F16, BF16 and Q8_0 fuse the rows so that each activation vector is
-     * loaded once for the four of them.
+     * Dot products of four weight rows with the same activations {@code x[xOff .. xOff+cols)}:
+     * {@code out[ok] = dot(rk, x, xOff)}. The default makes four {@link #dot} calls; F32, F16, BF16 and Q8_0 fuse the
+     * rows so that each activation vector is loaded once for the four of them.
      */
-    void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {
-        out[r0] = dot(r0, x, 0);
-        out[r1] = dot(r1, x, 0);
-        out[r2] = dot(r2, x, 0);
-        out[r3] = dot(r3, x, 0);
+    void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] out, int o0, int o1, int o2, int o3) {
+        out[o0] = dot(r0, x, xOff);
+        out[o1] = dot(r1, x, xOff);
+        out[o2] = dot(r2, x, xOff);
+        out[o3] = dot(r3, x, xOff);
     }
 
     /**
@@ -45,8 +46,32 @@ abstract class CpuMatrix {
      */
     void matvec(float[] x, float[] out, int r0, int r1) {
         int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++) dot4(r, r + q, r + 2 * q, r + 3 * q, x, out);
+        for (int r = r0; r < r0 + q; r++) dot4(r, r + q, r + 2 * q, r + 3 * q, x, 0, out, r, r + q, r + 2 * q, r + 3 * q);
         for (int r = r0 + 4 * q; r < r1; r++) out[r] = dot(r, x, 0);
+    }
+
+    /**
+     * Row {@code r} times the activations at {@code x[i0..]}, {@code x[i1..]}, {@code x[i2..]}, {@code x[i3..]},
+     * into {@code out[0..3]}; the default makes four {@link #dot} calls.
+     */
+    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
+        out[0] = dot(r, x, i0);
+        out[1] = dot(r, x, i1);
+        out[2] = dot(r, x, i2);
+        out[3] = dot(r, x, i3);
+    }
+
+    /** {@link #matmul} row by row, four activation rows at a time ({@link #dotX4}), the last {@code n % 4} by {@link #dot}. */
+    final void matmulByFours(float[] x, int n, float[] out, int r0, int r1) {
+        float[] t = new float[4];
+        for (int r = r0; r < r1; r++) {
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                dotX4(r, x, i * cols, (i + 1) * cols, (i + 2) * cols, (i + 3) * cols, t);
+                for (int k = 0; k < 4; k++) out[(i + k) * rows + r] = t[k];
+            }
+            for (; i < n; i++) out[i * rows + r] = dot(r, x, i * cols);
+        }
     }
 
     /** Bytes of one stored row. */
@@ -67,8 +92,20 @@ abstract class CpuMatrix {
         Gemm.matmul(this, x, n, out, r0, r1);
     }
 
-    /** The kernel for a stored tensor's type. */
+    /**
+     * The kernel for a stored tensor: a wide Q8_0 matrix copied into column panels ({@link PanelMatrix}), any other
+     * over its stored bytes in place, both as {@link WeightMemory} segments (when native access is enabled).
+     */
     static CpuMatrix of(Tensor t) {
+        if (t.rank() < 1 || t.rank() > 2) throw new AlmaException(t.name() + ": expected a matrix, got shape " + t.shapeString());
+        if (!WeightMemory.enabled()) return plain(t);
+        int width = PanelMatrix.widthFor(t.type(), t.rows(), t.cols());
+        if (width > 0) return new PanelMatrix(t, width, WeightMemory::allocate);
+        return plain(new Tensor(t.name(), t.type(), t.shape(), WeightMemory.view(t.data())));
+    }
+
+    /** The kernel for a stored tensor's type, over its bytes in place. */
+    static CpuMatrix plain(Tensor t) {
         if (t.rank() < 1 || t.rank() > 2) throw new AlmaException(t.name() + ": expected a matrix, got shape " + t.shapeString());
         return switch (t.type()) {
             case F32 -> new F32Matrix(t);

@@ -24,13 +24,13 @@ final class F32Matrix extends CpuMatrix {
     }
 
     @Override
-    void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {
+    void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] out, int o0, int o1, int o2, int o3) {
         if (!Simd.AVAILABLE) {
-            super.dot4(r0, r1, r2, r3, x, out);
+            super.dot4(r0, r1, r2, r3, x, xOff, out, o0, o1, o2, o3);
             return;
         }
         long rb = (long) cols * 4;
-        Simd.V.dot4F32(w, r0 * rb, r1 * rb, r2 * rb, r3 * rb, x, cols, out, r0, r1, r2, r3);
+        Simd.V.dot4F32(w, r0 * rb, r1 * rb, r2 * rb, r3 * rb, x, xOff, cols, out, o0, o1, o2, o3);
     }
 
     @Override

@@ -21,10 +21,10 @@ final class Q8_0Matrix extends QuantMatrix {
     }
 
     @Override
-    void dot4(int r0, int r1, int r2, int r3, float[] x, float[] out) {
+    void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] out, int o0, int o1, int o2, int o3) {
         if (SimdQuant.AVAILABLE && SimdQuant.V.L == 16)
-            SimdQuant.V.dot4Q8_0(w, r0 * rowBytes, r1 * rowBytes, r2 * rowBytes, r3 * rowBytes, x, blocks, out, r0, r1, r2, r3);
-        else super.dot4(r0, r1, r2, r3, x, out);
+            SimdQuant.V.dot4Q8_0(w, r0 * rowBytes, r1 * rowBytes, r2 * rowBytes, r3 * rowBytes, x, xOff, blocks, out, o0, o1, o2, o3);
+        else super.dot4(r0, r1, r2, r3, x, xOff, out, o0, o1, o2, o3);
     }
 
     /** Up to this many activation rows are multiplied on the blocks ({@link #matmul}); more go through {@link Gemm}. */
@@ -37,18 +37,22 @@ final class Q8_0Matrix extends QuantMatrix {
      */
     @Override
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        if (n > FEW_ROWS || !SimdQuant.AVAILABLE || SimdQuant.V.L != 16) {
-            super.matmul(x, n, out, r0, r1);
-            return;
-        }
-        for (int r = r0; r < r1; r++) {
-            long base = r * rowBytes;
-            int i = 0;
-            for (; i + 4 <= n; i += 4)
-                SimdQuant.V.rowQ8_0x4(w, base, blocks, x, i * cols, (i + 1) * cols, (i + 2) * cols, (i + 3) * cols,
-                        out, i * rows + r, (i + 1) * rows + r, (i + 2) * rows + r, (i + 3) * rows + r);
-            for (; i < n; i++) out[i * rows + r] = dot(r, x, i * cols);
-        }
+        if (fewRowsKernel(n)) matmulByFours(x, n, out, r0, r1);
+        else super.matmul(x, n, out, r0, r1);
+    }
+
+    /** Whether {@link #matmul} of {@code n} activation rows runs on the blocks ({@link #dotX4}) rather than {@link Gemm}. */
+    static boolean fewRowsKernel(int n) {
+        return n <= FEW_ROWS && SimdQuant.AVAILABLE && SimdQuant.V.L == 16;
+    }
+
+    /**
+     * Row {@code r} times the activations at {@code x[i0..]}, {@code x[i1..]}, {@code x[i2..]}, {@code x[i3..]},
+     * into {@code out[0..3]}, each block widened once for the four (needs {@link #fewRowsKernel}).
+     */
+    @Override
+    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
+        SimdQuant.V.rowQ8_0x4(w, r * rowBytes, blocks, x, i0, i1, i2, i3, out, 0, 1, 2, 3);
     }
 
     @Override

@@ -107,17 +107,17 @@ final class Simd {
         private static final float UP = 0x1.0p56f;
 
         /**
-         * Four f16 rows at byte offsets {@code o0..o3} times {@code x[0 .. n)}, into {@code out[r0..r3]}. Each
+         * Four f16 rows at byte offsets {@code o0..o3} times {@code x[xOff .. xOff+n)}, into {@code out[r0..r3]}. Each
          * activation vector is loaded once for the four rows. The f16 bits are widened without the 2^112 multiply of
          * {@link #halfToFloat}; the activations carry 2^56 and the sums the other 2^56, so that products stay far
          * from float underflow (and its slow subnormal path) and from overflow alike; powers of two change no bit.
          */
-        static void dot4F16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+        static void dot4F16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out,
                             int r0, int r1, int r2, int r3) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, i).mul(UP);
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + i).mul(UP);
                 long b = 2L * i;
                 a0 = halfBits(ShortVector.fromMemorySegment(S, w, o0 + b, LE)).fma(xv, a0);
                 a1 = halfBits(ShortVector.fromMemorySegment(S, w, o1 + b, LE)).fma(xv, a1);
@@ -127,7 +127,7 @@ final class Simd {
             float s0 = a0.reduceLanes(VectorOperators.ADD) * UP, s1 = a1.reduceLanes(VectorOperators.ADD) * UP;
             float s2 = a2.reduceLanes(VectorOperators.ADD) * UP, s3 = a3.reduceLanes(VectorOperators.ADD) * UP;
             for (; i < n; i++) {
-                float xi = x[i];
+                float xi = x[xOff + i];
                 s0 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o0 + 2L * i)) * xi;
                 s1 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o1 + 2L * i)) * xi;
                 s2 += Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, o2 + 2L * i)) * xi;
@@ -145,13 +145,13 @@ final class Simd {
             return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
         }
 
-        /** Four f32 rows times {@code x[0 .. n)}, as {@link #dot4F16}. */
-        static void dot4F32(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+        /** Four f32 rows times {@code x[xOff .. xOff+n)}, as {@link #dot4F16}. */
+        static void dot4F32(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out,
                             int r0, int r1, int r2, int r3) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, i);
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
                 long b = 4L * i;
                 a0 = FloatVector.fromMemorySegment(F, w, o0 + b, LE).fma(xv, a0);
                 a1 = FloatVector.fromMemorySegment(F, w, o1 + b, LE).fma(xv, a1);
@@ -161,7 +161,7 @@ final class Simd {
             float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
             float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
-                float xi = x[i];
+                float xi = x[xOff + i];
                 s0 += w.get(dev.alma.tensor.Layouts.F32, o0 + 4L * i) * xi;
                 s1 += w.get(dev.alma.tensor.Layouts.F32, o1 + 4L * i) * xi;
                 s2 += w.get(dev.alma.tensor.Layouts.F32, o2 + 4L * i) * xi;
@@ -173,13 +173,13 @@ final class Simd {
             out[r3] = s3;
         }
 
-        /** Four bf16 rows times {@code x[0 .. n)}, as {@link #dot4F16}. */
-        static void dot4BF16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int n, float[] out,
+        /** Four bf16 rows times {@code x[xOff .. xOff+n)}, as {@link #dot4F16}. */
+        static void dot4BF16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out,
                              int r0, int r1, int r2, int r3) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, i);
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
                 long b = 2L * i;
                 a0 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o0 + b, LE)).fma(xv, a0);
                 a1 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, o1 + b, LE)).fma(xv, a1);
@@ -189,7 +189,7 @@ final class Simd {
             float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
             float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
-                float xi = x[i];
+                float xi = x[xOff + i];
                 s0 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o0 + 2L * i) << 16) * xi;
                 s1 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o1 + 2L * i) << 16) * xi;
                 s2 += Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, o2 + 2L * i) << 16) * xi;

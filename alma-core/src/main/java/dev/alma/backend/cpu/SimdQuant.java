@@ -30,8 +30,6 @@ final class SimdQuant {
         static final int L = F.length();
         /** L bytes, widened to one float vector. */
         static final VectorSpecies<Byte> B = L >= 8 && L <= 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
-        /** 32 bytes (one Q8_0 block's values), used when {@code L == 16}. */
-        static final VectorSpecies<Byte> B32 = L == 16 ? ByteVector.SPECIES_256 : null;
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
         private V() {
@@ -58,7 +56,6 @@ final class SimdQuant {
         }
 
         static float dotQ8_0(MemorySegment w, long base, float[] x, int xOff, int blocks) {
-            if (L == 16) return dotQ8_0x16(w, base, x, xOff, blocks);
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
             int b = 0;
             for (; b + 2 <= blocks; b += 2) {
@@ -77,38 +74,15 @@ final class SimdQuant {
         }
 
         /**
-         * The 16-lane (AVX-512) form: each block's 32 values are loaded as one 256-bit vector and widened in two
-         * halves, two blocks per iteration into two accumulators (a third fewer instructions than two 128-bit loads).
-         */
-        private static float dotQ8_0x16(MemorySegment w, long base, float[] x, int xOff, int blocks) {
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2) {
-                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES, q = p + Q8_0Matrix.BLOCK_BYTES;
-                int xi = xOff + 32 * b;
-                ByteVector v0 = ByteVector.fromMemorySegment(B32, w, p + 2, LE);
-                ByteVector v1 = ByteVector.fromMemorySegment(B32, w, q + 2, LE);
-                FloatVector s0 = half(v0, 0).mul(xs(x, xi));
-                FloatVector s1 = half(v1, 0).mul(xs(x, xi + 32));
-                s0 = half(v0, 1).fma(xs(x, xi + 16), s0);
-                s1 = half(v1, 1).fma(xs(x, xi + 48), s1);
-                acc0 = s0.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc0);
-                acc1 = s1.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, q)), acc1);
-            }
-            for (; b < blocks; b++) acc0 = blockQ8_0(w, base + (long) b * Q8_0Matrix.BLOCK_BYTES, x, xOff + 32 * b, acc0);
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        /**
-         * Four Q8_0 rows at byte offsets {@code o0..o3} times {@code x[0 .. 32·blocks)}, into {@code out[r0..r3]}:
+         * Four Q8_0 rows at byte offsets {@code o0..o3} times {@code x[xOff .. xOff+32·blocks)}, into {@code out[r0..r3]}:
          * the activations of a block are loaded once for the four rows. Needs {@code L == 16}.
          */
-        static void dot4Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int blocks, float[] out,
+        static void dot4Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xOff, int blocks, float[] out,
                              int r0, int r1, int r2, int r3) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int b = 0; b < blocks; b++) {
                 long off = (long) b * Q8_0Matrix.BLOCK_BYTES;
-                FloatVector x0 = xs(x, 32 * b), x1 = xs(x, 32 * b + 16);
+                FloatVector x0 = xs(x, xOff + 32 * b), x1 = xs(x, xOff + 32 * b + 16);
                 a0 = block16(w, o0 + off, x0, x1, a0);
                 a1 = block16(w, o1 + off, x0, x1, a1);
                 a2 = block16(w, o2 + off, x0, x1, a2);
@@ -158,23 +132,12 @@ final class SimdQuant {
             return bs.fma(FloatVector.broadcast(F, QuantMatrix.f16(w, p)), acc);
         }
 
-        /** Lanes {@code 16·part ..} of 32 bytes, widened to floats. */
-        private static FloatVector half(ByteVector v, int part) {
-            return (FloatVector) v.convertShape(VectorOperators.B2F, F, part);
-        }
-
         /** Decodes {@code blocks} Q8_0 blocks at {@code base} to {@code out[o ..]}. */
         static void rowQ8_0(MemorySegment w, long base, float[] out, int o, int blocks) {
             for (int b = 0; b < blocks; b++) {
                 long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
                 FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
-                if (L == 16) {
-                    ByteVector v = ByteVector.fromMemorySegment(B32, w, p + 2, LE);
-                    half(v, 0).mul(d).intoArray(out, o + 32 * b);
-                    half(v, 1).mul(d).intoArray(out, o + 32 * b + 16);
-                } else {
-                    for (int j = 0; j < 32; j += L) widen(bytes(w, p + 2 + j)).mul(d).intoArray(out, o + 32 * b + j);
-                }
+                for (int j = 0; j < 32; j += L) widen(bytes(w, p + 2 + j)).mul(d).intoArray(out, o + 32 * b + j);
             }
         }
 

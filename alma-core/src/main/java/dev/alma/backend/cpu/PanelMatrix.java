@@ -1,0 +1,148 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.AlmaException;
+import dev.alma.tensor.DType;
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A wide weight matrix copied, at load, into column panels: panel {@code p} holds columns
+ * {@code [p·width, (p+1)·width)} of every row, its rows one after another, so that a matrix-vector product can take
+ * one panel at a time and still read each panel as contiguous streams.
+ *
+ * <p>Why: a decode product reads four rows at once ({@link CpuMatrix#matvec}) against the same activations. When a
+ * row is long, the four rows passing through the 32 KB L1 cache between two uses of an activation line push the
+ * activations out (the down projection of the 940M benchmark model: 4 × 5.8 KB of Q8_0 rows and 22 KB of
+ * activations); reloading them cost ~20% of the product's speed from memory. Per panel the activations are a few KB
+ * and stay in L1 while the rows stream past. The panel sums are added in panel order.
+ */
+final class PanelMatrix extends CpuMatrix {
+    private final CpuMatrix[] panels;
+    /** Columns per panel (the last one may be narrower). */
+    final int width;
+
+    /** Where the panels are allocated: {@code bytes} for the panel named {@code what}. */
+    @FunctionalInterface
+    interface Memory {
+        MemorySegment allocate(long bytes, String what);
+    }
+
+    /**
+     * Copies {@code t} into panels of {@code width} columns (a positive multiple of its type's block size),
+     * allocated from {@code memory}.
+     */
+    PanelMatrix(Tensor t, int width, Memory memory) {
+        super(t);
+        DType type = t.type();
+        if (width <= 0 || width % type.blockSize() != 0 || cols % type.blockSize() != 0)
+            throw new AlmaException(t.name() + ": cannot split " + cols + " columns of " + type + " into panels of " + width);
+        long rowBytes = type.byteSize(cols);
+        if (t.data().byteSize() != rowBytes * rows)
+            throw new AlmaException(t.name() + ": " + t.data().byteSize() + " bytes of data, " + type + " shape "
+                    + t.shapeString() + " needs " + rowBytes * rows);
+        this.width = width;
+        this.panels = new CpuMatrix[Math.ceilDiv(cols, width)];
+        for (int p = 0; p < panels.length; p++) {
+            int c0 = p * width, pc = Math.min(width, cols - c0);
+            long skip = type.byteSize(c0), pieceBytes = type.byteSize(pc);
+            String name = t.name() + "[:, " + c0 + ":" + (c0 + pc) + "]";
+            MemorySegment panel = memory.allocate(pieceBytes * rows, name);
+            for (long r = 0; r < rows; r++)
+                MemorySegment.copy(t.data(), r * rowBytes + skip, panel, r * pieceBytes, pieceBytes);
+            panels[p] = CpuMatrix.plain(new Tensor(name, type, new long[]{rows, pc}, panel));
+        }
+    }
+
+    /**
+     * Columns per panel for a matrix of {@code type} and {@code cols} columns, or 0 to keep its rows whole. Only Q8_0
+     * is split: four 2048-column pieces and their activations take 17 KB of L1. Its decode products are bound by the
+     * cores' arithmetic, which the activation reloads slowed; the F16 ones wait on memory either way (a 4096-wide
+     * F16 model measured the same with and without panels).
+     */
+    static int widthFor(DType type, int rows, int cols) {
+        int width = type == DType.Q8_0 ? 2048 : 0;
+        return width > 0 && rows > 1 && cols > width ? width : 0;
+    }
+
+    int panelCount() {
+        return panels.length;
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        float s = 0;
+        for (int p = 0; p < panels.length; p++) s += panels[p].dot(r, x, xOff + p * width);
+        return s;
+    }
+
+    @Override
+    void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] out, int o0, int o1, int o2, int o3) {
+        float[] t = new float[4];
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int p = 0; p < panels.length; p++) {
+            panels[p].dot4(r0, r1, r2, r3, x, xOff + p * width, t, 0, 1, 2, 3);
+            s0 += t[0];
+            s1 += t[1];
+            s2 += t[2];
+            s3 += t[3];
+        }
+        out[o0] = s0;
+        out[o1] = s1;
+        out[o2] = s2;
+        out[o3] = s3;
+    }
+
+    /** Panel by panel: each one's rows {@code [r0, r1)} as four streams, the partial sums added into {@code out}. */
+    @Override
+    void matvec(float[] x, float[] out, int r0, int r1) {
+        int q = (r1 - r0) / 4;
+        float[] t = new float[4];
+        panels[0].matvec(x, out, r0, r1);
+        for (int p = 1; p < panels.length; p++) {
+            CpuMatrix m = panels[p];
+            int xo = p * width;
+            for (int r = r0; r < r0 + q; r++) {
+                m.dot4(r, r + q, r + 2 * q, r + 3 * q, x, xo, t, 0, 1, 2, 3);
+                out[r] += t[0];
+                out[r + q] += t[1];
+                out[r + 2 * q] += t[2];
+                out[r + 3 * q] += t[3];
+            }
+            for (int r = r0 + 4 * q; r < r1; r++) out[r] += m.dot(r, x, xo);
+        }
+    }
+
+    /**
+     * A few activation rows over Q8_0 panels go through the four-token block kernel panel by panel ({@link #dotX4});
+     * otherwise {@link Gemm} tiles the rows ({@link #row} joins the panels).
+     */
+    @Override
+    void matmul(float[] x, int n, float[] out, int r0, int r1) {
+        if (panels[0] instanceof Q8_0Matrix && Q8_0Matrix.fewRowsKernel(n)) matmulByFours(x, n, out, r0, r1);
+        else super.matmul(x, n, out, r0, r1);
+    }
+
+    @Override
+    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
+        float[] t = new float[4];
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int p = 0; p < panels.length; p++) {
+            int xo = p * width;
+            panels[p].dotX4(r, x, i0 + xo, i1 + xo, i2 + xo, i3 + xo, t);
+            s0 += t[0];
+            s1 += t[1];
+            s2 += t[2];
+            s3 += t[3];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    @Override
+    void row(int r, float[] out, int off) {
+        for (int p = 0; p < panels.length; p++) panels[p].row(r, out, off + p * width);
+    }
+}
