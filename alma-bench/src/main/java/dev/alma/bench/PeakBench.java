@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Threads(1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class PeakBench {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int STEPS = 4096, CHAINS = 12;

@@ -54,15 +54,21 @@ final class PanelMatrix extends CpuMatrix {
         }
     }
 
+    /** {@code -Dalma.cpu.panels=false} keeps every matrix in place (no copies; slower decode of wide matrices). */
+    static final boolean ENABLED = !"false".equals(System.getProperty("alma.cpu.panels"));
+
     /**
-     * Columns per panel for a matrix of {@code type} and {@code cols} columns, or 0 to keep its rows whole. Only Q8_0
-     * is split: four 2048-column pieces and their activations take 17 KB of L1. Its decode products are bound by the
-     * cores' arithmetic, which the activation reloads slowed; the F16 ones wait on memory either way (a 4096-wide
-     * F16 model measured the same with and without panels).
+     * Columns per panel for a matrix of {@code type} and {@code cols} columns, or 0 to keep its rows whole: the types
+     * with fused four-row kernels, in panels of 2048 columns (four Q8_0 pieces and their activations take 17 KB of
+     * L1, F16/BF16 24 KB). Measured with JMH ({@code MatmulBench}, 1 token, 2 threads): Q8_0 28.6 -> 34.4 GB/s at 4096
+     * columns and 27.4 -> 33.1 at 5504; F16 31-35 -> 35-37 GB/s at 4096 and 5504, in alternating runs.
      */
     static int widthFor(DType type, int rows, int cols) {
-        int width = type == DType.Q8_0 ? 2048 : 0;
-        return width > 0 && rows > 1 && cols > width ? width : 0;
+        int width = switch (type) {
+            case Q8_0, F16, BF16 -> 2048;
+            default -> 0;
+        };
+        return ENABLED && width > 0 && rows > 1 && cols > width ? width : 0;
     }
 
     int panelCount() {

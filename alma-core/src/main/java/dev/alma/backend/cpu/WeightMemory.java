@@ -15,7 +15,7 @@ import java.lang.invoke.MethodHandle;
  * {@link PanelMatrix} makes are native memory outside the Java heap and outside the direct-buffer limit
  * ({@link #allocate}), freed when the garbage collector drops the matrix.
  *
- * <p>Why one kind: C2 compiles a kernel for the segment class it has seen. When Q8_0 panels (native memory) and
+ * <p>Why one kind: C2 compiles a kernel for the segment class it has seen. When panels (native memory) and
  * mapped weights went through the same kernels, the first compiled loops were thrown away on the second class and
  * the recompiled ones checked the segment on every load: the Q8_0 decode step of the 940M benchmark model went
  * from ~30 to 35-70 ms.
