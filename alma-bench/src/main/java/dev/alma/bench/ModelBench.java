@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The whole model: one decoding step (a token at position {@code 64} after a 64-token prompt) and one 64-token
  * prefill chunk, on a random GGUF model written at setup (hidden 2048, FFN 5504, 16 heads, vocab 32000,
- * {@code layers} layers; {@code -p model=FILE} benchmarks an existing file instead). {@code gbytes} counts the
+ * {@code layers} layers; {@code -p hidden=4096}: LLaMA-2 7B's width, FFN 11008, 32 heads; {@code -p model=FILE}
+ * benchmarks an existing file instead). {@code gbytes} counts the
  * weight bytes a step reads (all but the embedding table, of which it reads one row per token), {@code gflops}
  * two operations per layer weight per token (and per output weight for the one row whose logits are computed).
  */
@@ -44,6 +45,10 @@ public class ModelBench {
 
     @Param({"4"})
     public int layers;
+
+    /** 2048: the 940M benchmark model's layers (FFN 5504); 4096: LLaMA-2 7B's (FFN 11008, 32 heads). */
+    @Param({"2048"})
+    public int hidden;
 
     @Param({""})
     public String model;
@@ -65,7 +70,8 @@ public class ModelBench {
         Path file;
         if (model.isEmpty()) {
             written = Files.createTempFile("alma-bench-", ".gguf");
-            RandomModelWriter.writeGguf(written, new RandomModelWriter.Shape(2048, 5504, layers, 16, 16, 32000, 4096),
+            int ffn = hidden == 4096 ? 11008 : hidden * 43 / 16, heads = hidden / 128;
+            RandomModelWriter.writeGguf(written, new RandomModelWriter.Shape(hidden, ffn, layers, heads, heads, 32000, 4096),
                     type, 1, null);
             file = written;
         } else {

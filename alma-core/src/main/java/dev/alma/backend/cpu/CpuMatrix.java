@@ -7,8 +7,7 @@ import dev.alma.tensor.Tensor;
 /**
  * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a memory-mapped file), one
  * subclass per storage type. The model multiplies activations by it ({@code out = x · Wᵀ}); nothing is dequantized,
- * and only wide matrices of the types with fused row kernels are copied, unchanged, into column panels
- * ({@link PanelMatrix}).
+ * and only wide Q8_0 matrices are copied, unchanged, into column panels ({@link PanelMatrix}).
  *
  * <p>A subclass implements {@link #dot} and {@link #row}; it may override {@link #matmul} when a blocked kernel
  * that reads each weight row once for several activation rows pays.
@@ -94,8 +93,8 @@ abstract class CpuMatrix {
     }
 
     /**
-     * The kernel for a stored tensor: a wide Q8_0/F16/BF16 matrix copied into column panels ({@link PanelMatrix}),
-     * any other over its stored bytes in place, both as {@link WeightMemory} segments (when native access is enabled).
+     * The kernel for a stored tensor: a wide Q8_0 matrix copied into column panels ({@link PanelMatrix}), any other
+     * over its stored bytes in place, both as {@link WeightMemory} segments (when native access is enabled).
      */
     static CpuMatrix of(Tensor t) {
         if (t.rank() < 1 || t.rank() > 2) throw new AlmaException(t.name() + ": expected a matrix, got shape " + t.shapeString());

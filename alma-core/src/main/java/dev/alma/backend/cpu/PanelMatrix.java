@@ -58,17 +58,15 @@ final class PanelMatrix extends CpuMatrix {
     static final boolean ENABLED = !"false".equals(System.getProperty("alma.cpu.panels"));
 
     /**
-     * Columns per panel for a matrix of {@code type} and {@code cols} columns, or 0 to keep its rows whole: the types
-     * with fused four-row kernels, in panels of 2048 columns (four Q8_0 pieces and their activations take 17 KB of
-     * L1, F16/BF16 24 KB). Measured with JMH ({@code MatmulBench}, 1 token, 2 threads): Q8_0 28.6 -> 34.4 GB/s at 4096
-     * columns and 27.4 -> 33.1 at 5504; F16 31-35 -> 35-37 GB/s at 4096 and 5504, in alternating runs.
+     * Columns per panel for a matrix of {@code type} and {@code cols} columns, or 0 to keep its rows whole. Only Q8_0
+     * is split, in panels of 2048 columns (four pieces of rows and their activations take 17 KB of L1): its decode
+     * products are bound by the cores' arithmetic, which the activation reloads slowed. JMH {@code ModelBench.decodeStep
+     * -p hidden=4096} (4 layers of LLaMA-2 7B's width, 2 threads, alternating): Q8_0 31.1 and 30.0 steps/s with
+     * panels, 27.1 and 26.0 without. F16 measured 17.7/18.9 with and 18.8/19.5 without (its products wait on
+     * memory, which moved more than that between runs): no gain worth a copy of the weights.
      */
     static int widthFor(DType type, int rows, int cols) {
-        int width = switch (type) {
-            case Q8_0, F16, BF16 -> 2048;
-            default -> 0;
-        };
-        return ENABLED && width > 0 && rows > 1 && cols > width ? width : 0;
+        return ENABLED && type == DType.Q8_0 && rows > 1 && cols > 2048 ? 2048 : 0;
     }
 
     int panelCount() {

@@ -79,22 +79,20 @@ class PanelMatrixTest {
     }
 
     @Test
-    void onlyWideMatricesOfTheFusedTypesArePanelled() {
+    void onlyWideQ8_0MatricesArePanelled() {
         assertTrue(PanelMatrix.ENABLED);
         assertEquals(2048, PanelMatrix.widthFor(DType.Q8_0, 2048, 5504));
-        assertEquals(2048, PanelMatrix.widthFor(DType.F16, 32000, 4096));
-        assertEquals(2048, PanelMatrix.widthFor(DType.BF16, 4096, 11008));
+        assertEquals(2048, PanelMatrix.widthFor(DType.Q8_0, 32000, 4096));
         assertEquals(0, PanelMatrix.widthFor(DType.Q8_0, 5504, 2048), "a row that fits stays whole");
-        assertEquals(0, PanelMatrix.widthFor(DType.F16, 1, 4096), "a vector stays whole");
-        assertEquals(0, PanelMatrix.widthFor(DType.F32, 4096, 11008), "no panels for F32");
-        assertEquals(0, PanelMatrix.widthFor(DType.Q4_K, 4096, 11008), "nor for types without a fused four-row kernel");
+        assertEquals(0, PanelMatrix.widthFor(DType.Q8_0, 1, 4096), "a vector stays whole");
+        assertEquals(0, PanelMatrix.widthFor(DType.F16, 4096, 11008), "memory-bound types stay in place");
+        assertEquals(0, PanelMatrix.widthFor(DType.Q4_K, 4096, 11008));
 
         assumeTrue(WeightMemory.enabled(), "native access is not enabled");
         QuantMatrixTest.Built wide = build(DType.Q8_0, 3, 2112, 5), narrow = build(DType.Q8_0, 3, 2048, 5);
         assertInstanceOf(PanelMatrix.class, CpuMatrix.of(wide.tensor()));
         assertInstanceOf(Q8_0Matrix.class, CpuMatrix.of(narrow.tensor()));
-        assertInstanceOf(PanelMatrix.class, CpuMatrix.of(build(DType.F16, 3, 2112, 5).tensor()));
-        assertInstanceOf(F32Matrix.class, CpuMatrix.of(build(DType.F32, 3, 2112, 5).tensor()));
+        assertInstanceOf(F16Matrix.class, CpuMatrix.of(build(DType.F16, 3, 2112, 5).tensor()));
     }
 
     @Test
@@ -124,15 +122,15 @@ class PanelMatrixTest {
 
     @Test
     void theBackendMultipliesByAPanelledMatrix() {
-        // 2112 columns: panels of 2048 and 64; one token goes through the parallel chunks, three through the Q8_0
-        // block kernel or Gemm
+        // 2112 columns: Q8_0 in panels of 2048 and 64, F16 in place; one token goes through the parallel chunks,
+        // three through the Q8_0 block kernel or Gemm
         int rows = 45, cols = 2112;
         Random rnd = new Random(9);
         try (CpuBackend be = new CpuBackend(2)) {
             for (DType type : new DType[]{DType.F16, DType.Q8_0}) {
                 QuantMatrixTest.Built b = build(type, rows, cols, 11);
                 Weight w = be.weight(b.tensor());
-                if (WeightMemory.enabled()) assertInstanceOf(PanelMatrix.class, ((CpuWeight) w).matrix);
+                if (type == DType.Q8_0 && WeightMemory.enabled()) assertInstanceOf(PanelMatrix.class, ((CpuWeight) w).matrix);
                 for (int n : new int[]{1, 3}) {
                     float[] x = QuantMatrixTest.randomX(rnd, n * cols);
                     Activations xa = be.allocate(n, cols), out = be.allocate(n, rows);
