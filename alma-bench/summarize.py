@@ -49,6 +49,9 @@ def main(argv):
             frac = f"{gf / peak1:.0%} of 1-core peak" if peak1 else ""
         elif compute and peak1 and gf:
             frac = f"{gf / (peak1 * t):.0%} of FMA peak"
+        elif stream and gb and ("Matmul" in name or "ModelBench" in name) and gb > stream * 1.05:
+            # weights larger than the L3 stream from memory: the reference measured lower in its own minutes
+            frac = f"{gb / stream:.0%} of bandwidth (reference low)"
         elif stream and gb and "Elementwise" not in name and "StreamBench.copy" not in name and gb > stream * 1.05:
             frac = f"in cache ({gb / stream:.0%} of DRAM bandwidth)"
         elif stream and gb and "Elementwise" not in name:
