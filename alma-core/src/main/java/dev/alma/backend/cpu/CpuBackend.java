@@ -18,6 +18,9 @@ public final class CpuBackend implements Backend {
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
 
     private final Parallel parallel;
+    /** Owns the weight copies ({@link PanelMatrix}): released when the backend closes. */
+    private final java.lang.foreign.Arena weights = java.lang.foreign.Arena.ofShared();
+    private boolean closed;
 
     /** A CPU backend using {@code threads} threads (0: one per core). */
     public CpuBackend(int threads) {
@@ -36,7 +39,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Weight weight(Tensor stored) {
-        return new CpuWeight(CpuMatrix.of(stored));
+        return new CpuWeight(CpuMatrix.of(stored, weights));
     }
 
     @Override
@@ -275,8 +278,12 @@ public final class CpuBackend implements Backend {
         System.arraycopy(xi.data, row * xi.cols, dst, dstOff, xi.cols);
     }
 
+    /** Stops the threads and releases the weight copies; the backend and its weights are unusable after. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         parallel.close();
+        weights.close();
     }
 }

@@ -3,6 +3,8 @@ package dev.alma.backend.cpu;
 import dev.alma.AlmaException;
 import dev.alma.tensor.Tensor;
 
+import java.lang.foreign.Arena;
+
 
 /**
  * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a memory-mapped file), one
@@ -97,10 +99,15 @@ abstract class CpuMatrix {
      * over its stored bytes in place, both as {@link WeightMemory} segments (when native access is enabled).
      */
     static CpuMatrix of(Tensor t) {
+        return of(t, Arena.ofAuto());
+    }
+
+    /** As {@link #of(Tensor)}, the panels' memory released when {@code owner} closes. */
+    static CpuMatrix of(Tensor t, Arena owner) {
         if (t.rank() < 1 || t.rank() > 2) throw new AlmaException(t.name() + ": expected a matrix, got shape " + t.shapeString());
         if (!WeightMemory.enabled()) return plain(t);
         int width = PanelMatrix.widthFor(t.type(), t.rows(), t.cols());
-        if (width > 0) return new PanelMatrix(t, width, WeightMemory::allocate);
+        if (width > 0) return new PanelMatrix(t, width, (bytes, what) -> WeightMemory.allocate(bytes, what, owner));
         return plain(new Tensor(t.name(), t.type(), t.shape(), WeightMemory.view(t.data())));
     }
 

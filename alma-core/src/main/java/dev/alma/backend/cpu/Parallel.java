@@ -52,6 +52,7 @@ final class Parallel implements AutoCloseable {
 
     /** Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices. */
     void forRange(int n, int grain, Range body) {
+        if (closed) throw new IllegalStateException("the CPU backend is closed");
         if (n <= 0) return;
         int chunks = Math.min(threads * 16, Math.max(1, n / Math.max(1, grain)));
         if (workers.length == 0 || chunks == 1) {

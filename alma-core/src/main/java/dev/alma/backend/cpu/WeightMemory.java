@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * The memory the CPU kernels read weights from: one kind of segment for all of them. Weights stay in their mapped
  * files, seen through plain native segments of the same lifetime ({@link #view}); the copies that
  * {@link PanelMatrix} makes are native memory outside the Java heap and outside the direct-buffer limit
- * ({@link #allocate}), released when the garbage collector drops the matrix.
+ * ({@link #allocate}), released when the backend that made them closes.
  *
  * <p>Why one kind: C2 compiles a kernel for the segment class it has seen. When panels (native memory) and
  * mapped weights went through the same kernels, the first compiled loops were thrown away on the second class and
@@ -68,12 +68,13 @@ final class WeightMemory {
     }
 
     /**
-     * {@code bytes} of native memory aligned to 64 (a page on Linux), released once the returned segment is
-     * unreachable; {@code what} names it in the error when the system has no memory left. On Linux the pages are
+     * {@code bytes} of native memory aligned to 64 (a page on Linux), released when {@code owner} closes (for an
+     * automatic arena: once the segment is unreachable); {@code what} names it in the error when the system has no
+     * memory left. On Linux the pages are
      * mapped in one call rather than faulted in one by one: copying a 2.1 GB F16 model took 1.0 s this way against
      * 2.2 s into aligned_alloc memory (this machine, a VM).
      */
-    static MemorySegment allocate(long bytes, String what) {
+    static MemorySegment allocate(long bytes, String what, Arena owner) {
         long size = Math.max(64, (bytes + 63) & ~63L);
         MemorySegment p;
         try {
@@ -83,7 +84,7 @@ final class WeightMemory {
             throw new AlmaException("cannot allocate " + bytes + " bytes for " + what + ": " + t);
         }
         if (p.address() == 0 || p.address() == -1) throw new AlmaException("out of memory: " + bytes + " bytes for " + what);
-        return p.reinterpret(bytes, Arena.ofAuto(), s -> release(s, size));
+        return p.reinterpret(bytes, owner, s -> release(s, size));
     }
 
     private static void release(MemorySegment p, long size) {

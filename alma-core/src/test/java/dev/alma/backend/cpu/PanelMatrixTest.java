@@ -98,11 +98,15 @@ class PanelMatrixTest {
     @Test
     void weightMemoryIsNativeAlignedAndViewsKeepTheirLifetime() {
         assumeTrue(WeightMemory.enabled(), "native access is not enabled");
-        java.lang.foreign.MemorySegment m = WeightMemory.allocate(1000, "test");
+        Arena owner = Arena.ofShared();
+        java.lang.foreign.MemorySegment m = WeightMemory.allocate(1000, "test", owner);
         assertEquals(1000, m.byteSize());
         assertEquals(0, m.address() % 64);
         m.fill((byte) 7);
         assertEquals(7, m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 999));
+        owner.close();
+        assertThrows(IllegalStateException.class, () -> m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0),
+                "released with its owner");
 
         Arena arena = Arena.ofConfined();
         java.lang.foreign.MemorySegment mapped = arena.allocate(64);
@@ -111,6 +115,20 @@ class PanelMatrixTest {
         arena.close();
         assertThrows(IllegalStateException.class, () -> view.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0),
                 "a view dies with the arena of what it views");
+    }
+
+    @Test
+    void aClosedBackendRefusesWorkInsteadOfHangingOrCrashing() {
+        QuantMatrixTest.Built b = build(DType.Q8_0, 8, 2112, 4);
+        CpuBackend be = new CpuBackend(2);
+        Weight w = be.weight(b.tensor());
+        Activations x = be.allocate(1, 2112), out = be.allocate(1, 8);
+        be.close();
+        be.close();
+        assertThrows(IllegalStateException.class, () -> be.matmul(x, w, 1, out));
+        if (WeightMemory.enabled())
+            assertThrows(IllegalStateException.class, () -> ((CpuWeight) w).matrix.dot(0, new float[2112], 0),
+                    "the panels were released with the backend");
     }
 
     @Test
