@@ -5,7 +5,6 @@ import dev.alma.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 
-
 /**
  * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a memory-mapped file), one
  * subclass per storage type. The model multiplies activations by it ({@code out = x · Wᵀ}); nothing is dequantized,

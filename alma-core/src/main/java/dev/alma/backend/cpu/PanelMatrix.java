@@ -80,23 +80,6 @@ final class PanelMatrix extends CpuMatrix {
         return s;
     }
 
-    @Override
-    void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] out, int o0, int o1, int o2, int o3) {
-        float[] t = new float[4];
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int p = 0; p < panels.length; p++) {
-            panels[p].dot4(r0, r1, r2, r3, x, xOff + p * width, t, 0, 1, 2, 3);
-            s0 += t[0];
-            s1 += t[1];
-            s2 += t[2];
-            s3 += t[3];
-        }
-        out[o0] = s0;
-        out[o1] = s1;
-        out[o2] = s2;
-        out[o3] = s3;
-    }
-
     /** Panel by panel: each one's rows {@code [r0, r1)} as four streams, the partial sums added into {@code out}. */
     @Override
     void matvec(float[] x, float[] out, int r0, int r1) {
