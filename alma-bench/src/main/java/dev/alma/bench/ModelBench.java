@@ -70,7 +70,11 @@ public class ModelBench {
         Path file;
         if (model.isEmpty()) {
             written = Files.createTempFile("alma-bench-", ".gguf");
-            int ffn = hidden == 4096 ? 11008 : hidden * 43 / 16, heads = hidden / 128;
+            int ffn = switch (hidden) {
+                case 2048 -> 5504;
+                case 4096 -> 11008;
+                default -> throw new IllegalArgumentException("hidden " + hidden + ": 2048 (940M shape) or 4096 (7B width)");
+            }, heads = hidden / 128;
             RandomModelWriter.writeGguf(written, new RandomModelWriter.Shape(hidden, ffn, layers, heads, heads, 32000, 4096),
                     type, 1, null);
             file = written;
