@@ -3,6 +3,17 @@
 #pragma once
 #include "common.cuh"
 
+#ifdef ALMA_EMU
+// cpp/emu: the copies happen at once, the matrix product is computed by the emulator from the 32 lanes' fragments.
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
+    if (valid) memcpy(smem, gmem, 16);
+    else memset(smem, 0, 16);
+}
+__device__ __forceinline__ void cp_async_commit() {}
+__device__ __forceinline__ void cp_async_wait_1() {}
+__device__ __forceinline__ void cp_async_wait_all() {}
+#define ALMA_MMA_16816(OPS, c, a, b) alma_emu::mma_16816(OPS[0] == 'b', c, a, b)
+#else
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
     unsigned s = (unsigned)__cvta_generic_to_shared(smem);
     int bytes = valid ? 16 : 0;  // 0: fill the 16 bytes with zeros
@@ -10,6 +21,7 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool va
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
 // D = A·B + D for one m16n8k16 tile; OPS is the PTX operand type (bf16 or f16).
 #define ALMA_MMA_16816(OPS, c, a, b)                                                                        \
@@ -17,6 +29,8 @@ __device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_
                  "{%8,%9}, {%0,%1,%2,%3};\n"                                                               \
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])                                           \
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]))
+
+#endif
 
 template <typename T> struct Mma;
 template <> struct Mma<__nv_bfloat16> {
@@ -30,4 +44,3 @@ template <> struct Mma<__half> {
     }
 };
 
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }

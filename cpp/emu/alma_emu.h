@@ -1,0 +1,251 @@
+// alma_emu.h: a CPU emulation of the small part of CUDA that alma's kernels use, so that the kernels of cpp/src
+// compile with g++ and run on a machine without a GPU (cpp/emu/build.sh, alma-native's "cuda-emu" profile).
+//
+// Every CUDA thread of a block is a fiber (ucontext) on the calling OS thread. A fiber runs until it reaches
+// __syncthreads() or a warp operation (shuffle, mma.sync), where it waits; when every thread of the block waits,
+// the scheduler releases the barriers that are complete (the whole block at __syncthreads, the 32 lanes of a warp at a
+// warp operation) and reports the ones that can never complete (divergent barriers, lanes that exited before a
+// shuffle) as a failed launch, with the kernel, block and threads named on stderr. Blocks run one after another.
+// Device memory is host memory: every allocation ends at a PROT_NONE page, so a read or write past its end faults.
+//
+// What it does not emulate: timing, concurrency between blocks or streams (work runs when it is queued, except while a
+// stream is captured into a graph), register or shared-memory limits, and races inside a barrier interval (threads run
+// one after the other; ALMA_EMU_ORDER=reverse reverses the order to expose them).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+// ---- the kernel language ---------------------------------------------------------------------------------------
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+#define __shared__ static  // blocks run one at a time, under a lock
+#define warpSize 32
+
+struct uint3 { unsigned x, y, z; };
+struct dim3 {
+    unsigned x, y, z;
+    constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(8) int2 { int x, y; };
+struct alignas(16) int4 { int x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return {x, y, z, w}; }
+inline uint2 make_uint2(unsigned x, unsigned y) { return {x, y}; }
+
+// 16-bit floats: bit patterns with the CUDA conversion functions (round to nearest even).
+struct __half { unsigned short x; };
+struct __nv_bfloat16 { unsigned short x; };
+struct __half2 { __half x, y; };
+struct __nv_bfloat162 { __nv_bfloat16 x, y; };
+typedef __half half;
+
+namespace alma_emu {
+unsigned short f32_to_f16(float f);
+float f16_to_f32(unsigned short h);
+unsigned short f32_to_bf16(float f);
+float bf16_to_f32(unsigned short b);
+}  // namespace alma_emu
+
+inline __half __float2half_rn(float f) { return __half{alma_emu::f32_to_f16(f)}; }
+inline __half __float2half(float f) { return __float2half_rn(f); }
+inline float __half2float(__half h) { return alma_emu::f16_to_f32(h.x); }
+inline __nv_bfloat16 __float2bfloat16_rn(float f) { return __nv_bfloat16{alma_emu::f32_to_bf16(f)}; }
+inline __nv_bfloat16 __float2bfloat16(float f) { return __float2bfloat16_rn(f); }
+inline float __bfloat162float(__nv_bfloat16 b) { return alma_emu::bf16_to_f32(b.x); }
+inline unsigned short __bfloat16_as_ushort(__nv_bfloat16 b) { return b.x; }
+inline unsigned short __half_as_ushort(__half h) { return h.x; }
+inline __nv_bfloat162 __floats2bfloat162_rn(float a, float b) {
+    return __nv_bfloat162{__float2bfloat16_rn(a), __float2bfloat16_rn(b)};
+}
+inline __half2 __floats2half2_rn(float a, float b) { return __half2{__float2half_rn(a), __float2half_rn(b)}; }
+
+template <typename T> inline T __ldg(const T *p) { return *p; }
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+inline unsigned min(unsigned a, unsigned b) { return a < b ? a : b; }
+inline unsigned max(unsigned a, unsigned b) { return a > b ? a : b; }
+inline long long min(long long a, long long b) { return a < b ? a : b; }
+inline long long max(long long a, long long b) { return a > b ? a : b; }
+inline float rsqrtf(float v) { return 1.0f / sqrtf(v); }
+inline float __expf(float v) { return expf(v); }
+inline float __fdividef(float a, float b) { return a / b; }
+
+// ---- the runtime API (the subset runtime.cu and graph.cu use) -----------------------------------------------
+enum cudaError_t {
+    cudaSuccess = 0,
+    cudaErrorInvalidValue = 1,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorInvalidDevice = 101,
+    cudaErrorInsufficientDriver = 35,
+    cudaErrorNoDevice = 100,
+    cudaErrorInvalidResourceHandle = 400,
+    cudaErrorIllegalAddress = 700,
+    cudaErrorLaunchFailure = 719,
+    cudaErrorStreamCaptureUnsupported = 900,
+    cudaErrorStreamCaptureInvalidated = 901,
+    cudaErrorStreamCaptureWrongThread = 908,
+    cudaErrorIllegalState = 401,
+};
+typedef struct alma_emu_stream *cudaStream_t;
+typedef struct alma_emu_event *cudaEvent_t;
+typedef struct alma_emu_graph *cudaGraph_t;
+typedef struct alma_emu_graph *cudaGraphExec_t;
+enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice,
+                      cudaMemcpyDefault };
+enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
+                             cudaStreamCaptureModeRelaxed };
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+#define cudaStreamNonBlocking 0x01
+struct cudaDeviceProp {
+    char name[256];
+    int major, minor, multiProcessorCount;
+    size_t totalGlobalMem, sharedMemPerBlockOptin;
+};
+
+const char *cudaGetErrorString(cudaError_t e);
+cudaError_t cudaGetLastError();
+cudaError_t cudaGetDeviceCount(int *count);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
+cudaError_t cudaMalloc(void **p, size_t bytes);
+cudaError_t cudaFree(void *p);
+cudaError_t cudaMallocHost(void **p, size_t bytes);
+cudaError_t cudaFreeHost(void *p);
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s = nullptr);
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s = nullptr);
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags);
+cudaError_t cudaStreamDestroy(cudaStream_t s);
+cudaError_t cudaStreamSynchronize(cudaStream_t s);
+cudaError_t cudaEventCreate(cudaEvent_t *e);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t e);
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end);
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph);
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags = 0);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s);
+
+namespace alma_emu {
+cudaError_t set_func_attribute(const void *func, cudaFuncAttribute attr, int value);
+}
+template <typename F> cudaError_t cudaFuncSetAttribute(F *func, cudaFuncAttribute attr, int value) {
+    return alma_emu::set_func_attribute((const void *)func, attr, value);
+}
+
+// ---- threads, barriers and warp operations ----------------------------------------------------------------
+namespace alma_emu {
+struct Thread {
+    uint3 idx;
+    unsigned linear, lane, warp;
+    unsigned warp_ops;  // warp operations so far: their parity picks one of two exchange buffers
+};
+struct Block {
+    uint3 idx;
+    dim3 dim, grid;
+    unsigned char *dynamic_smem;
+};
+// The thread and block running now (blocks run one at a time: the emulator holds a lock while it runs a launch).
+extern Thread *current_thread;
+extern Block *current_block;
+// The running block's shuffle buffers: [parity][thread] 8-byte slots, stride = threads rounded up to warps.
+extern uint64_t *exchange_slots;
+extern unsigned exchange_stride;
+
+/** Waits until every thread of the block has reached this call. */
+void syncthreads();
+/** Waits until the 32 lanes of the calling thread's warp have reached a warp operation. */
+void syncwarp();
+
+template <typename T> T shuffle_from(T v, unsigned src_lane) {
+    static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
+    uint64_t bits = 0;
+    memcpy(&bits, &v, sizeof(T));
+    // Two buffers used alternately: a lane that runs ahead into the next warp operation cannot overwrite a value
+    // that a slower lane still has to read, since that operation's barrier waits for the slower lane.
+    Thread *t = current_thread;
+    uint64_t *slots = exchange_slots + (t->warp_ops++ & 1u) * exchange_stride + t->warp * 32;
+    slots[t->lane] = bits;
+    syncwarp();
+    bits = slots[src_lane & 31u];
+    T r;
+    memcpy(&r, &bits, sizeof(T));
+    return r;
+}
+void check_full_mask(unsigned mask, const char *what);
+
+/** D = A·B + D for one m16n8k16 tile (row-major A, column-major B, f32 accumulators); bf16 or f16 operands. */
+void mma_16816(bool bf16, float *c, const unsigned *a, const unsigned *b);
+
+// ---- launches -----------------------------------------------------------------------------------------------
+struct Config {
+    dim3 grid, block;
+    size_t smem;
+    cudaStream_t stream;
+    Config(dim3 g, dim3 b, size_t s = 0, cudaStream_t st = nullptr) : grid(g), block(b), smem(s), stream(st) {}
+};
+/** Runs (or, while the stream is captured, records) a launch of body on every thread of the grid. */
+void submit(const Config &c, const char *name, const void *func, std::function<void()> body);
+
+template <typename... P, typename... A>
+void launch(const Config &c, const char *name, void (*kernel)(P...), A &&...args) {
+    static_assert(sizeof...(P) == sizeof...(A), "kernel launched with a different number of arguments");
+    std::tuple<std::decay_t<P>...> bound(static_cast<std::decay_t<P>>(args)...);
+    submit(c, name, (const void *)kernel, [kernel, bound]() { std::apply(kernel, bound); });
+}
+}  // namespace alma_emu
+
+#define threadIdx (alma_emu::current_thread->idx)
+#define blockIdx (alma_emu::current_block->idx)
+#define blockDim (alma_emu::current_block->dim)
+#define gridDim (alma_emu::current_block->grid)
+// The compiler must not keep shared-memory values in registers across a barrier (other fibers write them while this
+// one waits); with kernels' __shared__ arrays as statics whose address never escapes, a plain call would not say so.
+inline __attribute__((always_inline)) void __syncthreads() {
+    alma_emu::syncthreads();
+    __asm__ __volatile__("" ::: "memory");
+}
+inline __attribute__((always_inline)) void __syncwarp(unsigned = 0xffffffffu) {
+    alma_emu::syncwarp();
+    __asm__ __volatile__("" ::: "memory");
+}
+
+template <typename T> inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {
+    alma_emu::check_full_mask(mask, "__shfl_sync");
+    unsigned lane = alma_emu::current_thread->lane;
+    unsigned base = lane & ~(unsigned)(width - 1);
+    return alma_emu::shuffle_from(v, base + ((unsigned)src & (unsigned)(width - 1)));
+}
+template <typename T> inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+    alma_emu::check_full_mask(mask, "__shfl_xor_sync");
+    unsigned lane = alma_emu::current_thread->lane;
+    unsigned src = lane ^ (unsigned)lane_mask;
+    if ((src & ~(unsigned)(width - 1)) != (lane & ~(unsigned)(width - 1))) src = lane;
+    return alma_emu::shuffle_from(v, src);
+}
+template <typename T> inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+    alma_emu::check_full_mask(mask, "__shfl_down_sync");
+    unsigned lane = alma_emu::current_thread->lane;
+    unsigned in_seg = lane & (unsigned)(width - 1);
+    unsigned src = in_seg + delta < (unsigned)width ? lane + delta : lane;
+    return alma_emu::shuffle_from(v, src);
+}
