@@ -5,12 +5,22 @@
 #   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, bench.txt (KernelBench table), summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
 # ALMA_CHECK_STEPS (default "tests bench memcheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+# Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
+# ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dev="$root/.device"
 out="${OUT:-$root/.device/out}"
 mkdir -p "$out"
 [[ -f "$dev/jre.tgz" ]] || { echo "gpu-check: $dev/jre.tgz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
+emulated=${ALMA_CHECK_EMULATED:-}
+if [[ -f "$dev/EMULATED" && -z "$emulated" ]]; then
+  echo "gpu-check: .device was packed for the CPU emulator (ALMA_PACK_EMULATED): run cpp/gpu-pack.sh again" >&2; exit 1
+fi
+if [[ -n "$emulated" && ! -f "$dev/EMULATED" ]]; then
+  echo "gpu-check: ALMA_CHECK_EMULATED is set but .device holds the real kernels: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh" >&2
+  exit 1
+fi
 jre="${TMPDIR:-/tmp}/alma-jre"
 rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
 # cuBLAS (KernelBench's GEMM baseline, loaded by dev.alma.cuda.Cublas through Java's FFM API): the toolkit's, the
@@ -34,7 +44,11 @@ summary="$out/summary.txt"
 say() { echo "$*" | tee -a "$summary"; }
 
 gpu=0
-if command -v nvidia-smi >/dev/null && nvidia-smi -L > "$out/device.txt" 2>&1; then
+if [[ -n "$emulated" ]]; then
+  echo "alma-emu: the kernels compiled for the CPU emulator (a rehearsal; timings mean nothing)" > "$out/device.txt"
+  gpu=1
+  export ALMA_EXPECT_GPU=1
+elif command -v nvidia-smi >/dev/null && nvidia-smi -L > "$out/device.txt" 2>&1; then
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv >> "$out/device.txt" 2>&1
   gpu=1
   export ALMA_EXPECT_GPU=1   # a missing device is now a test failure, not a skip
@@ -49,7 +63,7 @@ want() { [[ "$steps" == *" $1 "* ]]; }
 
 if want tests; then
 start=$(date +%s)
-timeout 240 "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
+timeout "${ALMA_TESTS_TIMEOUT_S:-240}" "${junit[@]}" --details=tree --select-package dev.alma.cuda > "$out/tests.txt" 2>&1
 rc_tests=$?
 say "tests (dev.alma.cuda, $(( $(date +%s) - start )) s): exit $rc_tests"
 grep -E "^\[ +[0-9]+ tests (successful|failed|skipped|aborted)" "$out/tests.txt" | sed 's/^/  /' | tee -a "$summary"
@@ -70,7 +84,7 @@ fi
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))   # stay inside the device tool's limit (timeout_s 540)
-if (( gpu )) && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
+if (( gpu )) && [[ -z "$emulated" ]] && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
   start=$(date +%s)
   timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
     "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \

@@ -5,6 +5,8 @@
 #     of alma-native, the JUnit console launcher and the two tiny fixture models (for the GPU parity test),
 #   - prints the device tool invocation that runs cpp/gpu-check.sh there.
 # Usage: cpp/gpu-pack.sh
+# ALMA_PACK_EMULATED=1 packs the JNI library built against the CPU emulator (cpp/emu) instead, for a rehearsal of
+# gpu-check.sh on this machine (ALMA_CHECK_EMULATED=1); such a pack is marked and refused on a GPU.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export JAVA_HOME=${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -13,21 +15,29 @@ junit_console=1.14.1   # the JUnit platform of junit-jupiter 5.14.1 (root pom)
 dev="$root/.device"
 cd "$root"
 
-echo "== building (mvn package, tests compiled but not run)"
-mvn -B -q -ntp -DskipTests package -pl alma-native -am
-[[ -f alma-native/target/classes/dev/alma/cuda/linux-x86_64/libjniAlmaCuda.so ]] \
+emulated=${ALMA_PACK_EMULATED:-}
+native=alma-native/target
+echo "== building (mvn package, tests compiled but not run)${emulated:+; kernels for the CPU emulator}"
+if [[ -n "$emulated" ]]; then
+  mvn -B -q -ntp -DskipTests -Dalma.emu package -pl alma-native -am
+  native=alma-native/target-emu
+else
+  mvn -B -q -ntp -DskipTests package -pl alma-native -am
+fi
+[[ -f $native/classes/dev/alma/cuda/linux-x86_64/libjniAlmaCuda.so ]] \
   || { echo "gpu-pack: the JNI library was not built (is nvcc at /usr/local/cuda/bin/nvcc?)" >&2; exit 1; }
 
 rm -rf "$dev"
 mkdir -p "$dev/lib"
-cp alma-core/target/alma-core.jar alma-native/target/alma-native.jar "$dev/lib/"
-cp alma-core/target/lib/*.jar alma-native/target/lib/*.jar "$dev/lib/"
+[[ -n "$emulated" ]] && echo "kernels built for the CPU emulator (cpp/emu): a rehearsal pack" > "$dev/EMULATED"
+cp alma-core/target/alma-core.jar $native/alma-native.jar $native/alma-native-linux-x86_64.jar "$dev/lib/"
+cp alma-core/target/lib/*.jar $native/lib/*.jar "$dev/lib/"
 # Plotting and terminal libraries of the training/evaluation commands: not used by the CUDA tests or KernelBench,
 # and several MB that the 64 MiB carry cannot spare.
 # So are the CLI (picocli) and the evaluation statistics (commons-math3).
 (cd "$dev/lib" && rm -f pdfbox-*.jar fontbox-*.jar xchart-*.jar VectorGraphics2D-*.jar graphics2d-*.jar \
   animated-gif-lib-*.jar jline-*.jar progressbar-*.jar commons-logging-*.jar picocli-*.jar commons-math3-*.jar)
-jar --create --file "$dev/lib/alma-native-tests.jar" -C alma-native/target/test-classes .
+jar --create --file "$dev/lib/alma-native-tests.jar" -C $native/test-classes .
 # Test-only jars: the JUnit console launcher (standalone: engine, launcher and API in one jar).
 mvn -B -q -ntp dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
   -DoutputDirectory="$dev/lib"

@@ -563,23 +563,37 @@ public final class CudaBackend implements Backend {
      */
     public synchronized void matmulQkv(Activations x, Weight wq, Weight wk, Weight wv, int n,
                                        Activations q, Activations k, Activations v) {
+        matmul(x, new Weight[]{wq, wk, wv}, n, new Activations[]{q, k, v});
+    }
+
+    /**
+     * Two or three products of the same input (the model's Q/K/V and gate/up projections): one fused GEMV launch
+     * (x read once for all rows of all matrices) when {@code n <= 8} with float32 activations and the weights share a
+     * 16/32-bit type and width; one {@link #matmul} each otherwise.
+     */
+    @Override
+    public synchronized void matmul(Activations x, Weight[] ws, int n, Activations[] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
         use();
-        CudaWeight a = w(wq), b = w(wk), c = w(wv);
         CudaActivations xi = a(x);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wq)) && a.type != CudaWeight.Q8_0
-                && a.type == b.type && b.type == c.type
-                && a.cols == b.cols
-                && b.cols == c.cols && xi.cols == a.cols && a(q).cols == a.rows && a(k).cols == b.rows
-                && a(v).cols == c.rows && n <= Math.min(xi.rows, Math.min(a(q).rows, Math.min(a(k).rows, a(v).rows)));
+        boolean fused = (ws.length == 2 || ws.length == 3) && n <= GEMV_MAX_ROWS;
+        CudaWeight[] m = new CudaWeight[ws.length];
+        for (int j = 0; j < ws.length && fused; j++) {
+            m[j] = w(ws[j]);
+            CudaActivations o = a(outs[j]);
+            fused = m[j].type != CudaWeight.Q8_0 && m[j].type == m[0].type && m[j].cols == xi.cols
+                    && o.cols == m[j].rows && n <= o.rows;
+        }
+        fused = fused && n <= xi.rows && (n == 1 || !tensorCoreGemv(m[0]));
         if (!fused) {
-            matmul(x, wq, n, q);
-            matmul(x, wk, n, k);
-            matmul(x, wv, n, v);
+            for (int j = 0; j < ws.length; j++) matmul(x, ws[j], n, outs[j]);
             return;
         }
         if (n == 0) return;
-        launch("alma_gemv3", Kernels.GEMV3, a.data.ptr, b.data.ptr, c.data.ptr, a.type, a.rows, b.rows, c.rows,
-                xi.data.ptr, a(q).data.ptr, a(k).data.ptr, a(v).data.ptr, a.cols, n, stream);
+        CudaWeight third = ws.length == 3 ? m[2] : null;
+        launch("alma_gemv3", Kernels.GEMV3, m[0].data.ptr, m[1].data.ptr, third == null ? 0 : third.data.ptr,
+                m[0].type, m[0].rows, m[1].rows, third == null ? 0 : third.rows, xi.data.ptr, a(outs[0]).data.ptr,
+                a(outs[1]).data.ptr, third == null ? 0 : a(outs[2]).data.ptr, m[0].cols, n, stream);
     }
 
     /**

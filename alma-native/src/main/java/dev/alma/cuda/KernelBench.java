@@ -21,30 +21,45 @@ import java.util.Locale;
  * ({@link Cublas}, when it loads), causal prefill attention TFLOP/s, paged decode attention, and whole decode steps
  * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs)
  * and with Q8_0 matrices (greedy, graphs).
- * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick]}.
+ * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick | --tiny]}: {@code --quick} times 8
+ * layers instead of 32 and skips the 8192³ GEMM; {@code --tiny} divides every size by 16 (2 layers), to try the whole
+ * benchmark quickly, e.g. under the CPU emulator of cpp/emu — its figures mean nothing there.
  */
 public final class KernelBench {
     private final CudaBackend gpu;
     private final long stream;
     private final boolean quick;
+    /** Every size is divided by this (16 with --tiny, else 1). */
+    private final int div;
     private final List<String> rows = new ArrayList<>();
     private double copyGbs;
 
     private final Path out;
 
-    private KernelBench(CudaBackend gpu, boolean quick, Path out) {
+    private KernelBench(CudaBackend gpu, boolean quick, int div, Path out) {
         this.gpu = gpu;
         this.stream = gpu.stream();
         this.quick = quick;
+        this.div = div;
         this.out = out;
+    }
+
+    /** A size of the full benchmark, scaled down by {@link #div} (to a multiple of 32, Q8_0's block, from 64 up). */
+    private int s(int size) {
+        int v = size / div;
+        return v >= 64 ? v / 32 * 32 : v;
     }
 
     public static void main(String[] args) throws IOException {
         Path out = null;
         boolean quick = false;
+        int div = 1;
         for (String a : args) {
             if (a.equals("--quick")) quick = true;
-            else out = Path.of(a);
+            else if (a.equals("--tiny")) {
+                quick = true;
+                div = 16;
+            } else out = Path.of(a);
         }
         String why = CudaRuntime.unavailableReason();
         if (why != null) {
@@ -53,7 +68,7 @@ public final class KernelBench {
         }
         if (out != null) Files.deleteIfExists(out);
         try (CudaBackend gpu = new CudaBackend(0)) {
-            KernelBench b = new KernelBench(gpu, quick, out);
+            KernelBench b = new KernelBench(gpu, quick, div, out);
             b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
                     gpu.multiprocessors()));
             try {
@@ -66,20 +81,21 @@ public final class KernelBench {
 
     private void run() {
         copy();
-        for (int[] s : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}}) gemv(s[0], s[1], 1, false);
-        gemv(4096, 4096, 5, false);
-        gemv(4096, 4096, 5, true);
-        gemv(11008, 4096, 8, true);
-        gemvSwiglu(11008, 4096);
-        gemvQ8_0(4096, 4096, 1);
-        gemvQ8_0(11008, 4096, 1);
-        gemvQ8_0(11008, 4096, 5);
-        for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(size, size, size, CudaWeight.BF16);
-        gemm(4096, 4096, 4096, CudaWeight.F16);
-        prefillAttention(4096, 32, 32, 128, false);
-        prefillAttention(4096, 32, 32, 128, true);
-        decodeAttention(4096, 32, 32, 128, 1);
-        decodeAttention(4096, 32, 32, 128, 5);
+        for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
+            gemv(s(d[0]), s(d[1]), 1, false);
+        gemv(s(4096), s(4096), 5, false);
+        gemv(s(4096), s(4096), 5, true);
+        gemv(s(11008), s(4096), 8, true);
+        gemvSwiglu(s(11008), s(4096));
+        gemvQ8_0(s(4096), s(4096), 1);
+        gemvQ8_0(s(11008), s(4096), 1);
+        gemvQ8_0(s(11008), s(4096), 5);
+        for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(s(size), s(size), s(size), CudaWeight.BF16);
+        gemm(s(4096), s(4096), s(4096), CudaWeight.F16);
+        prefillAttention(s(4096), s(32), s(32), 128, false);
+        prefillAttention(s(4096), s(32), s(32), 128, true);
+        decodeAttention(s(4096), s(32), s(32), 128, 1);
+        decodeAttention(s(4096), s(32), s(32), 128, 5);
         decode(1, false);
         decode(5, false);
         decode(1, true);
@@ -130,11 +146,11 @@ public final class KernelBench {
     }
 
     private void copy() {
-        long bytes = 1L << 30;
+        long bytes = (1L << 30) / div / div;
         try (DeviceBuffer a = DeviceBuffer.allocate(bytes, "copy source"); DeviceBuffer b = DeviceBuffer.allocate(bytes, "copy dest")) {
             double ms = time("cudaMemcpy D2D", () -> AlmaCuda.alma_memcpy_d2d(b.ptr, a.ptr, bytes, stream));
             copyGbs = 2.0 * bytes / (ms * 1e6);
-            row("copy (read+write)", "1 GiB", ms, String.format(Locale.ROOT, "%.0f GB/s", copyGbs));
+            row("copy (read+write)", bytes / (1 << 20) + " MiB", ms, String.format(Locale.ROOT, "%.0f GB/s", copyGbs));
         }
     }
 
@@ -145,10 +161,14 @@ public final class KernelBench {
     /** Weight copies cycled through by the GEMV timings so that the weights come from DRAM, not the 50 MB L2. */
     private static final long COLD_BYTES = 512L << 20;
 
+    private long coldBytes() {
+        return COLD_BYTES / div / div;
+    }
+
     /** GEMV of n rows: CUDA cores with float32 activations, or tensor cores with bf16 activations. */
     private void gemv(int rows, int cols, int n, boolean tensorCores) {
         long bytes = (long) rows * cols * 2;
-        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        int copies = (int) Math.max(1, (coldBytes() + bytes - 1) / bytes);
         CudaWeight[] w = new CudaWeight[copies];
         for (int i = 0; i < copies; i++) w[i] = random(DType.BF16, rows, cols);
         CudaWeight x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
@@ -181,7 +201,7 @@ public final class KernelBench {
     /** The int8 weight-only GEMV of n float32 rows; bandwidth counts the int8 values and the f16 scales. */
     private void gemvQ8_0(int rows, int cols, int n) {
         long bytes = (long) rows * cols + (long) rows * cols / 32 * 2;
-        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        int copies = (int) Math.max(1, (coldBytes() + bytes - 1) / bytes);
         CudaWeight[] w = new CudaWeight[copies];
         for (int i = 0; i < copies; i++) w[i] = q8_0(rows, cols, 77 + 2L * i);
         CudaWeight x = random(DType.F32, n, cols);
@@ -201,7 +221,7 @@ public final class KernelBench {
 
     private void gemvSwiglu(int rows, int cols) {
         long bytes = 2L * rows * cols * 2;
-        int copies = (int) Math.max(1, (COLD_BYTES + bytes - 1) / bytes);
+        int copies = (int) Math.max(1, (coldBytes() + bytes - 1) / bytes);
         CudaWeight[] g = new CudaWeight[copies], u = new CudaWeight[copies];
         for (int i = 0; i < copies; i++) {
             g[i] = random(DType.BF16, rows, cols);
@@ -353,8 +373,8 @@ public final class KernelBench {
      * {@code beams} sequences per step; bf16 launched one by one and then as CUDA graphs, Q8_0 as graphs only.
      */
     private void decode(int beams, boolean int8) {
-        int hidden = 4096, inter = 11008, heads = 32, kvHeads = 32, vocab = 32000, prompt = 128;
-        int layers = quick ? 8 : 32;
+        int hidden = s(4096), inter = s(11008), heads = s(32), kvHeads = s(32), vocab = s(32000), prompt = s(128);
+        int layers = div > 1 ? 2 : quick ? 8 : 32;
         LlamaConfig cfg = config(hidden, inter, layers, heads, kvHeads, vocab);
         int hd = hidden / heads;
         long[] seed = {1000};
@@ -426,11 +446,11 @@ public final class KernelBench {
                     beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
                 }
                 double sec = (System.nanoTime() - t0) / 1e9 / steps;
-                double rate = 1 / sec * 32.0 / layers;  // scaled to 32 layers in quick mode
+                double rate = 1 / sec * (div > 1 ? 1 : 32.0 / layers);  // scaled to 32 layers in quick mode
                 LaunchTape.Stats st = gpu.graphStats();
-                row("decode 7B-shape " + (int8 ? "q8_0 " : "bf16 ") + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
+                row("decode " + (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ") + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
                         sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s%s", rate, beams == 1 ? "tok/s" : "steps/s",
-                                layers == 32 ? "" : " (scaled from " + layers + " layers)",
+                                layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",
                                 graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
                                         st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
                                         : ""));

@@ -84,11 +84,16 @@ class CudaKernelsTest {
                 assertTrue(relError(read(gpu, k, n), refK) <= tol, "fused k " + type + " n=" + n);
                 assertTrue(relError(read(gpu, v, n), refK) <= tol, "fused v " + type + " n=" + n);
                 Activations g = gpu.allocate(n, rows), u = gpu.allocate(n, rows);
-                gpu.gateUpSwiglu(xa, gpu.weight(tensor("g", type, rows, cols, wg)),
-                        gpu.weight(tensor("u", type, rows, cols, wu)), n, g, u);
+                Weight gg = gpu.weight(tensor("g", type, rows, cols, wg)), gu = gpu.weight(tensor("u", type, rows, cols, wu));
+                gpu.gateUpSwiglu(xa, gg, gu, n, g, u);
                 float[][] twin = Twins.gateUpSwiglu(cpu, type, rows, cols, wg, wu, x);
                 double err = relError(read(gpu, g, n), twin);
                 assertTrue(err <= tol, "gate/up swiglu " + type + " n=" + n + ": " + err);
+                // the model's gate/up pair through the Backend seam (two matrices in one fused launch for n <= 8)
+                Activations g2 = gpu.allocate(n, rows), u2 = gpu.allocate(n, rows);
+                gpu.matmul(xa, new Weight[]{gg, gu}, n, new Activations[]{g2, u2});
+                assertTrue(relError(read(gpu, g2, n), Reference.matmul(x, wg, rows, cols)) <= tol, "pair g " + type + " n=" + n);
+                assertTrue(relError(read(gpu, u2, n), Reference.matmul(x, wu, rows, cols)) <= tol, "pair u " + type + " n=" + n);
             }
     }
 
