@@ -65,6 +65,16 @@ public interface Backend extends AutoCloseable {
     /** {@code gate = silu(gate) * up} over the first {@code n} rows. */
     void swiglu(Activations gate, Activations up, int n);
 
+    /**
+     * The feed-forward block's first half: {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)} over the first {@code n} rows, with
+     * {@code up} as scratch (its contents afterwards are unspecified). A backend may fuse it into one operation; the
+     * default is {@link #matmul(Activations, Weight[], int, Activations[])} then {@link #swiglu}.
+     */
+    default void gateUpSwiglu(Activations x, Weight gate, Weight up, int n, Activations gateOut, Activations upOut) {
+        matmul(x, new Weight[]{gate, up}, n, new Activations[]{gateOut, upOut});
+        swiglu(gateOut, upOut, n);
+    }
+
     /** {@code x += scale * y} over the first {@code n} rows. */
     void addScaled(Activations x, Activations y, float scale, int n);
 

@@ -365,10 +365,14 @@ public final class LlamaModel implements AutoCloseable {
             be.addScaled(ctx.x, ctx.out, 1f, n);
             // feed-forward block
             be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
-            be.matmul(ctx.h, layer.gateUp, n, ctx.gateUp);
-            loras(ctx, ctx.h, layer.gate, n, ctx.gate);
-            loras(ctx, ctx.h, layer.up, n, ctx.up);
-            be.swiglu(ctx.gate, ctx.up, n);
+            if (layer.gate.loras.isEmpty() && layer.up.loras.isEmpty()) {  // ALMA's LoRA adapts down_proj only
+                be.gateUpSwiglu(ctx.h, layer.gate.w, layer.up.w, n, ctx.gate, ctx.up);
+            } else {
+                be.matmul(ctx.h, layer.gateUp, n, ctx.gateUp);
+                loras(ctx, ctx.h, layer.gate, n, ctx.gate);
+                loras(ctx, ctx.h, layer.up, n, ctx.up);
+                be.swiglu(ctx.gate, ctx.up, n);
+            }
             linear(ctx, ctx.gate, layer.down, n, ctx.out);
             be.addScaled(ctx.x, ctx.out, 1f, n);
         }

@@ -600,6 +600,7 @@ public final class CudaBackend implements Backend {
      * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (then {@code up} is left
      * untouched), two {@link #matmul}s and {@link #swiglu} otherwise.
      */
+    @Override
     public synchronized void gateUpSwiglu(Activations x, Weight wg, Weight wu, int n, Activations gate, Activations up) {
         use();
         CudaWeight g = w(wg), u = w(wu);
