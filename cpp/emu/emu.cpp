@@ -108,7 +108,7 @@ alma_emu_switch:
 #endif
 
 enum State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
-static const size_t STACK = 256 * 1024;
+static const size_t STACK = 256 * 1024;  // per fiber, the lowest page inaccessible
 
 struct Fiber {
 #ifdef ALMA_EMU_FAST_SWITCH
@@ -323,6 +323,7 @@ static bool run_block(Scheduler &s, const char *name, Block &b) {
                 fail_kernel(name, b, "cannot map a fiber stack");
                 return false;
             }
+            mprotect(f.stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE);  // an overflowing fiber faults
         }
         f.t.linear = i;
         f.t.idx = uint3{i % b.dim.x, (i / b.dim.x) % b.dim.y, i / (b.dim.x * b.dim.y)};
@@ -364,8 +365,7 @@ cudaError_t set_func_attribute(const void *func, cudaFuncAttribute attr, int val
 static void execute(const Config &c, const char *name, const std::function<void()> &body) {
     std::lock_guard<std::mutex> running(run_lock);
     if (sticky != cudaSuccess) return;
-    Scheduler *saved = sched;
-    static Scheduler own;
+    static Scheduler own;  // its fibers' stacks are kept for the next launch
     sched = &own;
     own.body = &body;
     own.smem.assign(c.smem + 16, 0xff);  // NaN-filled: reads of dynamic shared memory never written show up
@@ -379,12 +379,8 @@ static void execute(const Config &c, const char *name, const std::function<void(
             for (unsigned x = 0; x < c.grid.x; x++) {
                 b.idx = uint3{x, y, z};
                 memset(own.smem.data(), 0xff, own.smem.size());
-                if (!run_block(own, name, b)) {
-                    sched = saved;
-                    return;
-                }
+                if (!run_block(own, name, b)) return;
             }
-    sched = saved;
 }
 
 // A queued operation (a launch, copy, fill or event record) on a stream; recorded while the stream is captured.

@@ -77,8 +77,11 @@ final class BenchCommand implements Runnable {
                 System.out.println(Json.write(o));
                 return;
             }
-            System.out.printf(Locale.ROOT, "model %s on %s, %s threads%n", model.model, m.backend().name(),
-                    model.threads > 0 ? model.threads : "one per core: " + Runtime.getRuntime().availableProcessors());
+            String name = m.backend().name();
+            if (name.startsWith("cpu"))  // the thread count means nothing to a GPU backend
+                System.out.printf(Locale.ROOT, "model %s on %s, %s threads%n", model.model, name,
+                        model.threads > 0 ? model.threads : "one per core: " + Runtime.getRuntime().availableProcessors());
+            else System.out.printf(Locale.ROOT, "model %s on %s%n", model.model, name);
             System.out.printf(Locale.ROOT, "prefill %d tokens: %.2f tok/s (runs %s)%n", promptTokens, median(prefill), list(prefill));
             System.out.printf(Locale.ROOT, "decode %d tokens:  %.2f tok/s (runs %s)%n", newTokens, median(decode), list(decode));
             if (beams > 1)
