@@ -1,12 +1,14 @@
 // alma_emu.h: a CPU emulation of the small part of CUDA that alma's kernels use, so that the kernels of cpp/src
 // compile with g++ and run on a machine without a GPU (cpp/emu/build.sh, alma-native's "cuda-emu" profile).
 //
-// Every CUDA thread of a block is a fiber (ucontext) on the calling OS thread. A fiber runs until it reaches
-// __syncthreads() or a warp operation (shuffle, mma.sync), where it waits; when every thread of the block waits,
-// the scheduler releases the barriers that are complete (the whole block at __syncthreads, the 32 lanes of a warp at a
-// warp operation) and reports the ones that can never complete (divergent barriers, lanes that exited before a
-// shuffle) as a failed launch, with the kernel, block and threads named on stderr. Blocks run one after another.
-// Device memory is host memory: every allocation ends at a PROT_NONE page, so a read or write past its end faults.
+// Every CUDA thread of a block is a fiber (its own 256 KB stack; on x86-64 a hand-written stack switch, elsewhere
+// ucontext) on the calling OS thread. A fiber runs until it reaches __syncthreads() or a warp operation (shuffle,
+// mma.sync), where it waits and hands over to the next ready fiber; a barrier is released when every thread of the
+// block (or all 32 lanes of the warp) has arrived, and one that can never complete (a divergent barrier, lanes that
+// exited before a shuffle) fails the launch, with the kernel, block and threads named on stderr. Blocks run one after
+// another, one launch at a time. Device memory is host memory: every allocation ends at a PROT_NONE page, so a read
+// or write past its end faults. Shared memory, dynamic and static, is filled with NaN bytes at the start of every
+// block.
 //
 // What it does not emulate: timing, concurrency between blocks or streams (work runs when it is queued, except while a
 // stream is captured into a graph), register or shared-memory limits, and races inside a barrier interval (threads run
@@ -192,6 +194,12 @@ template <typename T> T shuffle_from(T v, unsigned src_lane) {
     return r;
 }
 void check_full_mask(unsigned mask, const char *what);
+/**
+ * Called (by build.sh's rewrite) after each static __shared__ array's declaration: the first thread of a block to get
+ * there fills the array with 0xff bytes (NaN as floats), so that reading an element no thread of the block wrote
+ * shows, as with dynamic shared memory.
+ */
+void poison_shared(void *array, size_t bytes);
 
 /** D = A·B + D for one m16n8k16 tile (row-major A, column-major B, f32 accumulators); bf16 or f16 operands. */
 void mma_16816(bool bf16, float *c, const unsigned *a, const unsigned *b);

@@ -2,7 +2,9 @@
 # Builds the kernels of cpp/src for the CPU emulator (alma_emu.h) with g++: OUTPUT_DIR/libalma_cuda.a, plus an empty
 # libcudart_static.a so that the JNI library links as it does against the real runtime. No CUDA toolkit is needed.
 # Launches (kernel<<<grid, block, smem, stream>>>(args)) and dynamic shared memory (extern __shared__ T name[]) are
-# rewritten into calls of the emulator; everything else compiles as it is, with -DALMA_EMU.
+# rewritten into calls of the emulator, and each static __shared__ array declaration is followed by a call that fills
+# the array with NaN bytes once per block (as dynamic shared memory is); everything else compiles as it is, with
+# -DALMA_EMU.
 # Usage: cpp/emu/build.sh OUTPUT_DIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +17,7 @@ rewrite() {
     -e 's/([A-Za-z_][A-Za-z0-9_]*)(<[^<>]*>)?<<<(.*)>>>\(\)/alma_emu::launch(alma_emu::Config(\3), "\1\2", \1\2)/' \
     -e 's/([A-Za-z_][A-Za-z0-9_]*)(<[^<>]*>)?<<<(.*)>>>\(/alma_emu::launch(alma_emu::Config(\3), "\1\2", \1\2, /' \
     -e 's/extern __shared__ ([A-Za-z_][A-Za-z0-9_ ]*) ([A-Za-z_][A-Za-z0-9_]*)\[\];/\1 *\2 = (\1 *)alma_emu::current_block->dynamic_smem;/' \
+    -E -e 's/^([[:space:]]*__shared__ .*[^A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)((\[[^]]*\])+);$/\1\2\3; alma_emu::poison_shared(\2, sizeof \2);/' \
     "$1"
 }
 # -fno-strict-aliasing: CUDA code reinterprets registers and memory between types (uint4 as halves, etc.), which

@@ -288,6 +288,16 @@ static void wait_at(State st) {
 void syncthreads() { wait_at(AT_BLOCK_BARRIER); }
 void syncwarp() { wait_at(AT_WARP_BARRIER); }
 
+static unsigned long long block_serial = 0;  // blocks run so far (all launches)
+static std::map<void *, unsigned long long> poisoned;  // static shared array -> block that last filled it
+
+void poison_shared(void *array, size_t bytes) {
+    unsigned long long &last = poisoned[array];
+    if (last == block_serial) return;
+    last = block_serial;
+    memset(array, 0xff, bytes);
+}
+
 void check_full_mask(unsigned mask, const char *what) {
     if (mask != 0xffffffffu) {
         fprintf(stderr, "alma-emu: %s with mask %#x: only full-warp masks are emulated\n", what, mask);
@@ -378,6 +388,7 @@ static void execute(const Config &c, const char *name, const std::function<void(
         for (unsigned y = 0; y < c.grid.y; y++)
             for (unsigned x = 0; x < c.grid.x; x++) {
                 b.idx = uint3{x, y, z};
+                block_serial++;
                 memset(own.smem.data(), 0xff, own.smem.size());
                 if (!run_block(own, name, b)) return;
             }

@@ -82,6 +82,16 @@ __global__ void mma(const float *a, const float *b, float *d, int bf16, int reps
 
 __global__ void touch(const float *p, int index, float *out) { out[0] = p[index]; }
 
+// Thread i writes s[i] for even i only, then every thread reads its own s[i]: odd elements were never written by
+// this block (the previous block's values must not show either).
+__global__ void half_written(float *out) {
+    __shared__ float s[64];
+    alma_emu::poison_shared(s, sizeof s);  // what build.sh adds after each static __shared__ declaration
+    if (threadIdx.x % 2 == 0) s[threadIdx.x] = (float)blockIdx.x;
+    __syncthreads();
+    out[blockIdx.x * 64 + threadIdx.x] = s[threadIdx.x];
+}
+
 __global__ void dynamic_smem(float *out) {
     float *smem = (float *)alma_emu::current_block->dynamic_smem;
     out[threadIdx.x] = smem[threadIdx.x];  // never written: NaN
@@ -166,6 +176,14 @@ int main() {
           "attribute");
     alma_emu::launch(alma_emu::Config(1, 32, 64 * 1024), "dynamic_smem", dynamic_smem, f);
     CHECK(cudaGetLastError() == cudaSuccess && isnan(f[5]), "dynamic shared memory starts as NaN: %g", f[5]);
+
+    // Static shared memory starts as NaN in every block.
+    LAUNCH(2, 64, half_written, f);
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i < 64; i++) {
+            float v = f[b * 64 + i];
+            CHECK(i % 2 == 0 ? v == (float)b : isnan(v), "block %d thread %d read %g from shared memory", b, i, v);
+        }
 
     // Graph capture: launches are recorded, not run, and replay reads memory as it is at replay time.
     cudaStream_t s;
