@@ -73,6 +73,11 @@ tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 total=$((packed + tracked))
 echo "== .device $((packed / 1024 / 1024)) MiB + checkout $((tracked / 1024 / 1024)) MiB (the device tool carries at most 64 MiB)"
 (( total < 62 * 1024 * 1024 )) || { echo "gpu-pack: too large to carry" >&2; exit 1; }
+if [[ -n "$emulated" ]]; then
+  echo "== a rehearsal pack (emulated kernels): OUT=/tmp/rehearsal ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900 \\"
+  echo "   ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh   (pack again without ALMA_PACK_EMULATED for a GPU)"
+  exit 0
+fi
 cat <<'RUN'
 == on the GPU machine, call the device tool `run` with:
    command:   bash cpp/gpu-check.sh
