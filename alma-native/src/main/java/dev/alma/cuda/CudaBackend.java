@@ -558,6 +558,19 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * Whether products of {@code x} with several weights can be one fused GEMV launch (gemv3, gemv_swiglu): a
+     * decode step ({@code n <= 8}) with float32 activations (not the tensor-core GEMV of beams), weights of one
+     * 16/32-bit type and x's width, outputs as wide as their weights' rows.
+     */
+    private boolean fusedGemv(CudaActivations x, int n, CudaWeight[] ws, CudaActivations[] outs) {
+        if (n > GEMV_MAX_ROWS || n > x.rows || (n > 1 && tensorCoreGemv(ws[0]))) return false;
+        for (int j = 0; j < ws.length; j++)
+            if (ws[j].type == CudaWeight.Q8_0 || ws[j].type != ws[0].type || ws[j].cols != x.cols
+                    || outs[j].cols != ws[j].rows || n > outs[j].rows) return false;
+        return true;
+    }
+
+    /**
      * The Q, K and V projections of the same input: one fused GEMV launch when {@code n <= 8} and the three weights
      * share a type, three {@link #matmul}s otherwise.
      */
@@ -576,16 +589,13 @@ public final class CudaBackend implements Backend {
         if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
         use();
         CudaActivations xi = a(x);
-        boolean fused = (ws.length == 2 || ws.length == 3) && n <= GEMV_MAX_ROWS;
         CudaWeight[] m = new CudaWeight[ws.length];
-        for (int j = 0; j < ws.length && fused; j++) {
+        CudaActivations[] o = new CudaActivations[ws.length];
+        for (int j = 0; j < ws.length; j++) {
             m[j] = w(ws[j]);
-            CudaActivations o = a(outs[j]);
-            fused = m[j].type != CudaWeight.Q8_0 && m[j].type == m[0].type && m[j].cols == xi.cols
-                    && o.cols == m[j].rows && n <= o.rows;
+            o[j] = a(outs[j]);
         }
-        fused = fused && n <= xi.rows && (n == 1 || !tensorCoreGemv(m[0]));
-        if (!fused) {
+        if ((ws.length != 2 && ws.length != 3) || !fusedGemv(xi, n, m, o)) {
             for (int j = 0; j < ws.length; j++) matmul(x, ws[j], n, outs[j]);
             return;
         }
@@ -605,11 +615,7 @@ public final class CudaBackend implements Backend {
         use();
         CudaWeight g = w(wg), u = w(wu);
         CudaActivations xi = a(x), go = a(gate);
-        boolean fused = n <= GEMV_MAX_ROWS && (n == 1 || !tensorCoreGemv(wg)) && g.type != CudaWeight.Q8_0
-                && g.type == u.type && g.rows == u.rows
-                && g.cols == u.cols
-                && xi.cols == g.cols && go.cols == g.rows && n <= xi.rows && n <= go.rows;
-        if (!fused) {
+        if (!fusedGemv(xi, n, new CudaWeight[]{g, u}, new CudaActivations[]{go, go})) {  // both rows land in gate
             matmul(x, wg, n, gate);
             matmul(x, wu, n, up);
             swiglu(gate, up, n);
