@@ -608,7 +608,7 @@ public final class CudaBackend implements Backend {
 
     /**
      * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (then {@code up} is left
-     * untouched), two {@link #matmul}s and {@link #swiglu} otherwise.
+     * untouched), otherwise the {@link Backend} default (the two products, then {@link #swiglu}).
      */
     @Override
     public synchronized void gateUpSwiglu(Activations x, Weight wg, Weight wu, int n, Activations gate, Activations up) {
@@ -616,9 +616,7 @@ public final class CudaBackend implements Backend {
         CudaWeight g = w(wg), u = w(wu);
         CudaActivations xi = a(x), go = a(gate);
         if (!fusedGemv(xi, n, new CudaWeight[]{g, u}, new CudaActivations[]{go, go})) {  // both rows land in gate
-            matmul(x, wg, n, gate);
-            matmul(x, wu, n, up);
-            swiglu(gate, up, n);
+            Backend.super.gateUpSwiglu(x, wg, wu, n, gate, up);
             return;
         }
         if (n == 0) return;
