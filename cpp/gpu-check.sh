@@ -2,9 +2,10 @@
 # Runs ON the GPU machine (prepared by cpp/gpu-pack.sh, which packs .device/): the CUDA tests (GPU vs CPU twin vs
 # float64), the kernel benchmarks, then compute-sanitizer memcheck over the GPU tests (in that order, so a run cut
 # short keeps the most useful results). Writes to $OUT:
-#   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, bench.txt (KernelBench table), summary.txt.
+#   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, racecheck.txt, bench.txt (KernelBench table),
+#   summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
-# ALMA_CHECK_STEPS (default "tests bench memcheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+# ALMA_CHECK_STEPS (default "tests bench memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
 # Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
 # ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
 set -uo pipefail
@@ -58,7 +59,7 @@ say "cuBLAS directory: ${cublas_dir:-not found}"
 
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
-steps=" ${ALMA_CHECK_STEPS:-tests bench memcheck} "
+steps=" ${ALMA_CHECK_STEPS:-tests bench memcheck racecheck} "
 want() { [[ "$steps" == *" $1 "* ]]; }
 
 if want tests; then
@@ -87,13 +88,25 @@ left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))   # stay inside the device too
 if (( gpu )) && [[ -z "$emulated" ]] && want memcheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
   start=$(date +%s)
   timeout "$left" "$sanitizer" --tool memcheck --leak-check no --error-exitcode 3 \
-    "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest --select-class dev.alma.cuda.CudaBackendContractTest \
-    --select-class dev.alma.cuda.Q8_0Test --select-class dev.alma.cuda.CudaGraphTest \
-    > "$out/memcheck.txt" 2>&1
+    "${junit[@]}" --details=summary --select-package dev.alma.cuda > "$out/memcheck.txt" 2>&1
   rc_mem=$?
   say "compute-sanitizer memcheck over the GPU tests ($(( $(date +%s) - start )) s): exit $rc_mem" \
       "($(grep -cE '^========= (Invalid|Program hit|Error)' "$out/memcheck.txt") error lines; 124 = timed out)"
   grep -E "ERROR SUMMARY" "$out/memcheck.txt" | tail -1 | sed 's/^/  /' | tee -a "$summary"
 else
   say "compute-sanitizer: skipped (no GPU, not in ALMA_CHECK_STEPS, no $sanitizer, or only ${left} s left)"
+fi
+
+# Shared-memory races (racecheck) in the kernel tests: slower than memcheck, so over the kernel-level classes only.
+left=$(( ${ALMA_CHECK_BUDGET_S:-520} - SECONDS ))
+if (( gpu )) && [[ -z "$emulated" ]] && want racecheck && [[ -x "$sanitizer" ]] && (( left > 30 )); then
+  start=$(date +%s)
+  timeout "$left" "$sanitizer" --tool racecheck --error-exitcode 3 \
+    "${junit[@]}" --details=summary --select-class dev.alma.cuda.CudaKernelsTest \
+    --select-class dev.alma.cuda.CudaBackendContractTest > "$out/racecheck.txt" 2>&1
+  rc_race=$?
+  say "compute-sanitizer racecheck over the kernel tests ($(( $(date +%s) - start )) s): exit $rc_race (124 = timed out)"
+  grep -E "RACECHECK SUMMARY|ERROR SUMMARY" "$out/racecheck.txt" | tail -2 | sed 's/^/  /' | tee -a "$summary"
+else
+  say "compute-sanitizer racecheck: skipped (no GPU, not in ALMA_CHECK_STEPS, or only ${left} s left)"
 fi

@@ -105,6 +105,9 @@ int alma_rmsnorm(const float *d_x, const float *d_gamma, float *d_out, int n, in
  */
 int alma_rope(float *d_x, const int *d_positions, int n, int heads, int head_dim, int stride, double theta,
               int interleaved, void *stream);
+/** alma_rope of a layer's query rows (heads per row) and key rows (kv_heads per row) in one launch. */
+int alma_rope_qk(float *d_q, int q_stride, int heads, float *d_k, int k_stride, int kv_heads, const int *d_positions,
+                 int n, int head_dim, double theta, int interleaved, void *stream);
 /** out[i] = table[tokens[i]] as floats; a token outside [0, vocab) gives a zero row. */
 int alma_embed(const void *d_table, int type, const int *d_tokens, float *d_out, int n, int cols, int vocab,
                void *stream);
@@ -119,11 +122,28 @@ int alma_topk(const float *d_x, int n, int cols, int k, float *d_values, int *d_
 /* ---- matrix products: y = x · Wᵀ --------------------------------------------------------------------------- */
 /** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows; x is [n, cols], y [n, rows]. 16-byte weight loads when cols % 8 == 0. */
 int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream);
+/** y[t] += W x[t]: alma_gemv added to y (the residual connection after a projection). */
+int alma_gemv_add(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream);
 /**
- * y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows on tensor cores (beam search): W and x both of type ALMA_BF16 or
- * ALMA_F16 (x: [n, cols] 16-bit), cols % 8 == 0, 16-byte aligned; f32 accumulation.
+ * y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows on tensor cores (beam search): W of type ALMA_BF16 or ALMA_F16,
+ * x [n, cols] float32 rounded to W's type as it is read, cols % 8 == 0, 16-byte aligned; f32 accumulation.
  */
-int alma_gemv_tc(const void *d_w, int type, const void *d_x, float *d_y, int rows, int cols, int n, void *stream);
+int alma_gemv_tc(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream);
+/**
+ * Up to three alma_gemv_tc products sharing x in one launch (fused Q, K, V projections; a matrix of 0 rows is
+ * skipped); with accumulate != 0 each product is added to its y.
+ */
+int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+                  const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
+                  void *stream);
+/**
+ * Picks the launch shape of the tensor-core GEMVs (warps splitting K, loads issued together) for this process:
+ * 0 (the default) to 3. A benchmarking hook; results are the same for every variant up to rounding order.
+ */
+int alma_gemv_tc_set_variant(int variant);
+/** y[t] = silu(Wg x[t]) * (Wu x[t]) on tensor cores (beam search), as alma_gemv_tc; y is [n, rows]. */
+int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
+                        int cols, int n, void *stream);
 /** Three GEMVs sharing x in one launch (fused Q, K, V projections). */
 int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream);

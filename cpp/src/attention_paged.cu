@@ -1,8 +1,19 @@
-// Attention over the paged KV cache (decoding, beams, continued prompts): the key range of each query is split
-// across blocks (flash-decoding); a block serves one token and one key/value head, with one warp per query head of
-// that group, and writes a partial (max, sum, accumulator) that a second kernel combines. Also the store of new
-// key/value rows into their pages.
-#include "attention_tile.cuh"
+// Attention over the paged KV cache (decoding, beams, continued prompts), flash-decoding style: the key range of
+// each query is split across blocks; a block of four warps serves one token, one query head and one split, and
+// writes a partial (max, sum, accumulator) that a second kernel combines. Also the store of new key/value rows
+// into their pages.
+//
+// Within a block, keys are taken in chunks of PAGED_CHUNK: each warp scores every fourth key (one coalesced row
+// load per key: lane l holds VEC consecutive dimensions at l*VEC, l*VEC + 32*VEC, ...), the block turns the chunk's
+// scores into probabilities against the running maximum, then each warp accumulates every fourth value row. The
+// four warps' accumulators are summed once at the end. Loads of several keys are issued before their arithmetic so
+// that each warp keeps PAGED_UNROLL rows in flight.
+#include "common.cuh"
+
+constexpr int PAGED_WARPS = 4;
+constexpr int PAGED_CHUNK = 256;
+constexpr int PAGED_UNROLL = 4;
+constexpr int PAGED_SPLIT_ALIGN = 32;  // keys per split are a multiple of this
 
 __device__ __forceinline__ size_t page_offset(int page, int layer, int kv, int slot, int layers, int page_size,
                                               int kv_dim) {
@@ -20,53 +31,155 @@ __global__ void kv_store_kernel(const float *k, const float *v, int kv_stride, f
     }
 }
 
-__global__ void attention_paged_kernel(const float *q, int q_stride, const float *pages, const int *tables,
-                                       int table_stride, const int *positions, float *ws, int heads, int kv_heads,
-                                       int head_dim, int layer, int layers, int page_size, float scale, int splits) {
-    extern __shared__ float smem[];
-    int group = heads / kv_heads;
-    float *qs = smem;
-    float *ks = qs + group * head_dim;
-    float *vs = ks + ATT_TILE * (head_dim + 1);
+// The VEC floats at p (VEC = 4: one 16-byte load; p is then 16-byte aligned).
+template <int VEC> __device__ __forceinline__ void load_vec(const float *p, float *out) {
+    if constexpr (VEC == 4) {
+        float4 v = __ldg(reinterpret_cast<const float4 *>(p));
+        out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
+    } else {
+#pragma unroll
+        for (int e = 0; e < VEC; e++) out[e] = __ldg(p + e);
+    }
+}
+
+// The lane's slice of the key (kv = 0) or value (kv = 1) rows of chunk keys j0, j0 + PAGED_WARPS, ... (PAGED_UNROLL
+// of them, zeros past count): all loads issued before any use. head: the pages offset to this kv head's columns.
+template <int VEC, int C>
+__device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], const float *head, const int *table,
+                                          int kv, int c0, int j0, int count, int head_dim, int layer, int layers,
+                                          int page_size, int kv_dim) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int u = 0; u < PAGED_UNROLL; u++) {
+        int j = j0 + u * PAGED_WARPS;
+        const float *row = nullptr;
+        if (j < count) {
+            int key = c0 + j;
+            row = head + page_offset(table[key / page_size], layer, kv, key % page_size, layers, page_size, kv_dim);
+        }
+#pragma unroll
+        for (int c = 0; c < C; c++) {
+            int d = (lane + 32 * c) * VEC;
+            if (row != nullptr && d < head_dim) load_vec<VEC>(row + d, out[u][c]);
+            else
+#pragma unroll
+                for (int e = 0; e < VEC; e++) out[u][c][e] = 0.f;
+        }
+    }
+}
+
+// Sum (max when MAX) over the block's warps; every thread gets the result. red holds PAGED_WARPS floats.
+template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float *red) {
+    v = MAX ? warp_max(v) : warp_sum(v);
+    int warp = threadIdx.x >> 5;
+    if ((threadIdx.x & 31) == 0) red[warp] = v;
+    __syncthreads();
+    v = red[0];
+#pragma unroll
+    for (int w = 1; w < PAGED_WARPS; w++) v = MAX ? fmaxf(v, red[w]) : v + red[w];
+    __syncthreads();  // red is free again
+    return v;
+}
+
+// C groups of VEC dimensions per lane: head_dim <= 32 * VEC * C.
+template <int VEC, int C>
+__global__ void __launch_bounds__(PAGED_WARPS * 32)
+attention_paged_kernel(const float *q, int q_stride, const float *pages, const int *tables, int table_stride,
+                       const int *positions, float *ws, int heads, int kv_heads, int head_dim, int layer, int layers,
+                       int page_size, float scale, int splits) {
+    __shared__ float probs[PAGED_CHUNK];
+    __shared__ float red[PAGED_WARPS];
+    __shared__ float accs[PAGED_WARPS][32 * VEC * C];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int i = blockIdx.x, kvh = blockIdx.y, split = blockIdx.z;
-    int h = kvh * group + warp;
+    int i = blockIdx.x, h = blockIdx.y, split = blockIdx.z;
     int kv_dim = kv_heads * head_dim;
     int len = positions[i] + 1;
     int per = (len + splits - 1) / splits;
-    per = (per + ATT_TILE - 1) / ATT_TILE * ATT_TILE;
+    per = (per + PAGED_SPLIT_ALIGN - 1) / PAGED_SPLIT_ALIGN * PAGED_SPLIT_ALIGN;
     int start = split * per, end = min(len, start + per);
-    for (int e = threadIdx.x; e < group * head_dim; e += blockDim.x)
-        qs[e] = q[(size_t)i * q_stride + (size_t)kvh * group * head_dim + e] * scale;
+
+    float qr[C][VEC], acc[C][VEC];
+#pragma unroll
+    for (int c = 0; c < C; c++)
+#pragma unroll
+        for (int e = 0; e < VEC; e++) {
+            int d = (lane + 32 * c) * VEC + e;
+            qr[c][e] = d < head_dim ? q[(size_t)i * q_stride + (size_t)h * head_dim + d] * scale : 0.f;
+            acc[c][e] = 0.f;
+        }
     const int *table = tables + (size_t)i * table_stride;
-    OnlineSoftmax st;
-    for (int j0 = start; j0 < end; j0 += ATT_TILE) {
-        __syncthreads();
-        for (int e = threadIdx.x; e < ATT_TILE * head_dim; e += blockDim.x) {
-            int r = e / head_dim, d = e % head_dim;
-            int key = j0 + r;
-            float kv = 0.f, vv = 0.f;
-            if (key < end) {
-                int page = table[key / page_size], slot = key % page_size;
-                size_t off = (size_t)kvh * head_dim + d;
-                kv = pages[page_offset(page, layer, 0, slot, layers, page_size, kv_dim) + off];
-                vv = pages[page_offset(page, layer, 1, slot, layers, page_size, kv_dim) + off];
+    const float *head = pages + (size_t)(h / (heads / kv_heads)) * head_dim;
+    float m = -INFINITY, l = 0.f;
+
+    for (int c0 = start; c0 < end; c0 += PAGED_CHUNK) {
+        int count = min(end - c0, PAGED_CHUNK);
+        // Scores of the chunk's keys, each by one warp.
+        for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
+            float k[PAGED_UNROLL][C][VEC];
+            load_rows<VEC, C>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim);
+#pragma unroll
+            for (int u = 0; u < PAGED_UNROLL; u++) {
+                float dot = 0.f;
+#pragma unroll
+                for (int c = 0; c < C; c++)
+#pragma unroll
+                    for (int e = 0; e < VEC; e++) dot += qr[c][e] * k[u][c][e];
+                dot = warp_sum(dot);
+                int j = j0 + u * PAGED_WARPS;
+                if (lane == 0 && j < count) probs[j] = dot;
             }
-            ks[r * (head_dim + 1) + d] = kv;
-            vs[r * head_dim + d] = vv;
         }
         __syncthreads();
-        st.fold(qs + warp * head_dim, ks, vs, head_dim, j0 + lane < end);
-    }
-    float *part = ws + (((size_t)i * heads + h) * splits + split) * (head_dim + 2);
-    if (lane == 0) {
-        part[0] = st.m;
-        part[1] = st.l;
-    }
+        // Probabilities against the running maximum; the accumulator is rescaled to it.
+        float mx = -INFINITY;
+        for (int t = threadIdx.x; t < count; t += blockDim.x) mx = fmaxf(mx, probs[t]);
+        float m_new = fmaxf(m, block_reduce<true>(mx, red));
+        float corr = expf(m - m_new);  // 0 on the first chunk (m = -inf)
+        float sum = 0.f;
+        for (int t = threadIdx.x; t < count; t += blockDim.x) {
+            float p = expf(probs[t] - m_new);
+            probs[t] = p;
+            sum += p;
+        }
+        l = l * corr + block_reduce<false>(sum, red);  // its barrier also publishes probs
+        m = m_new;
 #pragma unroll
-    for (int c = 0; c < ATT_DIMS; c++) {
-        int d = lane + 32 * c;
-        if (d < head_dim) part[2 + d] = st.acc[c];
+        for (int c = 0; c < C; c++)
+#pragma unroll
+            for (int e = 0; e < VEC; e++) acc[c][e] *= corr;
+        // Probability-weighted value rows, each by one warp.
+        for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
+            float v[PAGED_UNROLL][C][VEC];
+            load_rows<VEC, C>(v, head, table, 1, c0, j0, count, head_dim, layer, layers, page_size, kv_dim);
+#pragma unroll
+            for (int u = 0; u < PAGED_UNROLL; u++) {
+                int j = j0 + u * PAGED_WARPS;
+                float p = j < count ? probs[j] : 0.f;
+#pragma unroll
+                for (int c = 0; c < C; c++)
+#pragma unroll
+                    for (int e = 0; e < VEC; e++) acc[c][e] += p * v[u][c][e];
+            }
+        }
+        __syncthreads();  // probs is rewritten by the next chunk
+    }
+
+    // The four warps' accumulators summed into this split's partial.
+#pragma unroll
+    for (int c = 0; c < C; c++)
+#pragma unroll
+        for (int e = 0; e < VEC; e++) accs[warp][(lane + 32 * c) * VEC + e] = acc[c][e];
+    __syncthreads();
+    float *part = ws + (((size_t)i * heads + h) * splits + split) * (head_dim + 2);
+    if (threadIdx.x == 0) {
+        part[0] = m;
+        part[1] = l;
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float a = 0.f;
+#pragma unroll
+        for (int w = 0; w < PAGED_WARPS; w++) a += accs[w][d];
+        part[2 + d] = a;
     }
 }
 
@@ -112,19 +225,23 @@ int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, c
                          const int *d_positions, float *d_out, int out_stride, float *d_workspace, int n, int heads,
                          int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
                          void *stream) {
-    ALMA_REQUIRE(n >= 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && heads / kv_heads <= 32 &&
-                 head_dim > 0 && head_dim <= ALMA_MAX_HEAD_DIM && layer >= 0 && layer < layers && page_size > 0 &&
+    ALMA_REQUIRE(n >= 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 &&
+                 head_dim <= ALMA_MAX_HEAD_DIM && layer >= 0 && layer < layers && page_size > 0 &&
                  splits >= 1 && splits <= ALMA_MAX_SPLITS && q_stride >= heads * head_dim &&
-                 out_stride >= heads * head_dim && kv_heads <= 65535);
+                 out_stride >= heads * head_dim && heads <= 65535);
     if (n == 0) return 0;
-    int group = heads / kv_heads;
-    size_t smem = attention_smem(group, head_dim);
     cudaStream_t s = alma_stream(stream);
-    if (smem > 48 * 1024)
-        ALMA_CHECK(cudaFuncSetAttribute(attention_paged_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-    attention_paged_kernel<<<dim3(n, kv_heads, splits), group * 32, smem, s>>>(
-        d_q, q_stride, d_pages, d_tables, table_stride, d_positions, d_workspace, heads, kv_heads, head_dim, layer,
-        layers, page_size, scale, splits);
+    dim3 grid(n, heads, splits);
+    int threads = PAGED_WARPS * 32;
+#define ALMA_PAGED(VEC, C)                                                                                          \
+    attention_paged_kernel<VEC, C><<<grid, threads, 0, s>>>(d_q, q_stride, d_pages, d_tables, table_stride,          \
+                                                            d_positions, d_workspace, heads, kv_heads, head_dim,     \
+                                                            layer, layers, page_size, scale, splits)
+    // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
+    if (head_dim % 4 == 0 && head_dim <= 128) ALMA_PAGED(4, 1);
+    else if (head_dim % 4 == 0) ALMA_PAGED(4, 2);
+    else ALMA_PAGED(1, ALMA_MAX_HEAD_DIM / 32);
+#undef ALMA_PAGED
     ALMA_CHECK_LAUNCH();
     attention_combine_kernel<<<dim3(n, heads), 128, 0, s>>>(d_workspace, d_out, out_stride, heads, head_dim, splits);
     ALMA_CHECK_LAUNCH();

@@ -1,6 +1,6 @@
 // Batch-1 (up to ALMA_GEMV_MAX_ROWS tokens) matrix-vector products for decoding: one warp per weight row, 16-byte
-// weight loads, every weight read once for all tokens. Fused variants: three matrices sharing x (Q, K, V) and
-// gate/up with SwiGLU.
+// weight loads, every weight read once for all tokens. Fused variants: three matrices sharing x (Q, K, V), the
+// product added to its output (the residual connection after the o and down projections), and gate/up with SwiGLU.
 #include "common.cuh"
 
 constexpr int GEMV_WARPS = 4;
@@ -45,6 +45,7 @@ struct Gemv3Args {
     const void *w[3];
     float *y[3];
     int rows[3];
+    int accumulate;  // y += W x instead of y = W x
 };
 
 template <typename T, int N>
@@ -67,7 +68,10 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
     row_dots<T, N>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, acc);
     if ((threadIdx.x & 31) == 0) {
 #pragma unroll
-        for (int t = 0; t < N; t++) y[(size_t)t * rows + r] = acc[t];
+        for (int t = 0; t < N; t++) {
+            float *yt = y + (size_t)t * rows + r;
+            *yt = a.accumulate ? *yt + acc[t] : acc[t];
+        }
     }
 }
 
@@ -125,21 +129,32 @@ static int launch_swiglu(const void *wg, const void *wu, const float *x, float *
 
 extern "C" {
 
-int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
-               const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream) {
+static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+                 const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
+                 void *stream) {
     ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
     if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
     Gemv3Args a;
     a.w[0] = d_w0; a.w[1] = rows1 ? d_w1 : d_w0; a.w[2] = rows2 ? d_w2 : d_w0;
     a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
     a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
+    a.accumulate = accumulate;
     int rc = 0;
     ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, alma_stream(stream)))));
     return rc;
 }
 
+int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+               const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream) {
+    return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0, stream);
+}
+
 int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
-    return alma_gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, stream);
+    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, stream);
+}
+
+int alma_gemv_add(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
+    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 1, stream);
 }
 
 int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,

@@ -1,73 +1,204 @@
-// Skinny products for 2..8 tokens (beam search) on tensor cores: y[t] = W x[t] with 16-bit weights and
-// activations. With 8 tokens a CUDA-core GEMV would need ~4 FLOPs per weight byte, more than an H100's float32 rate
-// at full bandwidth; mma.sync does the arithmetic so the kernel stays memory-bound. A block owns 16 weight rows and
-// splits K over 8 warps; each mma.sync m16n8k16 takes the 16 rows as A and the (up to 8) tokens as B. A lane loads
-// 16 contiguous bytes of two weight rows and of its token; the k order inside a 32-wide chunk is permuted the same
-// way for A and B, which leaves the dot products unchanged.
+// Skinny products for 2..8 tokens (beam search) on tensor cores: y[t] = W x[t] with 16-bit weights; the float32
+// activations are rounded to the weights' type as they are loaded. With 8 tokens a CUDA-core GEMV would need ~4
+// FLOPs per weight byte, more than an H100's float32 rate at full bandwidth; mma.sync does the arithmetic so the
+// kernel stays memory-bound. A block owns 16 weight rows and splits K over 8 warps; each mma.sync m16n8k16 takes
+// the 16 rows as A and the (up to 8) tokens as B. A lane loads 16 contiguous bytes of two weight rows and 8 floats
+// of its token; the k order inside a 32-wide chunk is permuted the same way for A and B, which leaves the dot
+// products unchanged.
+// One launch serves up to three matrices sharing x (Q, K, V; blocks are assigned to the matrices in order), may add
+// the product to y (the residual connection), or computes gate and up rows together and writes silu(gate) * up.
 #include "mma.cuh"
 
 namespace {
 
-constexpr int SPLIT = 8;  // warps per block, splitting K
+// Shapes of the kernel (warps per block splitting K, chunks whose loads are issued together), picked by
+// alma_gemv_tc_set_variant for benchmarks; variant 0 is the default.
+struct TcVariant {
+    int split, unroll;
+};
+// Measured on an H200 (cpp/PERF.md): {8, 4} reads 2x11008x4096 bf16 gate/up weights for 5 tokens at 77% of the
+// copy bandwidth, {8, 2} at 59%, {16, 2} 66%, {16, 1} 65%.
+constexpr TcVariant TC_VARIANTS[] = {{8, 4}, {8, 2}, {16, 2}, {16, 1}};
+constexpr int TC_VARIANT_COUNT = sizeof(TC_VARIANTS) / sizeof(TC_VARIANTS[0]);
+int tc_variant = 0;
 
-template <typename T>
-__global__ void __launch_bounds__(SPLIT * 32)
-gemv_tc_kernel(const T *W, const T *X, float *Y, int rows, int cols, int n) {
-    __shared__ float red[SPLIT][16][8];
+struct TcArgs {
+    const void *w[3];
+    float *y[3];
+    int rows[3];
+    int blocks[3];   // 16-row blocks of each matrix
+    int accumulate;  // y += W x instead of y = W x
+};
+
+template <typename T> __device__ __forceinline__ unsigned pack2(float lo, float hi);
+template <> __device__ __forceinline__ unsigned pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<unsigned *>(&v);
+}
+template <> __device__ __forceinline__ unsigned pack2<__half>(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<unsigned *>(&v);
+}
+
+// 8 consecutive floats at p (16-byte aligned) as four pairs of T, rounded to nearest.
+template <typename T> __device__ __forceinline__ uint4 load_x8(const float *p) {
+    float4 a = __ldg(reinterpret_cast<const float4 *>(p)), b = __ldg(reinterpret_cast<const float4 *>(p + 4));
+    return make_uint4(pack2<T>(a.x, a.y), pack2<T>(a.z, a.w), pack2<T>(b.x, b.y), pack2<T>(b.z, b.w));
+}
+
+// The two m16n8k16 products of one 32-wide chunk: rows (ra, rb) of A against the token chunk vx.
+template <typename T> __device__ __forceinline__ void chunk_mma(float *c, uint4 ra, uint4 rb, uint4 vx) {
+    unsigned a[4] = {ra.x, rb.x, ra.y, rb.y}, b[2] = {vx.x, vx.y};
+    Mma<T>::run(c, a, b);
+    unsigned a2[4] = {ra.z, rb.z, ra.w, rb.w}, b2[2] = {vx.z, vx.w};
+    Mma<T>::run(c, a2, b2);
+}
+
+// The warp's K-slice partials of its 16×8 tile, in the order the mma accumulator lays them out.
+__device__ __forceinline__ void stash(float (*red)[16][8], const float *c) {
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int r0 = blockIdx.x * 16;
-    // Rows past the end and tokens past n read valid (clamped) memory; their results are dropped.
-    const T *wa = W + (size_t)min(r0 + g, rows - 1) * cols;
-    const T *wb = W + (size_t)min(r0 + g + 8, rows - 1) * cols;
-    const T *xr = X + (size_t)min(g, n - 1) * cols;
-    float c[4] = {0.f, 0.f, 0.f, 0.f};
-    int chunks = (cols + 31) / 32;
-    int per = (chunks + SPLIT - 1) / SPLIT;
-    int begin = warp * per, end = min(chunks, begin + per);
-#pragma unroll 2
-    for (int ch = begin; ch < end; ch++) {
-        int k = ch * 32 + 8 * t;
-        uint4 va = make_uint4(0, 0, 0, 0), vb = va, vx = va;
-        if (k < cols) {  // cols % 8 == 0: the 8 elements are all in range
-            va = __ldg(reinterpret_cast<const uint4 *>(wa + k));
-            vb = __ldg(reinterpret_cast<const uint4 *>(wb + k));
-            vx = __ldg(reinterpret_cast<const uint4 *>(xr + k));
-        }
-        unsigned a[4] = {va.x, vb.x, va.y, vb.y}, b[2] = {vx.x, vx.y};
-        Mma<T>::run(c, a, b);
-        unsigned a2[4] = {va.z, vb.z, va.w, vb.w}, b2[2] = {vx.z, vx.w};
-        Mma<T>::run(c, a2, b2);
-    }
     red[warp][g][2 * t] = c[0];
     red[warp][g][2 * t + 1] = c[1];
     red[warp][g + 8][2 * t] = c[2];
     red[warp][g + 8][2 * t + 1] = c[3];
+}
+
+template <typename T, bool SWIGLU, int SPLIT, int UNROLL>
+__global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const float *X, int cols, int n) {
+    __shared__ float red[SWIGLU ? 2 : 1][SPLIT][16][8];
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    // The matrix of this block, by conditionals (dynamic indexing would put the arguments in local memory).
+    int b = blockIdx.x;
+    const void *w;
+    float *Y;
+    int rows;
+    if (SWIGLU || b < args.blocks[0]) {
+        w = args.w[0]; Y = args.y[0]; rows = args.rows[0];
+    } else if ((b -= args.blocks[0]) < args.blocks[1]) {
+        w = args.w[1]; Y = args.y[1]; rows = args.rows[1];
+    } else {
+        b -= args.blocks[1];
+        w = args.w[2]; Y = args.y[2]; rows = args.rows[2];
+    }
+    int r0 = b * 16;
+    // Rows past the end and tokens past n read valid (clamped) memory; their results are dropped.
+    size_t ra = (size_t)min(r0 + g, rows - 1) * cols, rb = (size_t)min(r0 + g + 8, rows - 1) * cols;
+    const T *W = reinterpret_cast<const T *>(w), *U = reinterpret_cast<const T *>(args.w[1]);
+    const float *xr = X + (size_t)min(g, n - 1) * cols;
+    float c[4] = {0.f, 0.f, 0.f, 0.f}, cu[4] = {0.f, 0.f, 0.f, 0.f};
+    int chunks = (cols + 31) / 32;
+    int per = (chunks + SPLIT - 1) / SPLIT;
+    int begin = warp * per, end = min(chunks, begin + per);
+    for (int ch0 = begin; ch0 < end; ch0 += UNROLL) {
+        uint4 va[UNROLL], vb[UNROLL], ua[UNROLL], ub[UNROLL], vx[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {  // every load of the UNROLL chunks first
+            int k = (ch0 + u) * 32 + 8 * t;
+            va[u] = vb[u] = ua[u] = ub[u] = vx[u] = make_uint4(0, 0, 0, 0);
+            if (ch0 + u < end && k < cols) {  // cols % 8 == 0: the 8 elements are all in range
+                va[u] = __ldg(reinterpret_cast<const uint4 *>(W + ra + k));
+                vb[u] = __ldg(reinterpret_cast<const uint4 *>(W + rb + k));
+                if (SWIGLU) {
+                    ua[u] = __ldg(reinterpret_cast<const uint4 *>(U + ra + k));
+                    ub[u] = __ldg(reinterpret_cast<const uint4 *>(U + rb + k));
+                }
+                vx[u] = load_x8<T>(xr + k);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            chunk_mma<T>(c, va[u], vb[u], vx[u]);
+            if (SWIGLU) chunk_mma<T>(cu, ua[u], ub[u], vx[u]);
+        }
+    }
+    stash(red[0], c);
+    if (SWIGLU) stash(red[SWIGLU ? 1 : 0], cu);
     __syncthreads();
     if (threadIdx.x < 128) {
         int row = threadIdx.x >> 3, tok = threadIdx.x & 7;
-        float sum = 0.f;
+        float sum = 0.f, up = 0.f;
 #pragma unroll
-        for (int w = 0; w < SPLIT; w++) sum += red[w][row][tok];
-        if (r0 + row < rows && tok < n) Y[(size_t)tok * rows + r0 + row] = sum;
+        for (int w8 = 0; w8 < SPLIT; w8++) {
+            sum += red[0][w8][row][tok];
+            if (SWIGLU) up += red[SWIGLU ? 1 : 0][w8][row][tok];
+        }
+        if (r0 + row < rows && tok < n) {
+            float *y = Y + (size_t)tok * rows + r0 + row;
+            float v = SWIGLU ? sum / (1.0f + expf(-sum)) * up : sum;
+            *y = args.accumulate ? *y + v : v;
+        }
     }
 }
 
-}  // namespace
-
-extern "C" int alma_gemv_tc(const void *d_w, int type, const void *d_x, float *d_y, int rows, int cols, int n,
-                            void *stream) {
-    ALMA_REQUIRE(rows >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS &&
-                 ((uintptr_t)d_w & 15) == 0 && ((uintptr_t)d_x & 15) == 0);
-    if (n == 0 || rows == 0) return 0;
-    unsigned blocks = (unsigned)((rows + 15) / 16);
-    cudaStream_t s = alma_stream(stream);
+template <bool SWIGLU, int SPLIT, int UNROLL>
+int launch_shape(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
+    unsigned blocks = (unsigned)a.blocks[0] + (SWIGLU ? 0u : (unsigned)a.blocks[1] + (unsigned)a.blocks[2]);
     if (type == ALMA_BF16)
-        gemv_tc_kernel<__nv_bfloat16><<<blocks, SPLIT * 32, 0, s>>>((const __nv_bfloat16 *)d_w,
-                                                                   (const __nv_bfloat16 *)d_x, d_y, rows, cols, n);
+        gemv_tc_kernel<__nv_bfloat16, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else if (type == ALMA_F16)
-        gemv_tc_kernel<__half><<<blocks, SPLIT * 32, 0, s>>>((const __half *)d_w, (const __half *)d_x, d_y, rows, cols, n);
+        gemv_tc_kernel<__half, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else
         return (int)cudaErrorInvalidValue;
     ALMA_CHECK_LAUNCH();
     return 0;
 }
+
+template <bool SWIGLU>
+int launch(TcArgs a, int type, const float *x, int cols, int n, void *stream) {
+    cudaStream_t s = alma_stream(stream);
+    static_assert(TC_VARIANT_COUNT == 4, "one case per variant");
+    switch (tc_variant) {
+    case 1: return launch_shape<SWIGLU, TC_VARIANTS[1].split, TC_VARIANTS[1].unroll>(a, type, x, cols, n, s);
+    case 2: return launch_shape<SWIGLU, TC_VARIANTS[2].split, TC_VARIANTS[2].unroll>(a, type, x, cols, n, s);
+    case 3: return launch_shape<SWIGLU, TC_VARIANTS[3].split, TC_VARIANTS[3].unroll>(a, type, x, cols, n, s);
+    default: return launch_shape<SWIGLU, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll>(a, type, x, cols, n, s);
+    }
+}
+
+bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+}  // namespace
+
+extern "C" {
+
+int alma_gemv_tc_set_variant(int variant) {
+    ALMA_REQUIRE(variant >= 0 && variant < TC_VARIANT_COUNT);
+    tc_variant = variant;
+    return 0;
+}
+
+int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+                  const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
+                  void *stream) {
+    ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 &&
+                 n <= ALMA_GEMV_MAX_ROWS && aligned16(d_w0) && (rows1 == 0 || aligned16(d_w1)) &&
+                 (rows2 == 0 || aligned16(d_w2)) && aligned16(d_x));
+    if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
+    TcArgs a;
+    a.w[0] = d_w0; a.w[1] = d_w1; a.w[2] = d_w2;
+    a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
+    a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
+    for (int i = 0; i < 3; i++) a.blocks[i] = (a.rows[i] + 15) / 16;
+    a.accumulate = accumulate;
+    return launch<false>(a, type, d_x, cols, n, stream);
+}
+
+int alma_gemv_tc(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
+    return alma_gemv_tc3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, stream);
+}
+
+int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
+                        int cols, int n, void *stream) {
+    ALMA_REQUIRE(rows >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS && aligned16(d_wg) &&
+                 aligned16(d_wu) && aligned16(d_x));
+    if (n == 0 || rows == 0) return 0;
+    TcArgs a;
+    a.w[0] = d_wg; a.w[1] = d_wu; a.w[2] = nullptr;
+    a.y[0] = d_y; a.y[1] = a.y[2] = nullptr;
+    a.rows[0] = rows; a.rows[1] = a.rows[2] = 0;
+    a.blocks[0] = (rows + 15) / 16; a.blocks[1] = a.blocks[2] = 0;
+    a.accumulate = 0;
+    return launch<true>(a, type, d_x, cols, n, stream);
+}
+
+}  // extern "C"

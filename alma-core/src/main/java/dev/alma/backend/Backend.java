@@ -54,6 +54,16 @@ public interface Backend extends AutoCloseable {
     void rope(Activations x, int heads, int headDim, int[] positions, double theta, boolean interleaved);
 
     /**
+     * {@link #rope} of a layer's queries ({@code heads} per row) and keys ({@code kvHeads} per row) at the same
+     * positions: a backend may run both as one operation. The default rotates one after the other.
+     */
+    default void ropeQk(Activations q, int heads, Activations k, int kvHeads, int headDim, int[] positions,
+                        double theta, boolean interleaved) {
+        rope(q, heads, headDim, positions, theta, interleaved);
+        rope(k, kvHeads, headDim, positions, theta, interleaved);
+    }
+
+    /**
      * Causal attention of the first {@code n} tokens. Token {@code i} belongs to sequence {@code seqs[i]} of
      * {@code cache} at position {@code positions[i]}; its key and value rows are first stored there, then its query
      * attends to positions {@code 0..positions[i]} of that sequence. Queries have {@code heads × headDim} columns,
@@ -73,6 +83,16 @@ public interface Backend extends AutoCloseable {
     default void gateUpSwiglu(Activations x, Weight gate, Weight up, int n, Activations gateOut, Activations upOut) {
         matmul(x, new Weight[]{gate, up}, n, new Activations[]{gateOut, upOut});
         swiglu(gateOut, upOut, n);
+    }
+
+    /**
+     * {@code out += x·Wᵀ} over the first {@code n} rows (a projection followed by its residual connection), with
+     * {@code scratch} ({@code w.rows()} columns) free to be overwritten. A backend may fuse the two; the default is
+     * {@link #matmul} into {@code scratch}, then {@link #addScaled}.
+     */
+    default void matmulAdd(Activations x, Weight w, int n, Activations scratch, Activations out) {
+        matmul(x, w, n, scratch);
+        addScaled(out, scratch, 1f, n);
     }
 
     /** {@code x += scale * y} over the first {@code n} rows. */

@@ -358,11 +358,10 @@ public final class LlamaModel implements AutoCloseable {
             loras(ctx, ctx.h, layer.q, n, ctx.q);
             loras(ctx, ctx.h, layer.k, n, ctx.k);
             loras(ctx, ctx.h, layer.v, n, ctx.v);
-            be.rope(ctx.q, c.numHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
-            be.rope(ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
+            be.ropeQk(ctx.q, c.numHeads(), ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(),
+                    c.ropeInterleaved());
             be.attention(ctx.q, ctx.k, ctx.v, ctx.cache, l, seqs, positions, n, ctx.att);
-            linear(ctx, ctx.att, layer.o, n, ctx.out);
-            be.addScaled(ctx.x, ctx.out, 1f, n);
+            residual(ctx, ctx.att, layer.o, n);
             // feed-forward block
             be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
             if (layer.gate.loras.isEmpty() && layer.up.loras.isEmpty()) {  // ALMA's LoRA adapts down_proj only
@@ -373,8 +372,7 @@ public final class LlamaModel implements AutoCloseable {
                 loras(ctx, ctx.h, layer.up, n, ctx.up);
                 be.swiglu(ctx.gate, ctx.up, n);
             }
-            linear(ctx, ctx.gate, layer.down, n, ctx.out);
-            be.addScaled(ctx.x, ctx.out, 1f, n);
+            residual(ctx, ctx.gate, layer.down, n);
         }
         int m = logitRows.length;
         if (m == 0) return new float[0][];
@@ -396,6 +394,19 @@ public final class LlamaModel implements AutoCloseable {
     private void linear(Context ctx, Activations x, Linear lin, int n, Activations out) {
         backend.matmul(x, lin.w, n, out);
         loras(ctx, x, lin, n, out);
+    }
+
+    /**
+     * The residual connection after a projection: {@code ctx.x += x·Wᵀ (+ LoRA deltas)}, the product added in one
+     * operation where the backend fuses it (no LoRA), else computed into {@code ctx.out} and added.
+     */
+    private void residual(Context ctx, Activations x, Linear lin, int n) {
+        if (lin.loras.isEmpty()) {
+            backend.matmulAdd(x, lin.w, n, ctx.out, ctx.x);
+        } else {
+            linear(ctx, x, lin, n, ctx.out);
+            backend.addScaled(ctx.x, ctx.out, 1f, n);
+        }
     }
 
     /** {@code out += scale·(x·Aᵀ)·Bᵀ} for each LoRA delta of {@code lin}. */

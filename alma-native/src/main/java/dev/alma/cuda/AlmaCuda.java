@@ -112,6 +112,10 @@ final class AlmaCuda {
     static native int alma_rope(@Cast("float*") long x, @Cast("const int*") long positions, int n, int heads,
                                 int headDim, int stride, double theta, int interleaved, @Cast("void*") long stream);
 
+    static native int alma_rope_qk(@Cast("float*") long q, int qStride, int heads, @Cast("float*") long k,
+                                   int kStride, int kvHeads, @Cast("const int*") long positions, int n, int headDim,
+                                   double theta, int interleaved, @Cast("void*") long stream);
+
     static native int alma_embed(@Cast("const void*") long table, int type, @Cast("const int*") long tokens,
                                  @Cast("float*") long out, int n, int cols, int vocab, @Cast("void*") long stream);
 
@@ -125,8 +129,23 @@ final class AlmaCuda {
     static native int alma_gemv(@Cast("const void*") long w, int type, @Cast("const float*") long x,
                                 @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);
 
-    static native int alma_gemv_tc(@Cast("const void*") long w, int type, @Cast("const void*") long x,
+    static native int alma_gemv_add(@Cast("const void*") long w, int type, @Cast("const float*") long x,
+                                    @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);
+
+    static native int alma_gemv_tc(@Cast("const void*") long w, int type, @Cast("const float*") long x,
                                    @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);
+
+    static native int alma_gemv_tc_set_variant(int variant);
+
+    static native int alma_gemv_tc3(@Cast("const void*") long w0, @Cast("const void*") long w1,
+                                    @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
+                                    @Cast("const float*") long x, @Cast("float*") long y0, @Cast("float*") long y1,
+                                    @Cast("float*") long y2, int cols, int n, int accumulate,
+                                    @Cast("void*") long stream);
+
+    static native int alma_gemv_tc_swiglu(@Cast("const void*") long wg, @Cast("const void*") long wu, int type,
+                                          @Cast("const float*") long x, @Cast("float*") long y, int rows, int cols,
+                                          int n, @Cast("void*") long stream);
 
     static native int alma_gemv3(@Cast("const void*") long w0, @Cast("const void*") long w1,
                                  @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,

@@ -428,6 +428,26 @@ public final class CudaBackend implements Backend {
                 Kernels.d(theta), interleaved ? 1 : 0, stream);
     }
 
+    /** Queries and keys rotated by one launch (unless they share a buffer; then the {@link Backend} default). */
+    @Override
+    public synchronized void ropeQk(Activations q, int heads, Activations k, int kvHeads, int headDim, int[] positions,
+                                    double theta, boolean interleaved) {
+        use();
+        CudaActivations qa = a(q), ka = a(k);
+        if (qa == ka) {
+            Backend.super.ropeQk(q, heads, k, kvHeads, headDim, positions, theta, interleaved);
+            return;
+        }
+        if (heads * headDim > qa.cols || kvHeads * headDim > ka.cols || positions.length > qa.rows
+                || positions.length > ka.rows || headDim % 2 != 0)
+            throw new IllegalArgumentException("rope of " + heads + "/" + kvHeads + " heads x " + headDim + " on "
+                    + qa.cols + "/" + ka.cols + " columns");
+        if (positions.length == 0) return;
+        long pos = ints(ropePositions, positions);
+        launch("alma_rope_qk", Kernels.ROPE_QK, qa.data.ptr, qa.cols, heads, ka.data.ptr, ka.cols, kvHeads, pos,
+                positions.length, headDim, Kernels.d(theta), interleaved ? 1 : 0, stream);
+    }
+
     @Override
     public synchronized void swiglu(Activations gate, Activations up, int n) {
         use();
@@ -511,10 +531,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         if (n > 1 && n <= GEMV_MAX_ROWS && tensorCoreGemv(m)) {
-            long count = (long) n * m.cols;
-            long x16 = scratch(half, count * 2);
-            launch("alma_convert_f32", Kernels.CONVERT, xi.data.ptr, x16, m.type, count, stream);
-            launch("alma_gemv_tc", Kernels.GEMV_TC, m.data.ptr, m.type, x16, o.data.ptr, m.rows, m.cols, n, stream);
+            launch("alma_gemv_tc", Kernels.GEMV_TC, m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n,
+                    stream);
         } else if (n <= GEMV_MAX_ROWS) {
             launch("alma_gemv", Kernels.GEMV, m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n, stream);
         } else if (m.type == CudaWeight.F32 || !tensorCores || m.cols % 8 != 0) {
@@ -558,16 +576,42 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Whether products of {@code x} with several weights can be one fused GEMV launch (gemv3, gemv_swiglu): a
-     * decode step ({@code n <= 8}) with float32 activations (not the tensor-core GEMV of beams), weights of one
+     * Whether products of {@code x} with several weights can be one fused GEMV launch (gemv3, gemv_swiglu, or their
+     * tensor-core forms gemv_tc3, gemv_tc_swiglu for 2..8 rows): a decode step ({@code n <= 8}), weights of one
      * 16/32-bit type and x's width, outputs as wide as their weights' rows.
      */
     private boolean fusedGemv(CudaActivations x, int n, CudaWeight[] ws, CudaActivations[] outs) {
-        if (n > GEMV_MAX_ROWS || n > x.rows || (n > 1 && tensorCoreGemv(ws[0]))) return false;
+        if (n > GEMV_MAX_ROWS || n > x.rows) return false;
         for (int j = 0; j < ws.length; j++)
             if (ws[j].type == CudaWeight.Q8_0 || ws[j].type != ws[0].type || ws[j].cols != x.cols
-                    || outs[j].cols != ws[j].rows || n > outs[j].rows) return false;
+                    || outs[j].cols != ws[j].rows || n > outs[j].rows || outs[j] == x) return false;
         return true;
+    }
+
+    /** Whether the fused products of {@link #fusedGemv} run on tensor cores (beams) rather than CUDA cores. */
+    private boolean fusedOnTensorCores(int n, CudaWeight w) {
+        return n > 1 && tensorCoreGemv(w);
+    }
+
+    /**
+     * {@code out += x·Wᵀ}: one GEMV launch that adds its product to {@code out} when {@code n <= 8} (16/32-bit
+     * weights), otherwise the {@link Backend} default (product into {@code scratch}, then the addition).
+     */
+    @Override
+    public synchronized void matmulAdd(Activations x, Weight weight, int n, Activations scratch, Activations out) {
+        use();
+        CudaWeight m = w(weight);
+        CudaActivations xi = a(x), o = a(out);
+        if (n == 0 || !fusedGemv(xi, n, new CudaWeight[]{m}, new CudaActivations[]{o})) {
+            Backend.super.matmulAdd(x, weight, n, scratch, out);
+            return;
+        }
+        if (fusedOnTensorCores(n, m))
+            launch("alma_gemv_tc3", Kernels.GEMV_TC3, m.data.ptr, 0L, 0L, m.type, m.rows, 0, 0, xi.data.ptr,
+                    o.data.ptr, 0L, 0L, m.cols, n, 1, stream);
+        else
+            launch("alma_gemv_add", Kernels.GEMV_ADD, m.data.ptr, m.type, xi.data.ptr, o.data.ptr, m.rows, m.cols, n,
+                    stream);
     }
 
     /**
@@ -581,8 +625,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * Two or three products of the same input (the model's Q/K/V and gate/up projections): one fused GEMV launch
-     * (x read once for all rows of all matrices) when {@code n <= 8} with float32 activations and the weights share a
-     * 16/32-bit type and width; one {@link #matmul} each otherwise.
+     * (x read once for all rows of all matrices; on tensor cores for 2..8 rows of 16-bit weights) when {@code n <= 8}
+     * and the weights share a 16/32-bit type and width; one {@link #matmul} each otherwise.
      */
     @Override
     public synchronized void matmul(Activations x, Weight[] ws, int n, Activations[] outs) {
@@ -601,14 +645,20 @@ public final class CudaBackend implements Backend {
         }
         if (n == 0) return;
         CudaWeight third = ws.length == 3 ? m[2] : null;
+        if (fusedOnTensorCores(n, m[0])) {
+            launch("alma_gemv_tc3", Kernels.GEMV_TC3, m[0].data.ptr, m[1].data.ptr, third == null ? 0 : third.data.ptr,
+                    m[0].type, m[0].rows, m[1].rows, third == null ? 0 : third.rows, xi.data.ptr, o[0].data.ptr,
+                    o[1].data.ptr, third == null ? 0 : o[2].data.ptr, m[0].cols, n, 0, stream);
+            return;
+        }
         launch("alma_gemv3", Kernels.GEMV3, m[0].data.ptr, m[1].data.ptr, third == null ? 0 : third.data.ptr,
                 m[0].type, m[0].rows, m[1].rows, third == null ? 0 : third.rows, xi.data.ptr, a(outs[0]).data.ptr,
                 a(outs[1]).data.ptr, third == null ? 0 : a(outs[2]).data.ptr, m[0].cols, n, stream);
     }
 
     /**
-     * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (then {@code up} is left
-     * untouched), otherwise the {@link Backend} default (the two products, then {@link #swiglu}).
+     * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (on tensor cores for 2..8 rows
+     * of 16-bit weights; {@code up} is left untouched), otherwise the {@link Backend} default (the two products, then {@link #swiglu}).
      */
     @Override
     public synchronized void gateUpSwiglu(Activations x, Weight wg, Weight wu, int n, Activations gate, Activations up) {
@@ -620,6 +670,11 @@ public final class CudaBackend implements Backend {
             return;
         }
         if (n == 0) return;
+        if (fusedOnTensorCores(n, g)) {
+            launch("alma_gemv_tc_swiglu", Kernels.GEMV_TC_SWIGLU, g.data.ptr, u.data.ptr, g.type, xi.data.ptr,
+                    go.data.ptr, g.rows, g.cols, n, stream);
+            return;
+        }
         launch("alma_gemv_swiglu", Kernels.GEMV_SWIGLU, g.data.ptr, u.data.ptr, g.type, xi.data.ptr, go.data.ptr,
                 g.rows, g.cols, n, stream);
     }
@@ -679,7 +734,7 @@ public final class CudaBackend implements Backend {
         }
         // Splits from the padded table length, not the exact one, so that consecutive steps launch alike (the
         // kernel bounds every split by the true length; an empty split is skipped when combining).
-        int splits = splits(n, cache.kvHeads, stride * CudaKvCache.PAGE_SIZE, sms);
+        int splits = splits(n, heads, stride * CudaKvCache.PAGE_SIZE, sms);
         long ws = scratch(workspace, AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
         launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
@@ -710,10 +765,13 @@ public final class CudaBackend implements Backend {
         return (bytes + 255) & ~255L;
     }
 
-    /** Splits of the key range: enough blocks for two waves over the SMs, each split at least one 32-key tile. */
-    static int splits(int n, int kvHeads, int maxLen, int sms) {
-        int blocks = n * kvHeads;
-        int want = (2 * sms + blocks - 1) / blocks;
+    /**
+     * Splits of the key range: blocks (one per token, query head and split) enough for eight per SM, the
+     * occupancy a memory-bound kernel of four warps needs, each split at least one 32-key tile.
+     */
+    static int splits(int n, int heads, int maxLen, int sms) {
+        int blocks = n * heads;
+        int want = (8 * sms + blocks - 1) / blocks;
         int tiles = (maxLen + 31) / 32;
         return Math.max(1, Math.min(MAX_SPLITS, Math.min(want, tiles)));
     }

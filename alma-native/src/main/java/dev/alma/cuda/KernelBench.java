@@ -29,6 +29,9 @@ public final class KernelBench {
     private final CudaBackend gpu;
     private final long stream;
     private final boolean quick;
+    /** Launch shapes of the tensor-core GEMV (alma_gemv_tc_set_variant). */
+    private static final int TC_VARIANTS = 4;
+
     /** Every size is divided by this (16 with --tiny, else 1). */
     private final int div;
     private final List<String> rows = new ArrayList<>();
@@ -86,7 +89,18 @@ public final class KernelBench {
         gemv(s(4096), s(4096), 5, false);
         gemv(s(4096), s(4096), 5, true);
         gemv(s(11008), s(4096), 8, true);
-        gemvSwiglu(s(11008), s(4096));
+        gemv(s(11008), s(4096), 5, true);
+        gemvSwiglu(s(11008), s(4096), 1);
+        gemvSwiglu(s(11008), s(4096), 5);
+        // The tensor-core GEMV's other launch shapes (alma_gemv_tc_set_variant), then back to the default.
+        for (int variant = 1; variant < TC_VARIANTS; variant++) {
+            CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(variant), "alma_gemv_tc_set_variant");
+            add("# tensor-core GEMV variant " + variant);
+            gemv(s(4096), s(4096), 5, true);
+            gemv(s(11008), s(4096), 5, true);
+            gemvSwiglu(s(11008), s(4096), 5);
+        }
+        CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(0), "alma_gemv_tc_set_variant");
         gemvQ8_0(s(4096), s(4096), 1);
         gemvQ8_0(s(11008), s(4096), 1);
         gemvQ8_0(s(11008), s(4096), 5);
@@ -165,13 +179,13 @@ public final class KernelBench {
         return COLD_BYTES / div / div;
     }
 
-    /** GEMV of n rows: CUDA cores with float32 activations, or tensor cores with bf16 activations. */
+    /** GEMV of n rows of float32 activations: CUDA cores, or tensor cores (activations rounded to bf16 as read). */
     private void gemv(int rows, int cols, int n, boolean tensorCores) {
         long bytes = (long) rows * cols * 2;
         int copies = (int) Math.max(1, (coldBytes() + bytes - 1) / bytes);
         CudaWeight[] w = new CudaWeight[copies];
         for (int i = 0; i < copies; i++) w[i] = random(DType.BF16, rows, cols);
-        CudaWeight x = random(tensorCores ? DType.BF16 : DType.F32, n, cols);
+        CudaWeight x = random(DType.F32, n, cols);
         CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
         int[] next = {0};
         double ms = time(tensorCores ? "alma_gemv_tc" : "alma_gemv", () -> {
@@ -219,7 +233,8 @@ public final class KernelBench {
         y.close();
     }
 
-    private void gemvSwiglu(int rows, int cols) {
+    /** The fused gate/up + SwiGLU GEMV of n rows (tensor cores for n > 1, as the backend picks). */
+    private void gemvSwiglu(int rows, int cols, int n) {
         long bytes = 2L * rows * cols * 2;
         int copies = (int) Math.max(1, (coldBytes() + bytes - 1) / bytes);
         CudaWeight[] g = new CudaWeight[copies], u = new CudaWeight[copies];
@@ -227,15 +242,19 @@ public final class KernelBench {
             g[i] = random(DType.BF16, rows, cols);
             u[i] = random(DType.BF16, rows, cols);
         }
-        CudaActivations x = (CudaActivations) gpu.allocate(1, cols), y = (CudaActivations) gpu.allocate(1, rows);
+        CudaWeight x = random(DType.F32, n, cols);
+        CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
         int[] next = {0};
-        double ms = time("alma_gemv_swiglu", () -> {
+        double ms = time(n > 1 ? "alma_gemv_tc_swiglu" : "alma_gemv_swiglu", () -> {
             int i = next[0]++ % copies;
-            return AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr, rows,
-                    cols, 1, stream);
+            return n > 1
+                    ? AlmaCuda.alma_gemv_tc_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr,
+                            rows, cols, n, stream)
+                    : AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr,
+                            rows, cols, 1, stream);
         });
         double gbs = bytes / (ms * 1e6);
-        row("gemv gate/up+swiglu", "2x " + rows + "x" + cols, ms, String.format(Locale.ROOT,
+        row("gemv gate/up+swiglu" + (n > 1 ? " tc n=" + n : ""), "2x " + rows + "x" + cols, ms, String.format(Locale.ROOT,
                 "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
         for (int i = 0; i < copies; i++) {
             g[i].close();
@@ -408,15 +427,12 @@ public final class KernelBench {
                 for (int l = 0; l < layers; l++) {
                     gpu.rmsNorm(x, ones, 1e-5f, n, h);
                     gpu.matmulQkv(h, w[l][0], w[l][1], w[l][2], n, q, k, v);
-                    gpu.rope(q, heads, hd, state[2], 10000.0, false);
-                    gpu.rope(k, kvHeads, hd, state[2], 10000.0, false);
+                    gpu.ropeQk(q, heads, k, kvHeads, hd, state[2], 10000.0, false);
                     gpu.attention(q, k, v, cache, l, state[1], state[2], n, att);
-                    gpu.matmul(att, w[l][3], n, out);
-                    gpu.addScaled(x, out, 1f, n);
+                    gpu.matmulAdd(att, w[l][3], n, out, x);
                     gpu.rmsNorm(x, ones, 1e-5f, n, h);
                     gpu.gateUpSwiglu(h, w[l][4], w[l][5], n, gate, up);
-                    gpu.matmul(gate, w[l][6], n, out);
-                    gpu.addScaled(x, out, 1f, n);
+                    gpu.matmulAdd(gate, w[l][6], n, out, x);
                 }
             };
             step[0].run();  // prompt

@@ -31,12 +31,19 @@ final class Kernels {
     static final Kernel RMSNORM = a -> AlmaCuda.alma_rmsnorm(a[0], a[1], a[2], i(a[3]), i(a[4]), f(a[5]), a[6]);
     static final Kernel ROPE = a -> AlmaCuda.alma_rope(a[0], a[1], i(a[2]), i(a[3]), i(a[4]), i(a[5]),
             Double.longBitsToDouble(a[6]), i(a[7]), a[8]);
+    static final Kernel ROPE_QK = a -> AlmaCuda.alma_rope_qk(a[0], i(a[1]), i(a[2]), a[3], i(a[4]), i(a[5]), a[6],
+            i(a[7]), i(a[8]), Double.longBitsToDouble(a[9]), i(a[10]), a[11]);
     static final Kernel SWIGLU = a -> AlmaCuda.alma_swiglu(a[0], a[1], a[2], a[3]);
     static final Kernel ADD_SCALED = a -> AlmaCuda.alma_add_scaled(a[0], a[1], f(a[2]), a[3], a[4]);
     static final Kernel COPY = a -> AlmaCuda.alma_memcpy_d2d(a[0], a[1], a[2], a[3]);
     static final Kernel CONVERT = a -> AlmaCuda.alma_convert_f32(a[0], a[1], i(a[2]), a[3], a[4]);
     static final Kernel GEMV = a -> AlmaCuda.alma_gemv(a[0], i(a[1]), a[2], a[3], i(a[4]), i(a[5]), i(a[6]), a[7]);
     static final Kernel GEMV_TC = a -> AlmaCuda.alma_gemv_tc(a[0], i(a[1]), a[2], a[3], i(a[4]), i(a[5]), i(a[6]), a[7]);
+    static final Kernel GEMV_ADD = a -> AlmaCuda.alma_gemv_add(a[0], i(a[1]), a[2], a[3], i(a[4]), i(a[5]), i(a[6]), a[7]);
+    static final Kernel GEMV_TC3 = a -> AlmaCuda.alma_gemv_tc3(a[0], a[1], a[2], i(a[3]), i(a[4]), i(a[5]), i(a[6]),
+            a[7], a[8], a[9], a[10], i(a[11]), i(a[12]), i(a[13]), a[14]);
+    static final Kernel GEMV_TC_SWIGLU = a -> AlmaCuda.alma_gemv_tc_swiglu(a[0], a[1], i(a[2]), a[3], a[4], i(a[5]),
+            i(a[6]), i(a[7]), a[8]);
     static final Kernel GEMV3 = a -> AlmaCuda.alma_gemv3(a[0], a[1], a[2], i(a[3]), i(a[4]), i(a[5]), i(a[6]), a[7],
             a[8], a[9], a[10], i(a[11]), i(a[12]), a[13]);
     static final Kernel GEMV_SWIGLU = a -> AlmaCuda.alma_gemv_swiglu(a[0], a[1], i(a[2]), a[3], a[4], i(a[5]), i(a[6]),

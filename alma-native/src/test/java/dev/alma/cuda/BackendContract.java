@@ -96,6 +96,51 @@ abstract class BackendContract {
     }
 
     @Test
+    void matmulAddAddsTheProductToItsOutputOnOddShapes() {
+        Random rnd = new Random(4);
+        int[][] shapes = {{37, 72}, {100, 136}, {5, 8}, {9, 20}};
+        for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16})
+            for (int[] s : shapes)
+                for (int n : new int[]{1, 5, 8, 11}) {
+                    int rows = s[0], cols = s[1];
+                    float[] w = round(random(rnd, rows * cols, 1f), type);
+                    float[][] x = randomRows(rnd, n, cols, 1f), r = randomRows(rnd, n, rows, 1f);
+                    double[][] ref = Reference.matmul(x, w, rows, cols);
+                    for (int i = 0; i < n; i++) for (int j = 0; j < rows; j++) ref[i][j] += r[i][j];
+                    Backend b = backend();
+                    Weight wt = b.weight(tensor("w", type, rows, cols, w));
+                    Activations xa = load(b, x, n + 1, cols), out = load(b, r, n + 1, rows);
+                    b.matmulAdd(xa, wt, n, b.allocate(n + 1, rows), out);
+                    check("matmulAdd " + type + " " + rows + "x" + cols + " n=" + n, read(b, out, n), ref,
+                            matmulTolerance(type, n));
+                }
+    }
+
+    @Test
+    void ropeOfQueriesAndKeysTogetherIsRopeOfEach() {
+        Random rnd = new Random(5);
+        int heads = 6, kvHeads = 2, headDim = 40;
+        int[] positions = {3, 4, 900, 2};
+        float[][] q = randomRows(rnd, positions.length, heads * headDim + 4, 1f);
+        float[][] k = randomRows(rnd, positions.length, kvHeads * headDim, 1f);
+        for (boolean interleaved : new boolean[]{false, true})
+            for (Backend b : backends()) {
+                Activations qa = load(b, q, positions.length, q[0].length), ka = load(b, k, positions.length, k[0].length);
+                b.ropeQk(qa, heads, ka, kvHeads, headDim, positions, 10000.0, interleaved);
+                Activations q1 = load(b, q, positions.length, q[0].length), k1 = load(b, k, positions.length, k[0].length);
+                b.rope(q1, heads, headDim, positions, 10000.0, interleaved);
+                b.rope(k1, kvHeads, headDim, positions, 10000.0, interleaved);
+                String what = "ropeQk interleaved=" + interleaved + " on " + b.name();
+                float[][] gq = read(b, qa, positions.length), gk = read(b, ka, positions.length);
+                float[][] wq = read(b, q1, positions.length), wk = read(b, k1, positions.length);
+                for (int i = 0; i < positions.length; i++) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(wq[i], gq[i], what + " q row " + i);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(wk[i], gk[i], what + " k row " + i);
+                }
+            }
+    }
+
+    @Test
     void ropeMatchesFloat64InBothLayouts() {
         Random rnd = new Random(3);
         int heads = 3, headDim = 80;

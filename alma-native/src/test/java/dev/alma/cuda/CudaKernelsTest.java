@@ -114,6 +114,37 @@ class CudaKernelsTest {
     }
 
     @Test
+    void everyTensorCoreGemvLaunchShapeMatchesTheExactlyRoundedTwin() {
+        Random rnd = new Random(25);
+        try {
+            for (int variant = 0; variant < 4; variant++) {
+                CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(variant), "alma_gemv_tc_set_variant");
+                for (int[] s : new int[][]{{37, 1000, 2}, {100, 136, 5}, {16, 264, 8}, {49, 8, 3}}) {
+                    int rows = s[0], cols = s[1], n = s[2];
+                    DType type = variant % 2 == 0 ? DType.BF16 : DType.F16;
+                    float[] w = round(random(rnd, rows * cols, 1f), type), u = round(random(rnd, rows * cols, 1f), type);
+                    float[][] x = randomRows(rnd, n, cols, 1f);
+                    String what = "variant " + variant + " " + type + " " + rows + "x" + cols + " n=" + n;
+                    Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows), up = gpu.allocate(n, rows);
+                    Weight wt = gpu.weight(tensor("w", type, rows, cols, w)), ut = gpu.weight(tensor("u", type, rows, cols, u));
+                    gpu.matmul(xa, wt, n, out);
+                    double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
+                    assertTrue(err <= BackendContract.F32_TOL, "tensor-core GEMV " + what + ": " + err);
+                    gpu.gateUpSwiglu(xa, wt, ut, n, out, up);
+                    float[][] g = Twins.gemm16(cpu, type, rows, cols, w, x), v = Twins.gemm16(cpu, type, rows, cols, u, x);
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j < rows; j++) g[i][j] = g[i][j] / (1f + (float) Math.exp(-g[i][j])) * v[i][j];
+                    err = relError(read(gpu, out, n), g);
+                    assertTrue(err <= BackendContract.F32_TOL, "tensor-core gate/up SwiGLU " + what + ": " + err);
+                }
+            }
+            assertEquals(1, AlmaCuda.alma_gemv_tc_set_variant(4));  // cudaErrorInvalidValue
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(0), "alma_gemv_tc_set_variant");
+        }
+    }
+
+    @Test
     void float32MathKeepsSixteenBitProductsExact() {
         Random rnd = new Random(24);
         try (CudaBackend exact = new CudaBackend(0, false)) {

@@ -81,7 +81,7 @@ class TwinsTest {
     @Test
     void attentionSplitsFillTheDeviceWithoutEmptyTiles() {
         assertEquals(1, CudaBackend.splits(1, 32, 1, 132));       // one key: one split
-        assertEquals(9, CudaBackend.splits(1, 32, 4096, 132));    // 32 blocks -> 9 splits for two waves
+        assertEquals(33, CudaBackend.splits(1, 32, 4096, 132));   // 32 heads -> 33 splits: eight blocks per SM
         assertEquals(64, CudaBackend.splits(1, 1, 100_000, 132)); // capped
         assertEquals(2, CudaBackend.splits(1, 1, 40, 132));       // no more splits than 32-key tiles
         assertEquals(1, CudaBackend.splits(300, 8, 4096, 132));   // many queries fill the device already
