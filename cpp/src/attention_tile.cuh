@@ -1,4 +1,4 @@
-// The inner loop both attention kernels share: one warp owns one query row and folds a shared-memory tile of up to
+// The inner loop of the float32 prompt attention: one warp owns one query row and folds a shared-memory tile of up to
 // 32 keys into its running (max, sum, accumulator) with the online softmax. Lane j scores key j; lane d owns output
 // dimensions d, d+32, ...
 #pragma once
