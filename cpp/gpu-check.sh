@@ -2,10 +2,10 @@
 # Runs ON the GPU machine (prepared by cpp/gpu-pack.sh, which packs .device/): the CUDA tests (GPU vs CPU twin vs
 # float64), the kernel benchmarks, then compute-sanitizer memcheck over the GPU tests (in that order, so a run cut
 # short keeps the most useful results). Writes to $OUT:
-#   device.txt (nvidia-smi), tests.txt (JUnit), memcheck.txt, racecheck.txt, bench.txt (KernelBench table),
-#   summary.txt.
+#   device.txt (nvidia-smi), tests.txt (JUnit), bench.txt (KernelBench table), clibench.txt (`alma bench` on random
+#   7B/13B models), jmh.txt, memcheck.txt, racecheck.txt, summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
-# ALMA_CHECK_STEPS (default "tests bench memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+# ALMA_CHECK_STEPS (default "tests bench clibench jmh memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
 # Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
 # ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
 set -uo pipefail
@@ -59,7 +59,7 @@ say "cuBLAS directory: ${cublas_dir:-not found}"
 
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
-steps=" ${ALMA_CHECK_STEPS:-tests bench memcheck racecheck} "
+steps=" ${ALMA_CHECK_STEPS:-tests bench clibench jmh memcheck racecheck} "
 want() { [[ "$steps" == *" $1 "* ]]; }
 
 if want tests; then
@@ -81,6 +81,36 @@ if (( gpu )) && want bench; then
   rm -f "$out/bench.err"
 else
   say "KernelBench: skipped (no GPU or not in ALMA_CHECK_STEPS)"
+fi
+
+# `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
+# back each step): LLaMA-7B shape greedy and 5 beams, bf16, without and with programmatic dependent launch; 13B
+# shape greedy with it.
+if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
+  start=$(date +%s)
+  : > "$out/clibench.txt"
+  for spec in "false random:7b --beams 5" "true random:7b --beams 5" "true random:13b"; do
+    set -- $spec
+    pdl=$1 model=$2; shift 2
+    echo "== alma bench --model $model --device cuda --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 $*" \
+      "(-Dalma.cuda.pdl=$pdl)" >> "$out/clibench.txt"
+    timeout 120 "${java[@]}" -Dalma.cuda.pdl="$pdl" dev.alma.cli.Main bench --model "$model" --device cuda \
+      --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 "$@" >> "$out/clibench.txt" 2>&1
+    echo "exit $?" >> "$out/clibench.txt"
+  done
+  say "alma bench ($(( $(date +%s) - start )) s):"
+  grep -vE "^WARNING" "$out/clibench.txt" | sed 's/^/  /' | tee -a "$summary"
+fi
+
+# JMH (alma-bench's CudaKernelsBenchmark, bf16): each call synchronised, so a score is kernel + launch + sync.
+if (( gpu )) && [[ -z "$emulated" ]] && want jmh; then
+  start=$(date +%s)
+  # -f 0: in this JVM (a fork per benchmark would start the JVM and a CUDA context 10 times).
+  timeout 150 "${java[@]}" org.openjdk.jmh.Main CudaKernelsBenchmark -f 0 -wi 1 -i 2 -w 500ms -r 500ms -p type=BF16 \
+    -p shape=4096x4096,11008x4096 > "$out/jmh.txt" 2>&1
+  rc_jmh=$?
+  say "JMH CudaKernelsBenchmark ($(( $(date +%s) - start )) s): exit $rc_jmh"
+  sed -n '/^Benchmark /,$p' "$out/jmh.txt" | sed 's/^/  /' | tee -a "$summary"
 fi
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)

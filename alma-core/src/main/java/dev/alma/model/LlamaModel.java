@@ -77,6 +77,7 @@ public final class LlamaModel implements AutoCloseable {
      * Closing the model closes all of them.
      */
     public static LlamaModel open(java.nio.file.Path path, ModelOptions options) {
+        if (RandomModel.isSpec(path.toString())) return openRandom(path.toString(), options);
         List<AutoCloseable> owned = new ArrayList<>();
         try {
             Checkpoint ckpt = Checkpoint.open(path);
@@ -94,6 +95,38 @@ public final class LlamaModel implements AutoCloseable {
             closeAll(owned);
             throw e;
         }
+    }
+
+    /** A {@link RandomModel} spec ({@code random:7b}, ...) on the backend {@code options} name; no LoRA adapters. */
+    private static LlamaModel openRandom(String spec, ModelOptions options) {
+        RandomModel.Spec s = RandomModel.parse(spec);
+        if (!options.loras().isEmpty()) throw new AlmaException("LoRA adapters need a checkpoint, not " + spec);
+        Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
+        try {
+            return RandomModel.create(s, backend, 1, backend);
+        } catch (RuntimeException e) {
+            closeAll(List.of(backend));
+            throw e;
+        }
+    }
+
+    /**
+     * A model from weights already on {@code backend}: per layer {attention norm, q, k, v, o, FFN norm, gate, up,
+     * down}, shapes as {@code c} says (checked by the backend's products when they run).
+     */
+    static LlamaModel ofWeights(LlamaConfig c, Backend backend, Weight embed, Weight[][] layerWeights, Weight norm,
+                                Weight lmHead, AutoCloseable owned) {
+        Layer[] layers = new Layer[layerWeights.length];
+        for (int i = 0; i < layers.length; i++) {
+            Weight[] w = layerWeights[i];
+            layers[i] = new Layer(w[0], plain(w[1]), plain(w[2]), plain(w[3]), plain(w[4]), w[5], plain(w[6]),
+                    plain(w[7]), plain(w[8]));
+        }
+        return new LlamaModel(c, backend, embed, layers, norm, lmHead, owned);
+    }
+
+    private static Linear plain(Weight w) {
+        return new Linear(w, List.of());
     }
 
     private static void closeAll(List<AutoCloseable> resources) {

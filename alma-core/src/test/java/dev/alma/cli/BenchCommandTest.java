@@ -53,6 +53,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void aRandomSpecIsBenchedWithoutAFile() throws Exception {
+        Result b = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--prompt-tokens", "8", "--new-tokens", "4",
+                "--runs", "1", "--warmup", "0", "--beams", "2", "--threads", "2", "--json");
+        assertEquals(0, b.code(), b.err());
+        JsonNode j = Json.MAPPER.readTree(b.out());
+        for (String k : new String[]{"prefill_tok_s", "decode_tok_s", "beam_steps_s"})
+            assertTrue(j.path(k).asDouble() > 0, k + " in " + b.out());
+        Result bad = run("bench", "--model", "random:64,x,2,4");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("FFN 'x' is not a number"), bad.err());
+    }
+
+    @Test
     void safetensorsOutputIsADirectoryWithConfig(@TempDir Path dir) {
         Path out = dir.resolve("hf");
         Result w = run("random-model", "--out", out.toString(), "--format", "safetensors", "--type", "f16",

@@ -38,6 +38,11 @@ public final class CudaBackend implements Backend {
     public static final String MATH_PROPERTY = "alma.cuda.math";
     /** System property turning the CUDA graphs of decode steps off ({@code false}); on by default. */
     public static final String GRAPHS_PROPERTY = "alma.cuda.graphs";
+    /**
+     * System property: {@code true} launches the decode kernels as programmatic dependent launches on sm_90 and
+     * later ({@link #usePdl}); off by default.
+     */
+    public static final String PDL_PROPERTY = "alma.cuda.pdl";
 
     private final int device;
     private final boolean tensorCores;
@@ -98,6 +103,8 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
+        if (capability >= 90 && "true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false")))
+            CudaRuntime.check(AlmaCuda.alma_set_pdl(1), "alma_set_pdl");
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */
@@ -234,6 +241,21 @@ public final class CudaBackend implements Backend {
         tape.enable(on);
     }
 
+    /**
+     * Launches the decode-path kernels as programmatic dependent launches (sm_90 and later): each may start, and
+     * prefetch its weights into L2, while the kernel before it finishes. The setting is process-wide (as
+     * {@code alma_set_pdl} is); graphs captured before are dropped. Returns whether it is now on (never on a device
+     * older than sm_90, whose kernels do not wait for their predecessor).
+     */
+    public synchronized boolean usePdl(boolean on) {
+        use();
+        settle();
+        boolean enable = on && capability >= 90;
+        tape.close();
+        CudaRuntime.check(AlmaCuda.alma_set_pdl(enable ? 1 : 0), "alma_set_pdl");
+        return enable;
+    }
+
     /** Graphs captured and replayed so far (tests, benchmarks). */
     synchronized LaunchTape.Stats graphStats() {
         return tape.stats();
@@ -290,16 +312,19 @@ public final class CudaBackend implements Backend {
     /**
      * A weight {@code [rows, cols]} of {@code type} filled on the device with uniform values in
      * {@code [-scale, scale)} from {@code seed} (for benchmarks of full-size models without a checkpoint). The values
-     * are those of {@link #uniform(long, long, float)}.
+     * are those of {@link #uniform(long, long, float)}. Types other than f32/f16/bf16 (Q8_0) are drawn on the host,
+     * as the {@link Backend} default does, and uploaded.
      */
+    @Override
     public synchronized Weight randomWeight(String name, DType type, int rows, int cols, long seed, float scale) {
+        if (type != DType.F32 && type != DType.F16 && type != DType.BF16)
+            return Backend.super.randomWeight(name, type, rows, cols, seed, scale);
         use();
         settle();
         int t = switch (type) {
             case F32 -> CudaWeight.F32;
             case F16 -> CudaWeight.F16;
-            case BF16 -> CudaWeight.BF16;
-            default -> throw new AlmaException("random weights of type " + type + " are not supported");
+            default -> CudaWeight.BF16;
         };
         if (rows == 1) t = CudaWeight.F32;
         long count = (long) rows * cols;
