@@ -144,12 +144,6 @@ int alma_gemv_tc_set_variant(int variant);
 /** y[t] = silu(Wg x[t]) * (Wu x[t]) on tensor cores (beam search), as alma_gemv_tc; y is [n, rows]. */
 int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
                         int cols, int n, void *stream);
-/**
- * Process-wide: launch the decode-path kernels (GEMVs, norms, RoPE, KV store, paged attention, embedding, argmax/top-k,
- * element-wise) as programmatic dependent launches (sm_90 and later only: on older devices the kernels do not wait
- * for their predecessor, so leave it off there). Default off.
- */
-int alma_set_pdl(int enabled);
 /** Three GEMVs sharing x in one launch (fused Q, K, V projections). */
 int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream);

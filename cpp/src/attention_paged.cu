@@ -22,8 +22,6 @@ __device__ __forceinline__ size_t page_offset(int page, int layer, int kv, int s
 
 __global__ void kv_store_kernel(const float *k, const float *v, int kv_stride, float *pages, const int *page,
                                 const int *slot, int layer, int layers, int page_size, int kv_dim) {
-    pdl_launch_dependents();
-    pdl_wait();
     int i = blockIdx.x;
     size_t ko = page_offset(page[i], layer, 0, slot[i], layers, page_size, kv_dim);
     size_t vo = page_offset(page[i], layer, 1, slot[i], layers, page_size, kv_dim);
@@ -89,8 +87,6 @@ __global__ void __launch_bounds__(PAGED_WARPS * 32)
 attention_paged_kernel(const float *q, int q_stride, const float *pages, const int *tables, int table_stride,
                        const int *positions, float *ws, int heads, int kv_heads, int head_dim, int layer, int layers,
                        int page_size, float scale, int splits) {
-    pdl_launch_dependents();
-    pdl_wait();
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
     __shared__ float accs[PAGED_WARPS][32 * VEC * C];
@@ -189,8 +185,6 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
 
 __global__ void attention_combine_kernel(const float *ws, float *out, int out_stride, int heads, int head_dim,
                                          int splits) {
-    pdl_launch_dependents();
-    pdl_wait();
     int i = blockIdx.x, h = blockIdx.y;
     const float *parts = ws + ((size_t)i * heads + h) * splits * (head_dim + 2);
     float m = -INFINITY;
@@ -217,8 +211,9 @@ int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pa
                   const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream) {
     ALMA_REQUIRE(n >= 0 && layer >= 0 && layer < layers && page_size > 0 && kv_dim > 0 && kv_stride >= kv_dim);
     if (n == 0) return 0;
-    ALMA_CHECK(alma_launch("kv_store_kernel", kv_store_kernel, n, 128, 0, alma_stream(stream), d_k, d_v, kv_stride,
-                           d_pages, d_page, d_slot, layer, layers, page_size, kv_dim));
+    kv_store_kernel<<<n, 128, 0, alma_stream(stream)>>>(d_k, d_v, kv_stride, d_pages, d_page, d_slot, layer, layers,
+                                                         page_size, kv_dim);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 
@@ -239,16 +234,17 @@ int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, c
     dim3 grid(n, heads, splits);
     int threads = PAGED_WARPS * 32;
 #define ALMA_PAGED(VEC, C)                                                                                          \
-    ALMA_CHECK(alma_launch("attention_paged_kernel", attention_paged_kernel<VEC, C>, grid, threads, 0, s, d_q,      \
-                           q_stride, d_pages, d_tables, table_stride, d_positions, d_workspace, heads, kv_heads,     \
-                           head_dim, layer, layers, page_size, scale, splits))
+    attention_paged_kernel<VEC, C><<<grid, threads, 0, s>>>(d_q, q_stride, d_pages, d_tables, table_stride,          \
+                                                            d_positions, d_workspace, heads, kv_heads, head_dim,     \
+                                                            layer, layers, page_size, scale, splits)
     // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
     if (head_dim % 4 == 0 && head_dim <= 128) ALMA_PAGED(4, 1);
     else if (head_dim % 4 == 0) ALMA_PAGED(4, 2);
     else ALMA_PAGED(1, ALMA_MAX_HEAD_DIM / 32);
 #undef ALMA_PAGED
-    ALMA_CHECK(alma_launch("attention_combine_kernel", attention_combine_kernel, dim3(n, heads), 128, 0, s,
-                           (const float *)d_workspace, d_out, out_stride, heads, head_dim, splits));
+    ALMA_CHECK_LAUNCH();
+    attention_combine_kernel<<<dim3(n, heads), 128, 0, s>>>(d_workspace, d_out, out_stride, heads, head_dim, splits);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

@@ -27,63 +27,6 @@
 
 static inline cudaStream_t alma_stream(void *s) { return (cudaStream_t)s; }
 
-// ---- programmatic dependent launch (PDL, sm_90) ----------------------------------------------------------------
-// With alma_set_pdl(1), the decode-path kernels are launched with programmatic stream serialization: a kernel may
-// start while the kernel before it in the stream finishes its last blocks. Each such kernel lets its successor
-// launch once all of its blocks run (pdl_launch_dependents, at the top) and waits for its predecessor's completion
-// and memory (pdl_wait) before it reads or writes anything an earlier kernel touches; what comes before the wait
-// may only read memory no kernel writes (weights: the GEMVs prefetch theirs into L2 there). Elsewhere (sm_80, the
-// CPU emulator) both are no-ops and launches are ordinary.
-extern int alma_pdl_launch;
-
-__device__ __forceinline__ void pdl_launch_dependents() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
-__device__ __forceinline__ void pdl_wait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-
-// A hint to bring the 128-byte line at p into L2 (a no-op off the GPU).
-__device__ __forceinline__ void prefetch_l2(const void *p) {
-#if defined(__CUDA_ARCH__)
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-#endif
-}
-
-// Launches kernel<<<grid, block, smem, s>>>(args...), as a programmatic dependent launch when alma_pdl_launch is
-// set; name is the kernel's, for the CPU emulator's diagnostics. Returns the launch error.
-template <typename... P, typename... A>
-static inline cudaError_t alma_launch(const char *name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
-                                      cudaStream_t s, A... args) {
-#ifdef ALMA_EMU
-    alma_emu::launch(alma_emu::Config(grid, block, smem, s), name, kernel, args...);  // one launch at a time
-    return cudaGetLastError();
-#else
-    (void)name;
-    if (!alma_pdl_launch) {
-        kernel<<<grid, block, smem, s>>>(args...);
-        return cudaGetLastError();
-    }
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cudaLaunchConfig_t config = {};
-    config.gridDim = grid;
-    config.blockDim = block;
-    config.dynamicSmemBytes = smem;
-    config.stream = s;
-    config.attrs = attr;
-    config.numAttrs = 1;
-    cudaError_t err = cudaLaunchKernelEx(&config, kernel, static_cast<P>(args)...);
-    return err != cudaSuccess ? err : cudaGetLastError();
-#endif
-}
-
 static inline unsigned alma_blocks(size_t count, unsigned threads) {
     size_t b = (count + threads - 1) / threads;
     return (unsigned)(b > 65535u * 32u ? 65535u * 32u : b);

@@ -29,15 +29,11 @@ __global__ void fill_uniform_kernel(T *dst, size_t count, unsigned long long see
 }
 
 __global__ void add_scaled_kernel(float *x, const float *y, float scale, size_t count) {
-    pdl_launch_dependents();
-    pdl_wait();
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
         x[i] += scale * y[i];
 }
 
 __global__ void swiglu_kernel(float *gate, const float *up, size_t count) {
-    pdl_launch_dependents();
-    pdl_wait();
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
         float g = gate[i];
         gate[i] = g / (1.0f + expf(-g)) * up[i];
@@ -72,15 +68,15 @@ int alma_fill_uniform(void *d_dst, int type, size_t count, unsigned long long se
 
 int alma_add_scaled(float *d_x, const float *d_y, float scale, size_t count, void *stream) {
     if (count == 0) return 0;
-    ALMA_CHECK(alma_launch("add_scaled_kernel", add_scaled_kernel, alma_blocks(count, 256), 256, 0,
-                           alma_stream(stream), d_x, d_y, scale, count));
+    add_scaled_kernel<<<alma_blocks(count, 256), 256, 0, alma_stream(stream)>>>(d_x, d_y, scale, count);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 
 int alma_swiglu(float *d_gate, const float *d_up, size_t count, void *stream) {
     if (count == 0) return 0;
-    ALMA_CHECK(alma_launch("swiglu_kernel", swiglu_kernel, alma_blocks(count, 256), 256, 0, alma_stream(stream), d_gate,
-                           d_up, count));
+    swiglu_kernel<<<alma_blocks(count, 256), 256, 0, alma_stream(stream)>>>(d_gate, d_up, count);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

@@ -3,8 +3,6 @@
 
 template <typename T>
 __global__ void embed_kernel(const T *table, const int *tokens, float *out, int cols, int vocab) {
-    pdl_launch_dependents();
-    pdl_wait();
     int tok = tokens[blockIdx.x];
     float *o = out + (size_t)blockIdx.x * cols;
     bool ok = tok >= 0 && tok < vocab;
@@ -17,7 +15,7 @@ extern "C" int alma_embed(const void *d_table, int type, const int *d_tokens, fl
     ALMA_REQUIRE(n >= 0 && cols > 0 && vocab > 0);
     if (n == 0) return 0;
     ALMA_DISPATCH_TYPE(type, T,
-        ALMA_CHECK(alma_launch("embed_kernel", embed_kernel<T>, n, 256, 0, alma_stream(stream), (const T *)d_table,
-                               d_tokens, d_out, cols, vocab)));
+        embed_kernel<T><<<n, 256, 0, alma_stream(stream)>>>((const T *)d_table, d_tokens, d_out, cols, vocab));
+    ALMA_CHECK_LAUNCH();
     return 0;
 }

@@ -40,14 +40,6 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
     for (int t = 0; t < N; t++) acc[t] = warp_sum(acc[t]);
 }
 
-// Before waiting for the previous kernel (PDL), each lane asks L2 for every 32nd 128-byte line of a weight row, so
-// that the row streams in while that kernel finishes.
-template <typename T> __device__ __forceinline__ void prefetch_row(const T *w, int cols) {
-    size_t bytes = (size_t)cols * sizeof(T);
-    for (size_t off = (size_t)(threadIdx.x & 31) * 128; off < bytes; off += 32 * 128)
-        prefetch_l2(reinterpret_cast<const char *>(w) + off);
-}
-
 // Up to three matrices stacked along rows: global row r belongs to matrix 0 when r < rows0, etc.
 struct Gemv3Args {
     const void *w[3];
@@ -58,7 +50,6 @@ struct Gemv3Args {
 
 template <typename T, int N>
 __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
-    pdl_launch_dependents();
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory).
     const void *w;
@@ -73,11 +64,8 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
     } else {
         return;
     }
-    const T *row = reinterpret_cast<const T *>(w) + (size_t)r * cols;
-    prefetch_row(row, cols);
-    pdl_wait();
     float acc[N];
-    row_dots<T, N>(row, x, cols, vec, acc);
+    row_dots<T, N>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, acc);
     if ((threadIdx.x & 31) == 0) {
 #pragma unroll
         for (int t = 0; t < N; t++) {
@@ -89,12 +77,8 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
 
 template <typename T, int N>
 __global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, float *y, int rows, int cols, bool vec) {
-    pdl_launch_dependents();
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (r >= rows) return;
-    prefetch_row(wg + (size_t)r * cols, cols);
-    prefetch_row(wu + (size_t)r * cols, cols);
-    pdl_wait();
     float g[N], u[N];
     row_dots<T, N>(wg + (size_t)r * cols, x, cols, vec, g);
     row_dots<T, N>(wu + (size_t)r * cols, x, cols, vec, u);
@@ -116,16 +100,17 @@ template <typename T, int N>
 static int launch_gemv3(Gemv3Args a, const float *x, int cols, cudaStream_t s) {
     int total = a.rows[0] + a.rows[1] + a.rows[2];
     bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x);
-    ALMA_CHECK(alma_launch("gemv3_kernel", gemv3_kernel<T, N>, (total + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS,
-                           0, s, a, x, cols, vec));
+    gemv3_kernel<T, N><<<(total + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 
 template <typename T, int N>
 static int launch_swiglu(const void *wg, const void *wu, const float *x, float *y, int rows, int cols, cudaStream_t s) {
     bool vec = vectorizable<T>(cols, wg, wu, wg, x);
-    ALMA_CHECK(alma_launch("gemv_swiglu_kernel", gemv_swiglu_kernel<T, N>, (rows + GEMV_WARPS - 1) / GEMV_WARPS,
-                           32 * GEMV_WARPS, 0, s, (const T *)wg, (const T *)wu, x, y, rows, cols, vec));
+    gemv_swiglu_kernel<T, N><<<(rows + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(
+        (const T *)wg, (const T *)wu, x, y, rows, cols, vec);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

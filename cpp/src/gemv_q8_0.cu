@@ -22,14 +22,11 @@ __global__ void q8_0_unpack_kernel(const unsigned char *raw, signed char *q, __h
 // their products with the N activation rows, then scales by the block's d.
 template <int N>
 __global__ void gemv_q8_0_kernel(const signed char *q, const __half *d, const float *x, float *y, int rows, int cols) {
-    pdl_launch_dependents();
     int r = blockIdx.x * Q8_WARPS + (threadIdx.x >> 5);
     if (r >= rows) return;
     int lane = threadIdx.x & 31;
     const signed char *qr = q + (size_t)r * cols;
     const __half *dr = d + (size_t)r * (cols / 32);
-    for (int off = lane * 128; off < cols; off += 32 * 128) prefetch_l2(qr + off);  // PDL: see gemv.cu
-    pdl_wait();
     float acc[N];
 #pragma unroll
     for (int t = 0; t < N; t++) acc[t] = 0.f;
@@ -102,18 +99,17 @@ int alma_gemv_q8_0(const void *d_q, const void *d_scales, const float *d_x, floa
     cudaStream_t s = alma_stream(stream);
     const signed char *q = (const signed char *)d_q;
     const __half *d = (const __half *)d_scales;
-    void (*kernel)(const signed char *, const __half *, const float *, float *, int, int);
     switch (n) {
-    case 1: kernel = gemv_q8_0_kernel<1>; break;
-    case 2: kernel = gemv_q8_0_kernel<2>; break;
-    case 3: kernel = gemv_q8_0_kernel<3>; break;
-    case 4: kernel = gemv_q8_0_kernel<4>; break;
-    case 5: kernel = gemv_q8_0_kernel<5>; break;
-    case 6: kernel = gemv_q8_0_kernel<6>; break;
-    case 7: kernel = gemv_q8_0_kernel<7>; break;
-    default: kernel = gemv_q8_0_kernel<8>; break;
+    case 1: gemv_q8_0_kernel<1><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 2: gemv_q8_0_kernel<2><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 3: gemv_q8_0_kernel<3><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 4: gemv_q8_0_kernel<4><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 5: gemv_q8_0_kernel<5><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 6: gemv_q8_0_kernel<6><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    case 7: gemv_q8_0_kernel<7><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
+    default: gemv_q8_0_kernel<8><<<grid, 32 * Q8_WARPS, 0, s>>>(q, d, d_x, d_y, rows, cols); break;
     }
-    ALMA_CHECK(alma_launch("gemv_q8_0_kernel", kernel, grid, 32 * Q8_WARPS, 0, s, q, d, d_x, d_y, rows, cols));
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

@@ -65,7 +65,6 @@ __device__ __forceinline__ void stash(float (*red)[16][8], const float *c) {
 
 template <typename T, bool SWIGLU, int SPLIT, int UNROLL>
 __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const float *X, int cols, int n) {
-    pdl_launch_dependents();
     __shared__ float red[SWIGLU ? 2 : 1][SPLIT][16][8];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     // The matrix of this block, by conditionals (dynamic indexing would put the arguments in local memory).
@@ -90,20 +89,6 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     int chunks = (cols + 31) / 32;
     int per = (chunks + SPLIT - 1) / SPLIT;
     int begin = warp * per, end = min(chunks, begin + per);
-    // The warp's K-slice of its rows into L2 while the previous kernel finishes (PDL), the 4 lanes of a row
-    // taking every 4th 128-byte line.
-    if (begin < end) {
-        size_t k0 = (size_t)begin * 32, bytes = (size_t)(min(end * 32, cols) - begin * 32) * sizeof(T);
-        for (size_t off = (size_t)t * 128; off < bytes; off += 4 * 128) {
-            prefetch_l2(reinterpret_cast<const char *>(W + ra + k0) + off);
-            prefetch_l2(reinterpret_cast<const char *>(W + rb + k0) + off);
-            if (SWIGLU) {
-                prefetch_l2(reinterpret_cast<const char *>(U + ra + k0) + off);
-                prefetch_l2(reinterpret_cast<const char *>(U + rb + k0) + off);
-            }
-        }
-    }
-    pdl_wait();
     for (int ch0 = begin; ch0 < end; ch0 += UNROLL) {
         uint4 va[UNROLL], vb[UNROLL], ua[UNROLL], ub[UNROLL], vx[UNROLL];
 #pragma unroll
@@ -149,13 +134,12 @@ template <bool SWIGLU, int SPLIT, int UNROLL>
 int launch_shape(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
     unsigned blocks = (unsigned)a.blocks[0] + (SWIGLU ? 0u : (unsigned)a.blocks[1] + (unsigned)a.blocks[2]);
     if (type == ALMA_BF16)
-        ALMA_CHECK(alma_launch("gemv_tc_kernel", gemv_tc_kernel<__nv_bfloat16, SWIGLU, SPLIT, UNROLL>, blocks,
-                               SPLIT * 32, 0, s, a, x, cols, n));
+        gemv_tc_kernel<__nv_bfloat16, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else if (type == ALMA_F16)
-        ALMA_CHECK(alma_launch("gemv_tc_kernel", gemv_tc_kernel<__half, SWIGLU, SPLIT, UNROLL>, blocks, SPLIT * 32, 0,
-                               s, a, x, cols, n));
+        gemv_tc_kernel<__half, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else
         return (int)cudaErrorInvalidValue;
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

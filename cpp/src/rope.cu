@@ -5,8 +5,6 @@
 // One thread per (token, head, pair); heads [0, q_heads) are rows of q, the next k_heads rows of k.
 __global__ void rope_kernel(float *q, int q_stride, int q_heads, float *k, int k_stride, int k_heads,
                             const int *positions, int n, int head_dim, double theta, int interleaved) {
-    pdl_launch_dependents();
-    pdl_wait();
     int half = head_dim / 2, heads = q_heads + k_heads;
     size_t total = (size_t)n * heads * half;
     for (size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x; t < total; t += (size_t)gridDim.x * blockDim.x) {
@@ -36,8 +34,10 @@ int alma_rope_qk(float *d_q, int q_stride, int heads, float *d_k, int k_stride, 
                  head_dim % 2 == 0 && q_stride >= heads * head_dim && k_stride >= kv_heads * head_dim);
     if (n == 0) return 0;
     size_t total = (size_t)n * (heads + kv_heads) * (head_dim / 2);
-    ALMA_CHECK(alma_launch("rope_kernel", rope_kernel, alma_blocks(total, 256), 256, 0, alma_stream(stream), d_q,
-                           q_stride, heads, d_k, k_stride, kv_heads, d_positions, n, head_dim, theta, interleaved));
+    rope_kernel<<<alma_blocks(total, 256), 256, 0, alma_stream(stream)>>>(d_q, q_stride, heads, d_k, k_stride,
+                                                                          kv_heads, d_positions, n, head_dim, theta,
+                                                                          interleaved);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

@@ -2,14 +2,7 @@
 #include "common.cuh"
 #include <string.h>
 
-int alma_pdl_launch = 0;
-
 extern "C" {
-
-int alma_set_pdl(int enabled) {
-    alma_pdl_launch = enabled != 0;
-    return 0;
-}
 
 const char *alma_error_string(int code) { return cudaGetErrorString((cudaError_t)code); }
 

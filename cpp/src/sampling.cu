@@ -47,8 +47,6 @@ __device__ void block_best(const float *row, int cols, float after_v, int after_
 }
 
 __global__ void argmax_kernel(const float *x, int cols, int *out) {
-    pdl_launch_dependents();
-    pdl_wait();
     float v;
     int i;
     block_best(x + (size_t)blockIdx.x * cols, cols, 0.f, -1, &v, &i);
@@ -57,8 +55,6 @@ __global__ void argmax_kernel(const float *x, int cols, int *out) {
 
 // k rounds of block_best, each taking the best element ranking after the previous pick.
 __global__ void topk_kernel(const float *x, int cols, int k, float *values, int *indices) {
-    pdl_launch_dependents();
-    pdl_wait();
     const float *row = x + (size_t)blockIdx.x * cols;
     float prev_v = 0.f;
     int prev_i = -1;
@@ -89,15 +85,16 @@ extern "C" {
 int alma_argmax(const float *d_x, int n, int cols, int *d_out, void *stream) {
     ALMA_REQUIRE(n >= 0 && cols > 0);
     if (n == 0) return 0;
-    ALMA_CHECK(alma_launch("argmax_kernel", argmax_kernel, n, 256, 0, alma_stream(stream), d_x, cols, d_out));
+    argmax_kernel<<<n, 256, 0, alma_stream(stream)>>>(d_x, cols, d_out);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 
 int alma_topk(const float *d_x, int n, int cols, int k, float *d_values, int *d_indices, void *stream) {
     ALMA_REQUIRE(n >= 0 && cols > 0 && k >= 1 && k <= cols);
     if (n == 0) return 0;
-    ALMA_CHECK(alma_launch("topk_kernel", topk_kernel, n, 256, 0, alma_stream(stream), d_x, cols, k, d_values,
-                           d_indices));
+    topk_kernel<<<n, 256, 0, alma_stream(stream)>>>(d_x, cols, k, d_values, d_indices);
+    ALMA_CHECK_LAUNCH();
     return 0;
 }
 

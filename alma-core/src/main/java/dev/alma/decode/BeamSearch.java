@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.function.Consumer;
 
 /**
@@ -70,13 +71,21 @@ final class BeamSearch {
             int nb = o.numBeams();
             int keep = 2 * nb;
             int vocab = logits[0].length;
+            // Each beam's log-softmax (an exp per vocabulary entry: most of a step's host time) and top tokens,
+            // beams in parallel; the candidates are then gathered in beam order, so the result does not depend on it.
+            int n = running.size();
+            float[][] lps = new float[n][];
+            int[][] tops = new int[n][];
+            IntStream beams = IntStream.range(0, n);
+            (n > 1 ? beams.parallel() : beams).forEach(i -> {
+                float[] lp = Logits.logSoftmax(logits[i]);
+                penalties.apply(lp, ids, running.get(i).tokens, generated);
+                lps[i] = lp;
+                tops[i] = Logits.topK(lp, keep);
+            });
             List<Candidate> cands = new ArrayList<>();
-            for (int i = 0; i < running.size(); i++) {
-                Beam beam = running.get(i);
-                float[] lp = logSoftmax(logits[i]);
-                penalties.apply(lp, ids, beam.tokens, generated);
-                for (int t : Logits.topK(lp, keep)) cands.add(new Candidate(i, t, beam.score + lp[t]));
-            }
+            for (int i = 0; i < n; i++)
+                for (int t : tops[i]) cands.add(new Candidate(i, t, running.get(i).score + lps[i][t]));
             cands.sort(Comparator.comparingDouble(Candidate::score).reversed()
                     .thenComparingLong(c -> (long) c.parent * vocab + c.token));
             if (cands.size() > keep) cands = cands.subList(0, keep);
@@ -129,14 +138,6 @@ final class BeamSearch {
             running = children;
             pending = null;
         }
-    }
-
-    /** Float32 log-softmax, as transformers computes it before adding the beam scores. */
-    private static float[] logSoftmax(float[] logits) {
-        double lse = Logits.logSumExp(logits);
-        float[] out = new float[logits.length];
-        for (int i = 0; i < out.length; i++) out[i] = (float) (logits[i] - lse);
-        return out;
     }
 
     /** Runs the search for every prompt; returns each prompt's {@code numReturn} best hypotheses, best first. */

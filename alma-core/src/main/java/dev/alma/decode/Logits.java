@@ -22,6 +22,14 @@ public final class Logits {
         return max + Math.log(s);
     }
 
+    /** Float32 log-softmax ({@code x - logSumExp(x)}), as transformers computes it before adding beam scores. */
+    public static float[] logSoftmax(float[] x) {
+        double lse = logSumExp(x);
+        float[] out = new float[x.length];
+        for (int i = 0; i < out.length; i++) out[i] = (float) (x[i] - lse);
+        return out;
+    }
+
     /** Indexes of the {@code k} largest values, largest first (lower index first on ties). */
     public static int[] topK(float[] x, int k) {
         k = Math.min(k, x.length);

@@ -38,11 +38,6 @@ public final class CudaBackend implements Backend {
     public static final String MATH_PROPERTY = "alma.cuda.math";
     /** System property turning the CUDA graphs of decode steps off ({@code false}); on by default. */
     public static final String GRAPHS_PROPERTY = "alma.cuda.graphs";
-    /**
-     * System property: {@code true} launches the decode kernels as programmatic dependent launches on sm_90 and
-     * later ({@link #usePdl}); off by default.
-     */
-    public static final String PDL_PROPERTY = "alma.cuda.pdl";
 
     private final int device;
     private final boolean tensorCores;
@@ -103,8 +98,6 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
-        if (capability >= 90 && "true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false")))
-            CudaRuntime.check(AlmaCuda.alma_set_pdl(1), "alma_set_pdl");
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */
@@ -239,21 +232,6 @@ public final class CudaBackend implements Backend {
         use();
         settle();
         tape.enable(on);
-    }
-
-    /**
-     * Launches the decode-path kernels as programmatic dependent launches (sm_90 and later): each may start, and
-     * prefetch its weights into L2, while the kernel before it finishes. The setting is process-wide (as
-     * {@code alma_set_pdl} is); graphs captured before are dropped. Returns whether it is now on (never on a device
-     * older than sm_90, whose kernels do not wait for their predecessor).
-     */
-    public synchronized boolean usePdl(boolean on) {
-        use();
-        settle();
-        boolean enable = on && capability >= 90;
-        tape.close();
-        CudaRuntime.check(AlmaCuda.alma_set_pdl(enable ? 1 : 0), "alma_set_pdl");
-        return enable;
     }
 
     /** Graphs captured and replayed so far (tests, benchmarks). */

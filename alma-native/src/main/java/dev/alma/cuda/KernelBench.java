@@ -113,15 +113,6 @@ public final class KernelBench {
         decode(1, false);
         decode(5, false);
         decode(1, true);
-        if (gpu.usePdl(true)) {
-            add("# programmatic dependent launch (alma_set_pdl) on");
-            gemv(s(4096), s(4096), 1, false);
-            gemv(s(11008), s(4096), 5, true);
-            decode(1, false);
-            decode(5, false);
-            decode(1, true);
-            gpu.usePdl(false);
-        }
     }
 
     private interface Launch {
