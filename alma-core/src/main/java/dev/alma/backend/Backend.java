@@ -1,6 +1,8 @@
 package dev.alma.backend;
 
 import dev.alma.model.LlamaConfig;
+import dev.alma.model.RandomModel;
+import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
 /**
@@ -25,11 +27,11 @@ public interface Backend extends AutoCloseable {
     /**
      * A weight {@code [rows, cols]} (a vector when {@code rows == 1}) of {@code type} with values uniform in
      * {@code [-scale, scale)} drawn from {@code seed}: full-size shapes for benchmarks without a checkpoint. The
-     * default draws them on the host ({@link dev.alma.model.RandomModel#uniform}) and passes them to {@link #weight};
+     * default draws them on the host ({@link RandomModel#uniform}) and passes them to {@link #weight};
      * a backend may fill its own memory instead (then the values may differ).
      */
-    default Weight randomWeight(String name, dev.alma.tensor.DType type, int rows, int cols, long seed, float scale) {
-        return weight(dev.alma.model.RandomModel.uniform(name, type, rows, cols, seed, scale));
+    default Weight randomWeight(String name, DType type, int rows, int cols, long seed, float scale) {
+        return weight(RandomModel.uniform(name, type, rows, cols, seed, scale));
     }
 
     /** New activation buffer with capacity {@code rows × cols}, zero-filled. */

@@ -10,8 +10,10 @@ import dev.alma.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -102,7 +104,7 @@ public final class RandomModel {
         LlamaConfig c = spec.config();
         DType t = spec.type();
         long[] next = {seed};
-        java.util.function.BiFunction<String, int[], Weight> matrix = (name, rc) ->
+        BiFunction<String, int[], Weight> matrix = (name, rc) ->
                 backend.randomWeight(name, t, rc[0], rc[1], next[0]++, (float) Math.sqrt(3.0 / rc[1]));
         Weight embed = backend.randomWeight("model.embed_tokens.weight", t, c.vocabSize(), c.hiddenSize(), next[0]++, 1f);
         Weight[][] layers = new Weight[c.numLayers()][];
@@ -145,7 +147,7 @@ public final class RandomModel {
 
     private static Tensor ones(String name, int n) {
         float[] v = new float[n];
-        java.util.Arrays.fill(v, 1f);
+        Arrays.fill(v, 1f);
         return new Tensor(name, DType.F32, new long[]{n}, MemorySegment.ofArray(v));
     }
 }
