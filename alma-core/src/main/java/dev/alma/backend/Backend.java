@@ -116,6 +116,14 @@ public interface Backend extends AutoCloseable {
     /** Copies row {@code row} of {@code x} to {@code dst[dstOff ..]}. */
     void read(Activations x, int row, float[] dst, int dstOff);
 
+    /**
+     * Copies rows {@code 0 .. dst.length-1} of {@code x} to {@code dst} (each as long as {@code x} is wide): a GPU
+     * backend reads them with one copy. The default reads them one by one.
+     */
+    default void read(Activations x, float[][] dst) {
+        for (int j = 0; j < dst.length; j++) read(x, j, dst[j], 0);
+    }
+
     /** Releases device memory and threads. */
     @Override
     void close();

@@ -415,11 +415,17 @@ public final class LlamaModel implements AutoCloseable {
             ctx.lastNorm = be.allocate(cap, c.hiddenSize());
             ctx.logits = be.allocate(cap, c.vocabSize());
         }
-        be.copyRows(ctx.x, logitRows, ctx.last);
-        be.rmsNorm(ctx.last, norm, c.rmsNormEps(), m, ctx.lastNorm);
+        boolean leading = true;  // the first m rows, in order (decode steps): no copy needed
+        for (int j = 0; j < m; j++) leading &= logitRows[j] == j;
+        Activations last = ctx.x;
+        if (!leading) {
+            be.copyRows(ctx.x, logitRows, ctx.last);
+            last = ctx.last;
+        }
+        be.rmsNorm(last, norm, c.rmsNormEps(), m, ctx.lastNorm);
         be.matmul(ctx.lastNorm, lmHead, m, ctx.logits);
         float[][] out = new float[m][c.vocabSize()];
-        for (int j = 0; j < m; j++) be.read(ctx.logits, j, out[j], 0);
+        be.read(ctx.logits, out);
         return out;
     }
 

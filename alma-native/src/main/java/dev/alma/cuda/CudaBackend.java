@@ -361,6 +361,21 @@ public final class CudaBackend implements Backend {
         xa.data.download((long) row * xa.cols * 4, dst, dstOff, xa.cols, stream);
     }
 
+    /** All the rows in one device-to-host copy (one synchronisation), then split. */
+    @Override
+    public synchronized void read(Activations x, float[][] dst) {
+        use();
+        settle();
+        CudaActivations xa = a(x);
+        if (dst.length > xa.rows) throw new IllegalArgumentException(dst.length + " rows of " + xa.rows);
+        for (float[] row : dst)
+            if (row.length < xa.cols) throw new IllegalArgumentException("row of " + row.length + " < " + xa.cols + " columns");
+        if (dst.length == 0) return;
+        float[] all = new float[dst.length * xa.cols];
+        xa.data.download(0, all, 0, all.length, stream);
+        for (int j = 0; j < dst.length; j++) System.arraycopy(all, j * xa.cols, dst[j], 0, xa.cols);
+    }
+
     @Override
     public synchronized void copyRows(Activations src, int[] rows, Activations dst) {
         use();

@@ -117,6 +117,23 @@ abstract class BackendContract {
     }
 
     @Test
+    void readingSeveralRowsAtOnceEqualsReadingEach() {
+        Random rnd = new Random(6);
+        float[][] x = randomRows(rnd, 5, 37, 1f);
+        for (Backend b : backends()) {
+            Activations xa = load(b, x, 7, 37);
+            float[][] all = new float[4][37];
+            b.read(xa, all);
+            for (int j = 0; j < 4; j++) {
+                float[] one = new float[37];
+                b.read(xa, j, one, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(one, all[j], b.name() + " row " + j);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(x[j], all[j], b.name() + " row " + j);
+            }
+        }
+    }
+
+    @Test
     void ropeOfQueriesAndKeysTogetherIsRopeOfEach() {
         Random rnd = new Random(5);
         int heads = 6, kvHeads = 2, headDim = 40;

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The CUDA kernels through {@link CudaBackend}, each call followed by a device synchronisation (so a score is the
  * kernel's time plus one launch and one sync): GEMV and the tensor-core GEMM over bf16 weights, prompt attention and
- * paged decode attention. Needs a CUDA device (the setup fails with the reason otherwise). Example:
+ * paged decode attention, and the rest of a decode layer (RMSNorm, RoPE, fused gate/up + SwiGLU, o projection +
+ * residual, argmax/top-k). Needs a CUDA device (the setup fails with the reason otherwise). Example:
  * {@code java -jar alma-bench/target/benchmarks.jar CudaKernelsBenchmark -f 1 -wi 2 -i 3}.
  * {@code dev.alma.cuda.KernelBench} reports the same kernels in GB/s and TFLOP/s from CUDA events.
  */
@@ -157,5 +158,66 @@ public class CudaKernelsBenchmark {
     public void promptAttention(Device d, Attention a) {
         d.gpu.attention(a.q, a.k, a.v, a.cache, 0, a.promptSeqs, a.promptPositions, a.context, a.out);
         d.gpu.synchronize();
+    }
+    /**
+     * The rest of a LLaMA-7B-shape decode layer for {@code tokens} rows (1: greedy, 5: beams), bf16 weights: RMSNorm,
+     * RoPE of queries and keys, the fused gate/up + SwiGLU GEMV, the o projection added to the residual, and the
+     * end of a step (argmax for greedy, top-k of the vocabulary for beams).
+     */
+    @State(Scope.Benchmark)
+    public static class Layer {
+        @Param({"1", "5"})
+        public int tokens;
+        Weight gamma, gate, up, o;
+        Activations x, h, q, k, g, u, att, logits;
+        int[] positions;
+
+        @Setup(Level.Trial)
+        public void setUp(Device d) {
+            gamma = d.gpu.randomWeight("gamma", DType.F32, 1, 4096, 1, 1f);
+            gate = d.gpu.randomWeight("gate", DType.BF16, 11008, 4096, 2, 0.02f);
+            up = d.gpu.randomWeight("up", DType.BF16, 11008, 4096, 3, 0.02f);
+            o = d.gpu.randomWeight("o", DType.BF16, 4096, 4096, 4, 0.02f);
+            x = d.gpu.allocate(tokens, 4096);
+            h = d.gpu.allocate(tokens, 4096);
+            q = d.gpu.allocate(tokens, 4096);
+            k = d.gpu.allocate(tokens, 4096);
+            att = d.gpu.allocate(tokens, 4096);
+            g = d.gpu.allocate(tokens, 11008);
+            u = d.gpu.allocate(tokens, 11008);
+            logits = d.gpu.allocate(tokens, 32000);
+            positions = new int[tokens];
+            Arrays.fill(positions, 100);
+        }
+    }
+
+    @Benchmark
+    public void rmsNorm(Device d, Layer l) {
+        d.gpu.rmsNorm(l.x, l.gamma, 1e-5f, l.tokens, l.h);
+        d.gpu.synchronize();
+    }
+
+    @Benchmark
+    public void ropeQk(Device d, Layer l) {
+        d.gpu.ropeQk(l.q, 32, l.k, 32, 128, l.positions, 10000.0, false);
+        d.gpu.synchronize();
+    }
+
+    @Benchmark
+    public void gateUpSwiglu(Device d, Layer l) {
+        d.gpu.gateUpSwiglu(l.h, l.gate, l.up, l.tokens, l.g, l.u);
+        d.gpu.synchronize();
+    }
+
+    @Benchmark
+    public void matmulAdd(Device d, Layer l) {
+        d.gpu.matmulAdd(l.att, l.o, l.tokens, l.h, l.x);
+        d.gpu.synchronize();
+    }
+
+    /** Greedy: the argmax of each row; beams: the 2·tokens best of each row (values and indices come back). */
+    @Benchmark
+    public Object pick(Device d, Layer l) {
+        return l.tokens == 1 ? d.gpu.argmax(l.logits, 1) : d.gpu.topK(l.logits, l.tokens, 2 * l.tokens);
     }
 }
