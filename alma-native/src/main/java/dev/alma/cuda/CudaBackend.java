@@ -670,13 +670,14 @@ public final class CudaBackend implements Backend {
             return;
         }
         launch("alma_gemv3", Kernels.GEMV3, m[0].data.ptr, m[1].data.ptr, third == null ? 0 : third.data.ptr,
-                m[0].type, m[0].rows, m[1].rows, third == null ? 0 : third.rows, xi.data.ptr, a(outs[0]).data.ptr,
-                a(outs[1]).data.ptr, third == null ? 0 : a(outs[2]).data.ptr, m[0].cols, n, stream);
+                m[0].type, m[0].rows, m[1].rows, third == null ? 0 : third.rows, xi.data.ptr, o[0].data.ptr,
+                o[1].data.ptr, third == null ? 0 : o[2].data.ptr, m[0].cols, n, stream);
     }
 
     /**
      * {@code gate = silu(x·Wgᵀ) * (x·Wuᵀ)}: one fused GEMV launch when {@code n <= 8} (on tensor cores for 2..8 rows
-     * of 16-bit weights; {@code up} is left untouched), otherwise the {@link Backend} default (the two products, then {@link #swiglu}).
+     * of 16-bit weights; {@code up} is left untouched), otherwise the {@link Backend} default (the two products,
+     * then {@link #swiglu}).
      */
     @Override
     public synchronized void gateUpSwiglu(Activations x, Weight wg, Weight wu, int n, Activations gate, Activations up) {
