@@ -111,8 +111,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A model from weights already on {@code backend}: per layer {attention norm, q, k, v, o, FFN norm, gate, up,
-     * down}, shapes as {@code c} says (checked by the backend's products when they run).
+     * A model from weights already on {@code backend} (a checkpoint's, or random ones): per layer {attention norm,
+     * q, k, v, o, FFN norm, gate, up, down}, shapes as {@code c} says; no LoRA deltas.
      */
     static LlamaModel ofWeights(LlamaConfig c, Backend backend, Weight embed, Weight[][] layerWeights, Weight norm,
                                 Weight lmHead, AutoCloseable owned) {
@@ -155,19 +155,19 @@ public final class LlamaModel implements AutoCloseable {
         List<String> missing = new ArrayList<>();
         Binder b = new Binder(ckpt, backend, all, unused, missing);
         Weight embed = b.weight("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
-        Layer[] layers = new Layer[c.numLayers()];
+        Weight[][] layers = new Weight[c.numLayers()][];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            layers[i] = new Layer(
+            layers[i] = new Weight[]{
                     b.weight(p + "input_layernorm.weight", c.hiddenSize()),
-                    b.linear(p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize()),
-                    b.linear(p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize()),
-                    b.linear(p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize()),
-                    b.linear(p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
+                    b.weight(p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize()),
+                    b.weight(p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize()),
+                    b.weight(p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize()),
+                    b.weight(p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
                     b.weight(p + "post_attention_layernorm.weight", c.hiddenSize()),
-                    b.linear(p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                    b.linear(p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                    b.linear(p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()));
+                    b.weight(p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                    b.weight(p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                    b.weight(p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize())};
         }
         Weight norm = b.weight("model.norm.weight", c.hiddenSize());
         Weight lmHead = c.tieWordEmbeddings() && !all.containsKey("lm_head.weight")
@@ -176,7 +176,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new FormatException(ckpt.source(), null, "missing tensors: " + String.join(", ", missing));
         if (!unused.isEmpty())
             throw new FormatException(ckpt.source(), null, "unexpected tensors: " + String.join(", ", unused));
-        LlamaModel base = new LlamaModel(c, backend, embed, layers, norm, lmHead, owned);
+        LlamaModel base = ofWeights(c, backend, embed, layers, norm, lmHead, owned);
         return adapters.isEmpty() ? base : base.adapted(adapters, owned);
     }
 
@@ -257,10 +257,6 @@ public final class LlamaModel implements AutoCloseable {
             if (!Arrays.equals(t.shape(), shape))
                 throw new FormatException(ckpt.source(), name, "shape " + t.shapeString() + ", expected " + Arrays.toString(shape));
             return backend.weight(t);
-        }
-
-        Linear linear(String name, int out, int in) {
-            return new Linear(weight(name, out, in), List.of());
         }
     }
 
