@@ -94,6 +94,7 @@ enum cudaError_t {
     cudaErrorMemoryAllocation = 2,
     cudaErrorInvalidConfiguration = 9,
     cudaErrorInvalidDevice = 101,
+    cudaErrorInvalidDeviceFunction = 98,
     cudaErrorInsufficientDriver = 35,
     cudaErrorNoDevice = 100,
     cudaErrorInvalidResourceHandle = 400,
@@ -113,6 +114,7 @@ enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDe
 enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
                              cudaStreamCaptureModeRelaxed };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+enum cudaDeviceAttr { cudaDevAttrComputeCapabilityMajor = 75, cudaDevAttrComputeCapabilityMinor = 76 };
 #define cudaStreamNonBlocking 0x01
 struct cudaDeviceProp {
     char name[256];
@@ -125,6 +127,8 @@ cudaError_t cudaGetLastError();
 cudaError_t cudaGetDeviceCount(int *count);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device);
 cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetDevice(int *device);
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device);
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
 cudaError_t cudaMalloc(void **p, size_t bytes);
 cudaError_t cudaFree(void *p);
@@ -165,6 +169,7 @@ struct Block {
     uint3 idx;
     dim3 dim, grid;
     unsigned char *dynamic_smem;
+    size_t dynamic_bytes;
 };
 // The thread and block running now (blocks run one at a time: the emulator holds a lock while it runs a launch).
 extern Thread *current_thread;
@@ -204,6 +209,22 @@ void poison_shared(void *array, size_t bytes);
 /** D = A·B + D for one m16n8k16 tile (row-major A, column-major B, f32 accumulators); bf16 or f16 operands. */
 void mma_16816(bool bf16, float *c, const unsigned *a, const unsigned *b);
 
+/**
+ * The offset of p in the block's dynamic shared memory: the emulated shared address space (the emulator has no
+ * other; a pointer outside it fails the launch). Offset 0 is 1024-byte aligned, as wgmma's swizzle wants.
+ */
+size_t shared_offset(const void *p);
+/**
+ * wgmma.mma_async m64nNk16 (f32 accumulators; A and B K-major in shared memory, 128-byte swizzle) issued by the
+ * calling thread for its share of the warpgroup's D (n / 2 registers). Queued: computed by wgmma_wait, from shared
+ * memory as it is then, so that a stage refilled before its products completed shows up as wrong results.
+ */
+void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b);
+/** wgmma.commit_group: the calling thread's queued products since the last commit form a group. */
+void wgmma_commit();
+/** wgmma.wait_group: computes the calling thread's groups but the newest `pending`. */
+void wgmma_wait(int pending);
+
 // ---- launches -----------------------------------------------------------------------------------------------
 struct Config {
     dim3 grid, block;
@@ -221,6 +242,8 @@ void launch(const Config &c, const char *name, void (*kernel)(P...), A &&...args
     submit(c, name, (const void *)kernel, [kernel, bound]() { std::apply(kernel, bound); });
 }
 }  // namespace alma_emu
+
+inline size_t __cvta_generic_to_shared(const void *p) { return alma_emu::shared_offset(p); }
 
 #define threadIdx (alma_emu::current_thread->idx)
 #define blockIdx (alma_emu::current_block->idx)

@@ -110,6 +110,15 @@ alma_emu_switch:
 enum State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
 static const size_t STACK = 256 * 1024;  // per fiber, the lowest page inaccessible
 
+// A wgmma.mma_async a thread issued and has not waited for yet (group: its commit group, counted from 0).
+struct WgmmaOp {
+    bool bf16;
+    int n;
+    float *d;
+    uint64_t desc_a, desc_b;
+    unsigned group;
+};
+
 struct Fiber {
 #ifdef ALMA_EMU_FAST_SWITCH
     void *sp = nullptr;
@@ -119,6 +128,8 @@ struct Fiber {
     void *stack = nullptr;
     State state = READY;
     Thread t;
+    std::vector<WgmmaOp> wgmma;
+    unsigned wgmma_groups = 0;
 };
 
 struct Scheduler {
@@ -340,6 +351,8 @@ static bool run_block(Scheduler &s, const char *name, Block &b) {
         f.t.lane = i % 32;
         f.t.warp = i / 32;
         f.t.warp_ops = 0;
+        f.wgmma.clear();
+        f.wgmma_groups = 0;
         start(s, f, i);
     }
     make_ready(s, 0, n);
@@ -348,6 +361,11 @@ static bool run_block(Scheduler &s, const char *name, Block &b) {
         fail_kernel(name, b, s.error);
         return false;
     }
+    for (unsigned i = 0; i < n; i++)
+        if (!s.fibers[i].wgmma.empty()) {
+            fail_kernel(name, b, "thread " + std::to_string(i) + " exited with wgmma products it never waited for");
+            return false;
+        }
     if (s.done == n) return true;
     std::string why = "barriers that cannot complete:";
     for (unsigned w = 0; w < warps; w++) {
@@ -378,11 +396,13 @@ static void execute(const Config &c, const char *name, const std::function<void(
     static Scheduler own;  // its fibers' stacks are kept for the next launch
     sched = &own;
     own.body = &body;
-    own.smem.assign(c.smem + 16, 0xff);  // NaN-filled: reads of dynamic shared memory never written show up
+    own.smem.assign(c.smem + 1024, 0xff);  // NaN-filled: reads of dynamic shared memory never written show up
     Block b;
     b.dim = c.block;
     b.grid = c.grid;
-    b.dynamic_smem = (unsigned char *)(((uintptr_t)own.smem.data() + 15) & ~(uintptr_t)15);
+    // 1024-byte aligned, as the start of the shared window is on a GPU.
+    b.dynamic_smem = (unsigned char *)(((uintptr_t)own.smem.data() + 1023) & ~(uintptr_t)1023);
+    b.dynamic_bytes = c.smem;
     current_block = &b;
     for (unsigned z = 0; z < c.grid.z; z++)
         for (unsigned y = 0; y < c.grid.y; y++)
@@ -550,6 +570,19 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device) {
 }
 
 cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : note(cudaErrorInvalidDevice); }
+
+cudaError_t cudaGetDevice(int *device) {
+    *device = 0;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device) {
+    if (device != 0) return note(cudaErrorInvalidDevice);
+    if (attr == cudaDevAttrComputeCapabilityMajor) *value = 9;
+    else if (attr == cudaDevAttrComputeCapabilityMinor) *value = 0;
+    else return note(cudaErrorInvalidValue);
+    return cudaSuccess;
+}
 
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
     std::lock_guard<std::mutex> g(state_lock);
@@ -774,6 +807,74 @@ void mma_16816(bool bf16, float *c, const unsigned *a, const unsigned *b) {
         c[i] = (float)(p[row * 8 + col] + (double)c[i]);
     }
 }
+
+// ---- wgmma.mma_async (sm_90a) -----------------------------------------------------------------------------------------
+size_t shared_offset(const void *p) {
+    const unsigned char *base = current_block->dynamic_smem, *q = (const unsigned char *)p;
+    if (q < base || q > base + current_block->dynamic_bytes) {
+        fprintf(stderr, "alma-emu: __cvta_generic_to_shared of %p, outside the block's dynamic shared memory (the only "
+                        "shared memory whose addresses are emulated)\n", p);
+        abort();
+    }
+    return (size_t)(q - base);
+}
+
+// Element (row, k) of a K-major operand in the 128-byte swizzled layout the descriptor describes: rows of 128 bytes,
+// 8-row groups `stride` bytes apart, the 16-byte chunk bits (4-6) of each address XORed with its bits 7-9.
+static float wgmma_operand(bool bf16, uint64_t desc, int row, int k) {
+    size_t start = (size_t)(desc & 0x3FFF) << 4, stride = (size_t)((desc >> 32) & 0x3FFF) << 4;
+    if (desc >> 62 != 1) {
+        fprintf(stderr, "alma-emu: wgmma descriptor %#llx: only the 128-byte swizzle is emulated\n",
+                (unsigned long long)desc);
+        abort();
+    }
+    size_t linear = start + (size_t)(row >> 3) * stride + (size_t)(row & 7) * 128 + (size_t)k * 2;
+    size_t addr = linear ^ (((linear >> 7) & 7) << 4);
+    if (addr + 2 > current_block->dynamic_bytes) {
+        fprintf(stderr, "alma-emu: wgmma operand element at shared offset %zu, past the %zu bytes of the block\n", addr,
+                current_block->dynamic_bytes);
+        abort();
+    }
+    unsigned short bits;
+    memcpy(&bits, current_block->dynamic_smem + addr, 2);
+    return bf16 ? bf16_to_f32(bits) : f16_to_f32(bits);
+}
+
+void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b) {
+    unsigned threads = current_block->dim.x * current_block->dim.y * current_block->dim.z;
+    if (n < 8 || n > 256 || n % 8 != 0 || threads % 128 != 0) {
+        fprintf(stderr, "alma-emu: wgmma m64n%dk16 in a block of %u threads (N 8..256 in steps of 8, whole warpgroups)\n",
+                n, threads);
+        abort();
+    }
+    Fiber &f = *sched->running;
+    f.wgmma.push_back(WgmmaOp{bf16, n, d, desc_a, desc_b, f.wgmma_groups});
+}
+
+void wgmma_commit() { sched->running->wgmma_groups++; }
+
+void wgmma_wait(int pending) {
+    Fiber &f = *sched->running;
+    unsigned t = f.t.linear % 128, w = t / 32, lane = t % 32;
+    std::vector<WgmmaOp> left;
+    for (const WgmmaOp &op : f.wgmma) {
+        if (op.group + (unsigned)pending >= f.wgmma_groups) {  // uncommitted or among the newest `pending` groups
+            left.push_back(op);
+            continue;
+        }
+        // The accumulator fragment: register i is row 16w + lane / 4 + 8 ((i / 2) % 2), column 8 (i / 4) + 2 (lane % 4)
+        // + i % 2.
+        for (int i = 0; i < op.n / 2; i++) {
+            int row = (int)(16 * w + lane / 4) + 8 * ((i >> 1) & 1), col = 8 * (i >> 2) + 2 * (int)(lane & 3) + (i & 1);
+            double sum = 0;
+            for (int k = 0; k < 16; k++)
+                sum += (double)wgmma_operand(op.bf16, op.desc_a, row, k) * wgmma_operand(op.bf16, op.desc_b, col, k);
+            op.d[i] = (float)(op.d[i] + sum);
+        }
+    }
+    f.wgmma.swap(left);
+}
+
 }  // namespace alma_emu
 
 // Host wrappers of the kernels read the launch count only through this symbol (tests of the emulator itself).

@@ -152,10 +152,17 @@ int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *
                      int n, void *stream);
 /**
  * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation.
- *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16), k % 8 == 0, 16-byte aligned A, W.
+ *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16, or wgmma: alma_gemm_set_variant),
+ *    k % 8 == 0, 16-byte aligned A, W.
  *  - a_type == ALMA_F32 (w_type any): CUDA cores, exact float32 products, any k.
  */
 int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k, void *stream);
+/**
+ * The 16-bit tensor-core kernel alma_gemm uses from now on, process-wide (a benchmarking and testing hook):
+ * 0 mma.sync (the default, sm_80 and later), 1 wgmma (sm_90a; cudaErrorInvalidDeviceFunction unless the current
+ * device has compute capability 9.0).
+ */
+int alma_gemm_set_variant(int variant);
 
 /* ---- attention ---------------------------------------------------------------------------------------------- */
 /**

@@ -159,6 +159,8 @@ final class AlmaCuda {
     static native int alma_gemm(@Cast("const void*") long a, int aType, @Cast("const void*") long w, int wType,
                                 @Cast("float*") long c, int m, int n, int k, @Cast("void*") long stream);
 
+    static native int alma_gemm_set_variant(int variant);
+
     // ---- attention
     static native int alma_attention_prefill(@Cast("const float*") long q, int qStride, @Cast("const float*") long k,
                                              @Cast("const float*") long v, int kvStride, @Cast("float*") long out,

@@ -282,43 +282,63 @@ public final class KernelBench {
     }
 
     /**
-     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} and, when cuBLAS loads, cublasGemmEx with the same contract (16-bit
-     * inputs, float32 accumulation and output) on the same operands: both TFLOP/s, our share of cuBLAS's, and the
-     * largest difference of the two results over the first rows relative to their largest magnitude.
+     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32}, each kernel variant ({@code alma_gemm_set_variant}: mma.sync, and
+     * wgmma where the device has it), and, when cuBLAS loads, cublasGemmEx with the same contract (16-bit inputs,
+     * float32 accumulation and output) on the same operands: TFLOP/s, our share of cuBLAS's, and the largest
+     * difference of the two results over the first rows relative to their largest magnitude.
      */
     private void gemm(int m, int n, int k, int type) {
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
         String t = dt.name().toLowerCase(Locale.ROOT);
+        String shape = m + "x" + n + "x" + k;
         CudaWeight a = random(dt, m, k), w = random(dt, n, k);
-        CudaActivations c = (CudaActivations) gpu.allocate(m, n);
-        double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m, n, k, stream));
-        double tflops = 2.0 * m * n * k / (ms * 1e9);
-        row("gemm " + t + " mma.sync", m + "x" + n + "x" + k, ms, String.format(Locale.ROOT, "%.1f TFLOP/s", tflops));
+        CudaActivations c = (CudaActivations) gpu.allocate(m, n), ref = (CudaActivations) gpu.allocate(m, n);
+        double cublasTflops = Double.NaN;
         Cublas blas = cublas();
         if (blas != null) {
             int in = type == CudaWeight.BF16 ? Cublas.R_16BF : Cublas.R_16F;
-            try (CudaActivations ref = (CudaActivations) gpu.allocate(m, n)) {
-                double bms = time("cublasGemmEx", () -> {
-                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
-                    return 0;
-                });
-                double btf = 2.0 * m * n * k / (bms * 1e9);
-                row("gemm " + t + " cuBLAS (f32 out)", m + "x" + n + "x" + k, bms, String.format(Locale.ROOT,
-                        "%.1f TFLOP/s; alma %.0f%% of cuBLAS; max diff %.2e", btf, 100 * tflops / btf,
-                        relativeDifference(c, ref, Math.min(m, 256))));
+            try {
                 double hms = time("cublasGemmEx", () -> {
                     blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, in);
                     return 0;
                 });
-                row("gemm " + t + " cuBLAS (" + t + " out)", m + "x" + n + "x" + k, hms, String.format(Locale.ROOT,
-                        "%.1f TFLOP/s", 2.0 * m * n * k / (hms * 1e9)));
+                row("gemm " + t + " cuBLAS (" + t + " out)", shape, hms, String.format(Locale.ROOT, "%.1f TFLOP/s",
+                        2.0 * m * n * k / (hms * 1e9)));
+                double bms = time("cublasGemmEx", () -> {
+                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
+                    return 0;
+                });
+                cublasTflops = 2.0 * m * n * k / (bms * 1e9);
+                row("gemm " + t + " cuBLAS (f32 out)", shape, bms, String.format(Locale.ROOT, "%.1f TFLOP/s",
+                        cublasTflops));
             } catch (CudaException e) {
                 add("# cuBLAS GEMM failed: " + e.getMessage());
             }
         }
+        String[] names = {"mma.sync", "wgmma"};
+        try {
+            for (int variant = 0; variant < names.length; variant++) {
+                int rc = AlmaCuda.alma_gemm_set_variant(variant);
+                if (rc != 0) {
+                    add("# gemm " + names[variant] + ": not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
+                    continue;
+                }
+                double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr,
+                        m, n, k, stream));
+                double tflops = 2.0 * m * n * k / (ms * 1e9);
+                String note = String.format(Locale.ROOT, "%.1f TFLOP/s", tflops);
+                if (!Double.isNaN(cublasTflops))
+                    note += String.format(Locale.ROOT, "; %.0f%% of cuBLAS; max diff %.2e", 100 * tflops / cublasTflops,
+                            relativeDifference(c, ref, Math.min(m, 256)));
+                row("gemm " + t + " " + names[variant], shape, ms, note);
+            }
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
+        }
         a.close();
         w.close();
         c.close();
+        ref.close();
     }
 
     /** max |x − y| / max |y| over the first {@code rows} rows of two float32 results. */
