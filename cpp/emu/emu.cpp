@@ -409,7 +409,7 @@ static void execute(const Config &c, const char *name, const std::function<void(
             for (unsigned x = 0; x < c.grid.x; x++) {
                 b.idx = uint3{x, y, z};
                 block_serial++;
-                memset(own.smem.data(), 0xff, own.smem.size());
+                memset(b.dynamic_smem, 0xff, c.smem);
                 if (!run_block(own, name, b)) return;
             }
 }

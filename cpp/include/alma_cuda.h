@@ -151,6 +151,17 @@ int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, i
 int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
                      int n, void *stream);
 /**
+ * alma_gemv3 of the RMS-normalised rows h[t] = gamma ⊙ x[t] / sqrt(mean(x[t]²) + eps) (d_gamma: cols float32
+ * values), which are also written to d_h ([n, cols], not aliasing x); the normalisation is folded into the products
+ * (y = W (gamma ⊙ x) / rms). rows0 > 0.
+ */
+int alma_gemv3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+                    const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0, float *d_y1,
+                    float *d_y2, int cols, int n, void *stream);
+/** alma_gemv_swiglu of the RMS-normalised rows, written to d_h, as alma_gemv3_norm. */
+int alma_gemv_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
+                          float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream);
+/**
  * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation.
  *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16, or wgmma: alma_gemm_set_variant),
  *    k % 8 == 0, 16-byte aligned A, W.

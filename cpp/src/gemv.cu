@@ -1,16 +1,28 @@
 // Batch-1 (up to ALMA_GEMV_MAX_ROWS tokens) matrix-vector products for decoding: one warp per weight row, 16-byte
 // weight loads, every weight read once for all tokens. Fused variants: three matrices sharing x (Q, K, V), the
-// product added to its output (the residual connection after the o and down projections), and gate/up with SwiGLU.
+// product added to its output (the residual connection after the o and down projections), gate/up with SwiGLU, and
+// the RMSNorm that precedes the Q/K/V, gate/up and LM-head products folded in (NORM): y = inv · W (γ ⊙ x) with
+// inv = 1 / sqrt(mean(x²) + eps), the sum of squares taken from the same loads of x by every warp (each reads all
+// of x), and h = γ ⊙ x · inv written by the first warp for the operations that read the normalised rows (LoRA).
 #include "common.cuh"
 
 constexpr int GEMV_WARPS = 4;
 
-// Dot products of weight row w (cols elements) with the N rows of x, reduced over the warp (every lane gets them).
-template <typename T, int N>
-__device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, bool vec, float acc[N]) {
+// The RMSNorm folded into a GEMV (gamma == nullptr: none).
+struct NormArgs {
+    const float *gamma;
+    float *h;
+    float eps;
+};
+
+// Dot products of weight row w (cols elements) with the N rows of x (with NORM: of γ ⊙ x, and the sums of squares
+// of x in ss), reduced over the warp (every lane gets them).
+template <typename T, int N, bool NORM>
+__device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, bool vec, const float *gamma,
+                                         float acc[N], float ss[N]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
-    for (int t = 0; t < N; t++) acc[t] = 0.f;
+    for (int t = 0; t < N; t++) acc[t] = ss[t] = 0.f;
     int tail = 0;
     if (vec) {
         constexpr int V = Vec16<T>::N;
@@ -19,6 +31,14 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
         for (int c = lane; c < chunks; c += 32) {
             float wv[V];
             Vec16<T>::load(w + (size_t)c * V, wv);
+            if (NORM) {
+                const float4 *gp = reinterpret_cast<const float4 *>(gamma + (size_t)c * V);
+#pragma unroll
+                for (int q = 0; q < V / 4; q++) {
+                    float4 gv = __ldg(gp + q);
+                    wv[4 * q] *= gv.x; wv[4 * q + 1] *= gv.y; wv[4 * q + 2] *= gv.z; wv[4 * q + 3] *= gv.w;
+                }
+            }
 #pragma unroll
             for (int t = 0; t < N; t++) {
                 const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V);
@@ -26,6 +46,7 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
                 for (int q = 0; q < V / 4; q++) {
                     float4 xv = __ldg(xp + q);
                     acc[t] += wv[4 * q] * xv.x + wv[4 * q + 1] * xv.y + wv[4 * q + 2] * xv.z + wv[4 * q + 3] * xv.w;
+                    if (NORM) ss[t] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
                 }
             }
         }
@@ -33,11 +54,36 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
     }
     for (int j = tail + lane; j < cols; j += 32) {
         float wv = to_f32(w[j]);
+        if (NORM) wv *= gamma[j];
 #pragma unroll
-        for (int t = 0; t < N; t++) acc[t] += wv * x[(size_t)t * cols + j];
+        for (int t = 0; t < N; t++) {
+            float xv = x[(size_t)t * cols + j];
+            acc[t] += wv * xv;
+            if (NORM) ss[t] += xv * xv;
+        }
     }
 #pragma unroll
-    for (int t = 0; t < N; t++) acc[t] = warp_sum(acc[t]);
+    for (int t = 0; t < N; t++) {
+        acc[t] = warp_sum(acc[t]);
+        if (NORM) ss[t] = warp_sum(ss[t]);
+    }
+}
+
+// Each token's 1 / RMS from its sum of squares, computed as alma_rmsnorm does.
+template <int N>
+__device__ __forceinline__ void rms_inv(const float ss[N], int cols, float eps, float inv[N]) {
+#pragma unroll
+    for (int t = 0; t < N; t++) inv[t] = (float)(1.0 / sqrt((double)(ss[t] / (float)cols + eps)));
+}
+
+// The normalised rows h = γ ⊙ x · inv, written by the first warp of the grid.
+template <int N>
+__device__ __forceinline__ void write_normalised(const float *x, int cols, const float inv[N], NormArgs nm) {
+    if (blockIdx.x != 0 || threadIdx.x >= 32) return;
+#pragma unroll
+    for (int t = 0; t < N; t++)
+        for (int j = threadIdx.x; j < cols; j += 32)
+            nm.h[(size_t)t * cols + j] = nm.gamma[j] * (x[(size_t)t * cols + j] * inv[t]);
 }
 
 // Up to three matrices stacked along rows: global row r belongs to matrix 0 when r < rows0, etc.
@@ -48,8 +94,8 @@ struct Gemv3Args {
     int accumulate;  // y += W x instead of y = W x
 };
 
-template <typename T, int N>
-__global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
+template <typename T, int N, bool NORM>
+__global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, NormArgs nm) {
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory).
     const void *w;
@@ -64,8 +110,15 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
     } else {
         return;
     }
-    float acc[N];
-    row_dots<T, N>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, acc);
+    float acc[N], ss[N];
+    row_dots<T, N, NORM>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, nm.gamma, acc, ss);
+    if (NORM) {
+        float inv[N];
+        rms_inv<N>(ss, cols, nm.eps, inv);
+#pragma unroll
+        for (int t = 0; t < N; t++) acc[t] *= inv[t];
+        write_normalised<N>(x, cols, inv, nm);
+    }
     if ((threadIdx.x & 31) == 0) {
 #pragma unroll
         for (int t = 0; t < N; t++) {
@@ -75,13 +128,24 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec) {
     }
 }
 
-template <typename T, int N>
-__global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, float *y, int rows, int cols, bool vec) {
+template <typename T, int N, bool NORM>
+__global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, float *y, int rows, int cols, bool vec,
+                                   NormArgs nm) {
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (r >= rows) return;
-    float g[N], u[N];
-    row_dots<T, N>(wg + (size_t)r * cols, x, cols, vec, g);
-    row_dots<T, N>(wu + (size_t)r * cols, x, cols, vec, u);
+    float g[N], u[N], ss[N];
+    row_dots<T, N, NORM>(wg + (size_t)r * cols, x, cols, vec, nm.gamma, g, ss);
+    row_dots<T, N, NORM>(wu + (size_t)r * cols, x, cols, vec, nm.gamma, u, ss);
+    if (NORM) {
+        float inv[N];
+        rms_inv<N>(ss, cols, nm.eps, inv);
+#pragma unroll
+        for (int t = 0; t < N; t++) {
+            g[t] *= inv[t];
+            u[t] *= inv[t];
+        }
+        write_normalised<N>(x, cols, inv, nm);
+    }
     if ((threadIdx.x & 31) == 0) {
 #pragma unroll
         for (int t = 0; t < N; t++) y[(size_t)t * rows + r] = g[t] / (1.0f + expf(-g[t])) * u[t];
@@ -97,19 +161,29 @@ static bool vectorizable(int cols, const void *w0, const void *w1, const void *w
 }
 
 template <typename T, int N>
-static int launch_gemv3(Gemv3Args a, const float *x, int cols, cudaStream_t s) {
+static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, cudaStream_t s) {
     int total = a.rows[0] + a.rows[1] + a.rows[2];
-    bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x);
-    gemv3_kernel<T, N><<<(total + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec);
+    bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x) && ((uintptr_t)nm.gamma & 15) == 0;
+    unsigned blocks = (total + GEMV_WARPS - 1) / GEMV_WARPS;
+    if (nm.gamma != nullptr)
+        gemv3_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm);
+    else
+        gemv3_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm);
     ALMA_CHECK_LAUNCH();
     return 0;
 }
 
 template <typename T, int N>
-static int launch_swiglu(const void *wg, const void *wu, const float *x, float *y, int rows, int cols, cudaStream_t s) {
-    bool vec = vectorizable<T>(cols, wg, wu, wg, x);
-    gemv_swiglu_kernel<T, N><<<(rows + GEMV_WARPS - 1) / GEMV_WARPS, 32 * GEMV_WARPS, 0, s>>>(
-        (const T *)wg, (const T *)wu, x, y, rows, cols, vec);
+static int launch_swiglu(const void *wg, const void *wu, const float *x, float *y, int rows, int cols, NormArgs nm,
+                         cudaStream_t s) {
+    bool vec = vectorizable<T>(cols, wg, wu, wg, x) && ((uintptr_t)nm.gamma & 15) == 0;
+    unsigned blocks = (rows + GEMV_WARPS - 1) / GEMV_WARPS;
+    if (nm.gamma != nullptr)
+        gemv_swiglu_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>((const T *)wg, (const T *)wu, x, y, rows,
+                                                                           cols, vec, nm);
+    else
+        gemv_swiglu_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>((const T *)wg, (const T *)wu, x, y, rows,
+                                                                            cols, vec, nm);
     ALMA_CHECK_LAUNCH();
     return 0;
 }
@@ -131,8 +205,9 @@ extern "C" {
 
 static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                  const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
-                 void *stream) {
+                 NormArgs nm, void *stream) {
     ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
+    ALMA_REQUIRE(nm.gamma == nullptr || (rows0 > 0 && nm.h != nullptr));  // block 0, warp 0 (a row of W0) writes h
     if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
     Gemv3Args a;
     a.w[0] = d_w0; a.w[1] = rows1 ? d_w1 : d_w0; a.w[2] = rows2 ? d_w2 : d_w0;
@@ -140,31 +215,53 @@ static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type,
     a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
     a.accumulate = accumulate;
     int rc = 0;
-    ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, alma_stream(stream)))));
+    ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, nm, alma_stream(stream)))));
     return rc;
 }
 
+static int gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
+                       int n, NormArgs nm, void *stream) {
+    ALMA_REQUIRE(rows >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
+    ALMA_REQUIRE(nm.gamma == nullptr || nm.h != nullptr);
+    if (n == 0 || rows == 0) return 0;
+    int rc = 0;
+    ALMA_DISPATCH_TYPE(type, T,
+        ALMA_DISPATCH_N(n, N, rc = (launch_swiglu<T, N>(d_wg, d_wu, d_x, d_y, rows, cols, nm, alma_stream(stream)))));
+    return rc;
+}
+
+static const NormArgs NO_NORM = {nullptr, nullptr, 0.f};
+
 int alma_gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, void *stream) {
-    return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0, stream);
+    return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0, NO_NORM, stream);
+}
+
+int alma_gemv3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+                    const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0, float *d_y1,
+                    float *d_y2, int cols, int n, void *stream) {
+    ALMA_REQUIRE(d_gamma != nullptr);
+    return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
+                 NormArgs{d_gamma, d_h, eps}, stream);
 }
 
 int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
-    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, stream);
+    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, NO_NORM, stream);
 }
 
 int alma_gemv_add(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
-    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 1, stream);
+    return gemv3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 1, NO_NORM, stream);
 }
 
 int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols,
                      int n, void *stream) {
-    ALMA_REQUIRE(rows >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
-    if (n == 0 || rows == 0) return 0;
-    int rc = 0;
-    ALMA_DISPATCH_TYPE(type, T,
-        ALMA_DISPATCH_N(n, N, rc = (launch_swiglu<T, N>(d_wg, d_wu, d_x, d_y, rows, cols, alma_stream(stream)))));
-    return rc;
+    return gemv_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, NO_NORM, stream);
+}
+
+int alma_gemv_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
+                          float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream) {
+    ALMA_REQUIRE(d_gamma != nullptr);
+    return gemv_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, NormArgs{d_gamma, d_h, eps}, stream);
 }
 
 }  // extern "C"

@@ -84,6 +84,28 @@ public interface Backend extends AutoCloseable {
     void attention(Activations q, Activations k, Activations v, KvCache cache, int layer,
                    int[] seqs, int[] positions, int n, Activations out);
 
+    /**
+     * {@code h = rmsNorm(x)} then {@code outs[j] = h·ws[j]ᵀ} over the first {@code n} rows: the normalisation that opens
+     * the attention block (Q, K, V) and the LM head. A backend may fold the normalisation into the products; {@code h}
+     * is written either way (LoRA deltas read it). The default is {@link #rmsNorm} then
+     * {@link #matmul(Activations, Weight[], int, Activations[])}.
+     */
+    default void rmsNormMatmul(Activations x, Weight gamma, float eps, int n, Activations h, Weight[] ws,
+                               Activations[] outs) {
+        rmsNorm(x, gamma, eps, n, h);
+        matmul(h, ws, n, outs);
+    }
+
+    /**
+     * {@code h = rmsNorm(x)} then {@link #gateUpSwiglu} of {@code h}: the opening of the feed-forward block. A backend
+     * may fold the normalisation into the products; {@code h} is written either way.
+     */
+    default void rmsNormGateUpSwiglu(Activations x, Weight gamma, float eps, int n, Activations h, Weight gate,
+                                     Weight up, Activations gateOut, Activations upOut) {
+        rmsNorm(x, gamma, eps, n, h);
+        gateUpSwiglu(h, gate, up, n, gateOut, upOut);
+    }
+
     /** {@code gate = silu(gate) * up} over the first {@code n} rows. */
     void swiglu(Activations gate, Activations up, int n);
 

@@ -382,8 +382,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             // attention block
-            be.rmsNorm(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h);
-            be.matmul(ctx.h, layer.qkv, n, ctx.qkv);
+            be.rmsNormMatmul(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h, layer.qkv, ctx.qkv);
             loras(ctx, ctx.h, layer.q, n, ctx.q);
             loras(ctx, ctx.h, layer.k, n, ctx.k);
             loras(ctx, ctx.h, layer.v, n, ctx.v);
@@ -392,10 +391,11 @@ public final class LlamaModel implements AutoCloseable {
             be.attention(ctx.q, ctx.k, ctx.v, ctx.cache, l, seqs, positions, n, ctx.att);
             residual(ctx, ctx.att, layer.o, n);
             // feed-forward block
-            be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
             if (layer.gate.loras.isEmpty() && layer.up.loras.isEmpty()) {  // ALMA's LoRA adapts down_proj only
-                be.gateUpSwiglu(ctx.h, layer.gate.w, layer.up.w, n, ctx.gate, ctx.up);
+                be.rmsNormGateUpSwiglu(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h, layer.gate.w, layer.up.w,
+                        ctx.gate, ctx.up);
             } else {
+                be.rmsNorm(ctx.x, layer.ffnNorm, c.rmsNormEps(), n, ctx.h);
                 be.matmul(ctx.h, layer.gateUp, n, ctx.gateUp);
                 loras(ctx, ctx.h, layer.gate, n, ctx.gate);
                 loras(ctx, ctx.h, layer.up, n, ctx.up);
@@ -418,8 +418,8 @@ public final class LlamaModel implements AutoCloseable {
             be.copyRows(ctx.x, logitRows, ctx.last);
             last = ctx.last;
         }
-        be.rmsNorm(last, norm, c.rmsNormEps(), m, ctx.lastNorm);
-        be.matmul(ctx.lastNorm, lmHead, m, ctx.logits);
+        be.rmsNormMatmul(last, norm, c.rmsNormEps(), m, ctx.lastNorm, new Weight[]{lmHead},
+                new Activations[]{ctx.logits});
         float[][] out = new float[m][c.vocabSize()];
         be.read(ctx.logits, out);
         return out;

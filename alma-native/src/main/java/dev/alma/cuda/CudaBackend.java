@@ -234,6 +234,13 @@ public final class CudaBackend implements Backend {
         tape.enable(on);
     }
 
+    /** Times every launch made one by one from now on with {@code p} (null: stops); benchmarks. */
+    synchronized void profileLaunches(LaunchProfile p) {
+        use();
+        settle();
+        tape.profile(p);
+    }
+
     /** Graphs captured and replayed so far (tests, benchmarks). */
     synchronized LaunchTape.Stats graphStats() {
         return tape.stats();
@@ -696,6 +703,69 @@ public final class CudaBackend implements Backend {
         }
         launch("alma_gemv_swiglu", Kernels.GEMV_SWIGLU, g.data.ptr, u.data.ptr, g.type, xi.data.ptr, go.data.ptr,
                 g.rows, g.cols, n, stream);
+    }
+
+    /**
+     * Whether an RMSNorm of {@code x} into {@code h} can be folded into the CUDA-core GEMV that follows (greedy decode
+     * steps; the tensor-core GEMV of beams rounds its normalised input, so it keeps the separate normalisation).
+     */
+    private boolean normFoldable(CudaActivations x, CudaWeight gamma, CudaActivations h, int n, CudaWeight[] ws,
+                                 CudaActivations[] outs) {
+        if (n == 0 || gamma.rows != 1 || gamma.cols != x.cols || gamma.type != CudaWeight.F32 || h == x
+                || h.cols != x.cols || n > h.rows || !fusedGemv(x, n, ws, outs) || fusedOnTensorCores(n, ws[0]))
+            return false;
+        for (CudaActivations o : outs) if (o == h) return false;
+        return true;
+    }
+
+    /**
+     * The attention block's and the LM head's normalisation folded into their GEMV (one launch, which also writes
+     * {@code h}) for CUDA-core decode steps; otherwise the {@link Backend} default.
+     */
+    @Override
+    public synchronized void rmsNormMatmul(Activations x, Weight gamma, float eps, int n, Activations h, Weight[] ws,
+                                           Activations[] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
+        use();
+        CudaActivations xi = a(x), hi = a(h);
+        CudaWeight[] m = new CudaWeight[ws.length];
+        CudaActivations[] o = new CudaActivations[ws.length];
+        for (int j = 0; j < ws.length; j++) {
+            m[j] = w(ws[j]);
+            o[j] = a(outs[j]);
+        }
+        CudaWeight g = w(gamma);
+        if (ws.length < 1 || ws.length > 3 || !normFoldable(xi, g, hi, n, m, o)) {
+            Backend.super.rmsNormMatmul(x, gamma, eps, n, h, ws, outs);
+            return;
+        }
+        long[] wp = new long[3], yp = new long[3];
+        int[] rows = new int[3];
+        for (int j = 0; j < m.length; j++) {
+            wp[j] = m[j].data.ptr;
+            yp[j] = o[j].data.ptr;
+            rows[j] = m[j].rows;
+        }
+        launch("alma_gemv3_norm", Kernels.GEMV3_NORM, wp[0], wp[1], wp[2], m[0].type, rows[0], rows[1], rows[2],
+                xi.data.ptr, g.data.ptr, Kernels.f(eps), hi.data.ptr, yp[0], yp[1], yp[2], m[0].cols, n, stream);
+    }
+
+    /**
+     * The feed-forward block's normalisation folded into the fused gate/up SwiGLU GEMV for CUDA-core decode steps;
+     * otherwise the {@link Backend} default.
+     */
+    @Override
+    public synchronized void rmsNormGateUpSwiglu(Activations x, Weight gamma, float eps, int n, Activations h,
+                                                 Weight wg, Weight wu, Activations gate, Activations up) {
+        use();
+        CudaActivations xi = a(x), hi = a(h), go = a(gate);
+        CudaWeight g = w(wg), u = w(wu), gm = w(gamma);
+        if (!normFoldable(xi, gm, hi, n, new CudaWeight[]{g, u}, new CudaActivations[]{go, go})) {
+            Backend.super.rmsNormGateUpSwiglu(x, gamma, eps, n, h, wg, wu, gate, up);
+            return;
+        }
+        launch("alma_gemv_swiglu_norm", Kernels.GEMV_SWIGLU_NORM, g.data.ptr, u.data.ptr, g.type, xi.data.ptr,
+                gm.data.ptr, Kernels.f(eps), hi.data.ptr, go.data.ptr, g.rows, g.cols, n, stream);
     }
 
     // ---------------------------------------------------------------- attention

@@ -432,6 +432,9 @@ public final class KernelBench {
                     k = gpu.allocate(cap, hidden), v = gpu.allocate(cap, hidden), att = gpu.allocate(cap, hidden),
                     out = gpu.allocate(cap, hidden), gate = gpu.allocate(cap, inter), up = gpu.allocate(cap, inter),
                     logits = gpu.allocate(beams, vocab);
+            Weight[][] qkv = new Weight[layers][];
+            for (int l = 0; l < layers; l++) qkv[l] = new Weight[]{w[l][0], w[l][1], w[l][2]};
+            Activations[] qkvOut = {q, k, v};
             int seq = cache.create();
             int[] tokens = new int[prompt], pos = new int[prompt], seqs = new int[prompt];
             for (int i = 0; i < prompt; i++) {
@@ -445,13 +448,11 @@ public final class KernelBench {
                 int n = state[0].length;
                 gpu.embed(embed, state[0], x);
                 for (int l = 0; l < layers; l++) {
-                    gpu.rmsNorm(x, ones, 1e-5f, n, h);
-                    gpu.matmulQkv(h, w[l][0], w[l][1], w[l][2], n, q, k, v);
+                    gpu.rmsNormMatmul(x, ones, 1e-5f, n, h, qkv[l], qkvOut);
                     gpu.ropeQk(q, heads, k, kvHeads, hd, state[2], 10000.0, false);
                     gpu.attention(q, k, v, cache, l, state[1], state[2], n, att);
                     gpu.matmulAdd(att, w[l][3], n, out, x);
-                    gpu.rmsNorm(x, ones, 1e-5f, n, h);
-                    gpu.gateUpSwiglu(h, w[l][4], w[l][5], n, gate, up);
+                    gpu.rmsNormGateUpSwiglu(x, ones, 1e-5f, n, h, w[l][4], w[l][5], gate, up);
                     gpu.matmulAdd(gate, w[l][6], n, out, x);
                 }
             };
@@ -462,6 +463,22 @@ public final class KernelBench {
             int steps = quick ? 8 : 32;
             int[] next = {0};
             int[][] beamTokens = {new int[beams]};
+            long[] hostNs = {0};
+            // One decode step: the layers, the final norm and LM head, then the next tokens (a host read).
+            Runnable decodeStep = () -> {
+                int[] bpos = new int[beams];
+                java.util.Arrays.fill(bpos, prompt + next[0]++);
+                state[0] = beamTokens[0];
+                state[1] = beamSeqs;
+                state[2] = bpos;
+                long h0 = System.nanoTime();
+                step[0].run();
+                gpu.rmsNormMatmul(x, ones, 1e-5f, beams, h, new Weight[]{lmHead}, new Activations[]{logits});
+                hostNs[0] += System.nanoTime() - h0;  // launching, or recording for a graph
+                beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
+            };
+            String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ");
+            String mode = beams == 1 ? "greedy" : beams + " beams";
             for (boolean graphs : int8 ? new boolean[]{true} : new boolean[]{false, true}) {
                 gpu.useGraphs(graphs);
                 LaunchTape.Stats before = gpu.graphStats();
@@ -470,31 +487,55 @@ public final class KernelBench {
                     if (s == 2) {
                         gpu.synchronize();
                         t0 = System.nanoTime();
+                        hostNs[0] = 0;
                     }
-                    int[] bpos = new int[beams];
-                    java.util.Arrays.fill(bpos, prompt + next[0]++);
-                    state[0] = beamTokens[0];
-                    state[1] = beamSeqs;
-                    state[2] = bpos;
-                    step[0].run();
-                    gpu.rmsNorm(x, ones, 1e-5f, beams, h);
-                    gpu.matmul(h, lmHead, beams, logits);
-                    beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
+                    decodeStep.run();
                 }
                 double sec = (System.nanoTime() - t0) / 1e9 / steps;
                 double rate = 1 / sec * (div > 1 ? 1 : 32.0 / layers);  // scaled to 32 layers in quick mode
                 LaunchTape.Stats st = gpu.graphStats();
-                row("decode " + (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ") + (graphs ? "graph" : "eager"), beams == 1 ? "greedy" : beams + " beams",
-                        sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s%s", rate, beams == 1 ? "tok/s" : "steps/s",
+                row("decode " + what + (graphs ? "graph" : "eager"), mode,
+                        sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s; host %.2f ms%s", rate, beams == 1 ? "tok/s" : "steps/s",
                                 layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",
+                                hostNs[0] / 1e6 / steps,
                                 graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
                                         st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
                                         : ""));
             }
+            if (!int8) profileStep(decodeStep, what + mode);
         }
         for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();
         ((CudaWeight) embed).close();
         ((CudaWeight) lmHead).close();
+    }
+
+    /**
+     * One step launched kernel by kernel with a CUDA event before and after each launch: GPU time per kernel, largest
+     * first, and what the kernels add up to beside the step's time (the rest is launch gaps and the host).
+     */
+    private void profileStep(Runnable step, String what) {
+        try (LaunchProfile profile = new LaunchProfile(stream)) {
+            gpu.useGraphs(false);
+            step.run();  // warm
+            gpu.synchronize();
+            profile.totals();
+            gpu.profileLaunches(profile);
+            long t0 = System.nanoTime();
+            step.run();
+            gpu.synchronize();
+            double stepMs = (System.nanoTime() - t0) / 1e6;
+            gpu.profileLaunches(null);
+            List<LaunchProfile.Total> totals = new ArrayList<>(profile.totals());
+            totals.sort((a, b) -> Double.compare(b.ms(), a.ms()));
+            double sum = totals.stream().mapToDouble(LaunchProfile.Total::ms).sum();
+            for (LaunchProfile.Total t : totals)
+                row("profile " + what, t.kernel() + " x" + t.launches(), t.ms(), String.format(Locale.ROOT,
+                        "%.1f us each, %.0f%% of the kernels' time", 1e3 * t.ms() / t.launches(), 100 * t.ms() / sum));
+            add(String.format(Locale.ROOT, "# profile %s: kernels %.3f ms of a %.3f ms step launched one by one with "
+                    + "events", what, sum, stepMs));
+        } finally {
+            gpu.useGraphs(true);
+        }
     }
 
     private static int[] pick(CudaBackend.TopK top) {

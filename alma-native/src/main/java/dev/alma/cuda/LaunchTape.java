@@ -51,6 +51,7 @@ final class LaunchTape implements AutoCloseable {
     private final Map<Signature, Long> execs = new LinkedHashMap<>(16, 0.75f, true);
     private boolean enabled;
     private boolean recording;
+    private LaunchProfile profile;
     private String disabledBecause;
     private int captures, replays, eagerRuns;
 
@@ -170,7 +171,18 @@ final class LaunchTape implements AutoCloseable {
     }
 
     private void run(String name, Kernel kernel, long[] a) {
+        if (profile == null) {
+            check(kernel.run(a), name);
+            return;
+        }
+        profile.before();
         check(kernel.run(a), name);
+        profile.after(name);
+    }
+
+    /** Times the launches run one by one from now on (null: stops); graph launches are not timed. */
+    void profile(LaunchProfile p) {
+        profile = p;
     }
 
     private void check(int rc, String call) {

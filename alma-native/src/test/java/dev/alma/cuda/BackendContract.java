@@ -95,6 +95,53 @@ abstract class BackendContract {
         }
     }
 
+    /**
+     * The normalisation that opens each block, with the products that follow (one, or Q/K/V; gate/up SwiGLU), equals
+     * RMSNorm then the products in float64, and writes the normalised rows — whether or not the backend folds it in.
+     */
+    @Test
+    void normalisedProductsMatchFloat64AndWriteTheNormalisedRows() {
+        Random rnd = new Random(5);
+        for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16})
+            for (int cols : new int[]{136, 100, 8})
+                for (int n : new int[]{1, 3, 9}) {
+                    String what = type + " " + cols + " columns n=" + n;
+                    float[][] x = randomRows(rnd, n, cols, 3f);
+                    float[] gamma = random(rnd, cols, 2f);
+                    double[][] hRef = Reference.rmsNorm(x, gamma, 1e-5f);
+                    int[] rows = {37, 13, 13};
+                    float[][] w = new float[3][];
+                    for (int j = 0; j < 3; j++) w[j] = round(random(rnd, rows[j] * cols, 1f), type);
+                    Backend b = backend();
+                    Weight g = b.weight(tensor("g", DType.F32, 0, cols, gamma));
+                    Weight[] ws = new Weight[3];
+                    Activations[] outs = new Activations[3];
+                    for (int j = 0; j < 3; j++) {
+                        ws[j] = b.weight(tensor("w" + j, type, rows[j], cols, w[j]));
+                        outs[j] = b.allocate(n + 1, rows[j]);
+                    }
+                    Activations xa = load(b, x, n + 1, cols), h = b.allocate(n + 1, cols);
+                    b.rmsNormMatmul(xa, g, 1e-5f, n, h, ws, outs);
+                    check("normalised rows (Q/K/V) " + what, read(b, h, n), hRef, F32_TOL);
+                    for (int j = 0; j < 3; j++)
+                        check("normalised product " + j + " of 3 " + what, read(b, outs[j], n),
+                                Reference.matmul(hRef, w[j], rows[j], cols), matmulTolerance(type, n));
+                    Activations h1 = b.allocate(n, cols);
+                    b.rmsNormMatmul(xa, g, 1e-5f, n, h1, new Weight[]{ws[0]}, new Activations[]{outs[0]});
+                    check("normalised rows (one product) " + what, read(b, h1, n), hRef, F32_TOL);
+                    check("normalised product " + what, read(b, outs[0], n), Reference.matmul(hRef, w[0], rows[0], cols),
+                            matmulTolerance(type, n));
+                    // the feed-forward block: gate = silu(h·Wg) * (h·Wu) with Wg = w[1], Wu = w[2]
+                    Activations gate = b.allocate(n, rows[1]), up = b.allocate(n, rows[1]), h2 = b.allocate(n, cols);
+                    b.rmsNormGateUpSwiglu(xa, g, 1e-5f, n, h2, ws[1], ws[2], gate, up);
+                    double[][] gr = Reference.matmul(hRef, w[1], rows[1], cols), ur = Reference.matmul(hRef, w[2], rows[2], cols);
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j < rows[1]; j++) gr[i][j] = gr[i][j] / (1 + Math.exp(-gr[i][j])) * ur[i][j];
+                    check("normalised rows (gate/up) " + what, read(b, h2, n), hRef, F32_TOL);
+                    check("normalised gate/up SwiGLU " + what, read(b, gate, n), gr, 2 * matmulTolerance(type, n));
+                }
+    }
+
     @Test
     void matmulAddAddsTheProductToItsOutputOnOddShapes() {
         Random rnd = new Random(4);

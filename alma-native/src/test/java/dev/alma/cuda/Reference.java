@@ -7,11 +7,19 @@ final class Reference {
 
     /** {@code x · Wᵀ} with w {@code [rows, cols]} row-major. */
     static double[][] matmul(float[][] x, float[] w, int rows, int cols) {
+        double[][] xd = new double[x.length][];
+        for (int i = 0; i < x.length; i++) xd[i] = new double[x[i].length];
+        for (int i = 0; i < x.length; i++) for (int c = 0; c < x[i].length; c++) xd[i][c] = x[i][c];
+        return matmul(xd, w, rows, cols);
+    }
+
+    /** {@code x · Wᵀ} of float64 rows (a reference's own output, e.g. normalised rows). */
+    static double[][] matmul(double[][] x, float[] w, int rows, int cols) {
         double[][] y = new double[x.length][rows];
         for (int i = 0; i < x.length; i++)
             for (int r = 0; r < rows; r++) {
                 double s = 0;
-                for (int c = 0; c < cols; c++) s += (double) x[i][c] * w[r * cols + c];
+                for (int c = 0; c < cols; c++) s += x[i][c] * w[r * cols + c];
                 y[i][r] = s;
             }
         return y;
