@@ -77,6 +77,15 @@ inline __nv_bfloat162 __floats2bfloat162_rn(float a, float b) {
 inline __half2 __floats2half2_rn(float a, float b) { return __half2{__float2half_rn(a), __float2half_rn(b)}; }
 
 template <typename T> inline T __ldg(const T *p) { return *p; }
+template <typename T> inline T __ldcg(const T *p) { return *p; }
+// Blocks run one at a time and a block's threads one after another: a read-modify-write is atomic as it is, and
+// every write is visible to the blocks that run after it.
+inline int atomicAdd(int *p, int v) {
+    int old = *p;
+    *p = old + v;
+    return old;
+}
+inline void __threadfence() { __asm__ __volatile__("" ::: "memory"); }
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 inline unsigned min(unsigned a, unsigned b) { return a < b ? a : b; }

@@ -199,13 +199,15 @@ size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits
 /**
  * Attention of n query tokens over the paged cache: token i attends to positions 0..positions[i] of the sequence
  * whose page table is d_tables[i * table_stride ..]. The key range is split into `splits` parts computed by
- * different blocks and combined (flash-decoding); 1 <= splits <= ALMA_MAX_SPLITS. d_workspace holds
- * alma_attention_paged_workspace(n, heads, head_dim, splits) floats.
+ * different blocks and combined (flash-decoding) by the last of them to finish, in the same launch;
+ * 1 <= splits <= ALMA_MAX_SPLITS. d_workspace holds alma_attention_paged_workspace(n, heads, head_dim, splits)
+ * floats; d_counters holds n * heads ints that are zero before the call and zero again after it (allocate them
+ * zeroed once; needed when splits > 1). Launches sharing d_counters must not run concurrently.
  */
 int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, const int *d_tables, int table_stride,
-                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int n, int heads,
-                         int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
-                         void *stream);
+                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
+                         int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
+                         float scale, int splits, void *stream);
 
 #ifdef __cplusplus
 }

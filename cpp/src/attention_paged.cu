@@ -1,7 +1,9 @@
 // Attention over the paged KV cache (decoding, beams, continued prompts), flash-decoding style: the key range of
 // each query is split across blocks; a block of four warps serves one token, one query head and one split, and
-// writes a partial (max, sum, accumulator) that a second kernel combines. Also the store of new key/value rows
-// into their pages.
+// writes a partial (max, sum, accumulator); the last block of a (token, head) to finish — a counter per pair,
+// incremented after a memory fence — combines the partials into the output (in split order, so the result does not
+// depend on which block is last) and resets the counter for the next launch. With one split the block writes the
+// output itself. Also the store of new key/value rows into their pages.
 //
 // Within a block, keys are taken in chunks of PAGED_CHUNK: each warp scores every fourth key (one coalesced row
 // load per key: lane l holds VEC consecutive dimensions at l*VEC, l*VEC + 32*VEC, ...), the block turns the chunk's
@@ -85,8 +87,8 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
 template <int VEC, int C>
 __global__ void __launch_bounds__(PAGED_WARPS * 32)
 attention_paged_kernel(const float *q, int q_stride, const float *pages, const int *tables, int table_stride,
-                       const int *positions, float *ws, int heads, int kv_heads, int head_dim, int layer, int layers,
-                       int page_size, float scale, int splits) {
+                       const int *positions, float *ws, int *counters, float *out, int out_stride, int heads,
+                       int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits) {
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
     __shared__ float accs[PAGED_WARPS][32 * VEC * C];
@@ -170,7 +172,18 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
 #pragma unroll
         for (int e = 0; e < VEC; e++) accs[warp][(lane + 32 * c) * VEC + e] = acc[c][e];
     __syncthreads();
-    float *part = ws + (((size_t)i * heads + h) * splits + split) * (head_dim + 2);
+    float *o = out + (size_t)i * out_stride + (size_t)h * head_dim;
+    if (splits == 1) {
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+            float a = 0.f;
+#pragma unroll
+            for (int w = 0; w < PAGED_WARPS; w++) a += accs[w][d];
+            o[d] = a / l;
+        }
+        return;
+    }
+    float *parts = ws + ((size_t)i * heads + h) * splits * (head_dim + 2);
+    float *part = parts + (size_t)split * (head_dim + 2);
     if (threadIdx.x == 0) {
         part[0] = m;
         part[1] = l;
@@ -181,28 +194,31 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
         for (int w = 0; w < PAGED_WARPS; w++) a += accs[w][d];
         part[2 + d] = a;
     }
-}
-
-__global__ void attention_combine_kernel(const float *ws, float *out, int out_stride, int heads, int head_dim,
-                                         int splits) {
-    int i = blockIdx.x, h = blockIdx.y;
-    const float *parts = ws + ((size_t)i * heads + h) * splits * (head_dim + 2);
-    float m = -INFINITY;
-    for (int s = 0; s < splits; s++) m = fmaxf(m, parts[s * (head_dim + 2)]);
-    float l = 0.f;
+    // The last block of this (token, head) combines: every block's partial is visible to it, since each thread
+    // fenced its writes before the block's count was added.
+    __threadfence();
+    __syncthreads();
+    __shared__ int last;
+    if (threadIdx.x == 0) last = atomicAdd(&counters[i * heads + h], 1) == splits - 1;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    float mx = -INFINITY;
+    for (int s = 0; s < splits; s++) mx = fmaxf(mx, __ldcg(parts + s * (head_dim + 2)));
+    float sum = 0.f;
     for (int s = 0; s < splits; s++) {
-        float ms = parts[s * (head_dim + 2)];
-        if (ms != -INFINITY) l += parts[s * (head_dim + 2) + 1] * expf(ms - m);
+        float ms = __ldcg(parts + s * (head_dim + 2));
+        if (ms != -INFINITY) sum += __ldcg(parts + s * (head_dim + 2) + 1) * expf(ms - mx);
     }
-    float *o = out + (size_t)i * out_stride + (size_t)h * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         float a = 0.f;
         for (int s = 0; s < splits; s++) {
-            float ms = parts[s * (head_dim + 2)];
-            if (ms != -INFINITY) a += parts[s * (head_dim + 2) + 2 + d] * expf(ms - m);
+            float ms = __ldcg(parts + s * (head_dim + 2));
+            if (ms != -INFINITY) a += __ldcg(parts + s * (head_dim + 2) + 2 + d) * expf(ms - mx);
         }
-        o[d] = a / l;
+        o[d] = a / sum;
     }
+    if (threadIdx.x == 0) counters[i * heads + h] = 0;  // ready for the next launch
 }
 
 extern "C" {
@@ -222,28 +238,27 @@ size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits
 }
 
 int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, const int *d_tables, int table_stride,
-                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int n, int heads,
-                         int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
-                         void *stream) {
+                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
+                         int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
+                         float scale, int splits, void *stream) {
     ALMA_REQUIRE(n >= 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 &&
                  head_dim <= ALMA_MAX_HEAD_DIM && layer >= 0 && layer < layers && page_size > 0 &&
                  splits >= 1 && splits <= ALMA_MAX_SPLITS && q_stride >= heads * head_dim &&
-                 out_stride >= heads * head_dim && heads <= 65535);
+                 out_stride >= heads * head_dim && heads <= 65535 && (splits == 1 || d_counters != nullptr));
     if (n == 0) return 0;
     cudaStream_t s = alma_stream(stream);
     dim3 grid(n, heads, splits);
     int threads = PAGED_WARPS * 32;
 #define ALMA_PAGED(VEC, C)                                                                                          \
     attention_paged_kernel<VEC, C><<<grid, threads, 0, s>>>(d_q, q_stride, d_pages, d_tables, table_stride,          \
-                                                            d_positions, d_workspace, heads, kv_heads, head_dim,     \
-                                                            layer, layers, page_size, scale, splits)
+                                                            d_positions, d_workspace, d_counters, d_out, out_stride, \
+                                                            heads, kv_heads, head_dim, layer, layers, page_size,     \
+                                                            scale, splits)
     // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
     if (head_dim % 4 == 0 && head_dim <= 128) ALMA_PAGED(4, 1);
     else if (head_dim % 4 == 0) ALMA_PAGED(4, 2);
     else ALMA_PAGED(1, ALMA_MAX_HEAD_DIM / 32);
 #undef ALMA_PAGED
-    ALMA_CHECK_LAUNCH();
-    attention_combine_kernel<<<dim3(n, heads), 128, 0, s>>>(d_workspace, d_out, out_stride, heads, head_dim, splits);
     ALMA_CHECK_LAUNCH();
     return 0;
 }

@@ -193,7 +193,8 @@ final class AlmaCuda {
     static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("const float*") long pages,
                                            @Cast("const int*") long tables, int tableStride,
                                            @Cast("const int*") long positions, @Cast("float*") long out,
-                                           int outStride, @Cast("float*") long workspace, int n, int heads,
+                                           int outStride, @Cast("float*") long workspace,
+                                           @Cast("int*") long counters, int n, int heads,
                                            int kvHeads, int headDim, int layer, int layers, int pageSize,
                                            float scale, int splits, @Cast("void*") long stream);
 }

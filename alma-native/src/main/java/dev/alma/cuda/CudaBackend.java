@@ -48,6 +48,7 @@ public final class CudaBackend implements Backend {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Scratch half = new Scratch("16-bit copies of activations");
     private final Scratch workspace = new Scratch("attention workspace");
+    private final Scratch splitCounters = new Scratch("attention split counters");
     private final Scratch results = new Scratch("argmax/top-k results");
     private final Scratch dequantized = new Scratch("dequantized Q8_0 weights (prompts)");
     private final PinnedInts tokenIds = new PinnedInts("token ids");
@@ -209,6 +210,15 @@ public final class CudaBackend implements Backend {
     private long scratch(Scratch s, long bytes) {
         if (!s.fits(bytes) && !tape.isEmpty()) flushTape();
         return s.get(bytes);
+    }
+
+    /**
+     * The paged attention's per-(token, head) counters of finished splits: zero between launches (each launch
+     * leaves them zero); a larger buffer is zeroed on the stream, after the recorded launches that use the old one.
+     */
+    private long splitCounters(long bytes) {
+        if (!splitCounters.fits(bytes) && !tape.isEmpty()) flushTape();
+        return splitCounters.getZeroed(bytes, stream);
     }
 
     /** Called by the KV cache before a copy-on-write page copy, which is queued at once. */
@@ -825,8 +835,9 @@ public final class CudaBackend implements Backend {
         // kernel bounds every split by the true length; an empty split is skipped when combining).
         int splits = splits(n, heads, stride * CudaKvCache.PAGE_SIZE, sms);
         long ws = scratch(workspace, AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
+        long counters = splitCounters((long) n * heads * 4);
         launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
-                dev + 8L * n, o.data.ptr, o.cols, ws, n, heads, cache.kvHeads, hd, layer, cache.layers,
+                dev + 8L * n, o.data.ptr, o.cols, ws, counters, n, heads, cache.kvHeads, hd, layer, cache.layers,
                 CudaKvCache.PAGE_SIZE, Kernels.f(scale), splits, stream);
     }
 
@@ -876,7 +887,7 @@ public final class CudaBackend implements Backend {
         }
         tape.close();
         List<AutoCloseable> all = new ArrayList<>(owned);
-        all.addAll(List.of(half, workspace, results, dequantized, tokenIds, ropePositions, attentionIndex));
+        all.addAll(List.of(half, workspace, splitCounters, results, dequantized, tokenIds, ropePositions, attentionIndex));
         for (AutoCloseable c : all) {
             try {
                 c.close();

@@ -23,6 +23,17 @@ final class Scratch implements AutoCloseable {
         return buffer.ptr;
     }
 
+    /**
+     * Like {@link #get}, but a newly allocated buffer is zeroed (all of it, on {@code stream}), for contents that
+     * their users keep zero between calls (the attention's split counters).
+     */
+    long getZeroed(long bytes, long stream) {
+        boolean fresh = !fits(bytes);
+        long ptr = get(bytes);
+        if (fresh) CudaRuntime.check(AlmaCuda.alma_memset(ptr, 0, buffer.bytes, stream), "cudaMemsetAsync");
+        return ptr;
+    }
+
     @Override
     public void close() {
         if (buffer != null) buffer.close();
