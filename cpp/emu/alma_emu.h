@@ -229,6 +229,11 @@ size_t shared_offset(const void *p);
  * memory as it is then, so that a stage refilled before its products completed shows up as wrong results.
  */
 void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b);
+/**
+ * The same with A in registers (4 per thread: its warp's 16 rows in the mma.sync A-fragment layout); the warp's
+ * fragments are exchanged at once (a warp operation), the product queued like the shared-memory form.
+ */
+void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b);
 /** wgmma.commit_group: the calling thread's queued products since the last commit form a group. */
 void wgmma_commit();
 /** wgmma.wait_group: computes the calling thread's groups but the newest `pending`. */

@@ -117,6 +117,7 @@ struct WgmmaOp {
     float *d;
     uint64_t desc_a, desc_b;
     unsigned group;
+    std::vector<uint32_t> a_regs;  // A from registers: the warp's 32 lanes × 4 (empty: A in shared memory)
 };
 
 struct Fiber {
@@ -840,15 +841,35 @@ static float wgmma_operand(bool bf16, uint64_t desc, int row, int k) {
     return bf16 ? bf16_to_f32(bits) : f16_to_f32(bits);
 }
 
-void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b) {
+static void check_wgmma_shape(int n) {
     unsigned threads = current_block->dim.x * current_block->dim.y * current_block->dim.z;
     if (n < 8 || n > 256 || n % 8 != 0 || threads % 128 != 0) {
         fprintf(stderr, "alma-emu: wgmma m64n%dk16 in a block of %u threads (N 8..256 in steps of 8, whole warpgroups)\n",
                 n, threads);
         abort();
     }
+}
+
+void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b) {
+    check_wgmma_shape(n);
     Fiber &f = *sched->running;
-    f.wgmma.push_back(WgmmaOp{bf16, n, d, desc_a, desc_b, f.wgmma_groups});
+    f.wgmma.push_back(WgmmaOp{bf16, n, d, desc_a, desc_b, f.wgmma_groups, {}});
+}
+
+void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b) {
+    check_wgmma_shape(n);
+    Scheduler &s = *sched;
+    Thread &t = *current_thread;
+    unsigned parity = t.warp_ops++ & 1u;
+    uint32_t *mine = &s.mma[((size_t)parity * s.n_padded + t.linear) * 6];
+    for (int i = 0; i < 4; i++) mine[i] = a[i];
+    syncwarp();
+    const uint32_t *warp_regs = &s.mma[((size_t)parity * s.n_padded + t.warp * 32) * 6];
+    std::vector<uint32_t> regs(128);
+    for (int lane = 0; lane < 32; lane++)
+        for (int i = 0; i < 4; i++) regs[lane * 4 + i] = warp_regs[lane * 6 + i];
+    Fiber &f = *sched->running;
+    f.wgmma.push_back(WgmmaOp{bf16, n, d, 0, desc_b, f.wgmma_groups, std::move(regs)});
 }
 
 void wgmma_commit() { sched->running->wgmma_groups++; }
@@ -867,8 +888,16 @@ void wgmma_wait(int pending) {
         for (int i = 0; i < op.n / 2; i++) {
             int row = (int)(16 * w + lane / 4) + 8 * ((i >> 1) & 1), col = 8 * (i >> 2) + 2 * (int)(lane & 3) + (i & 1);
             double sum = 0;
-            for (int k = 0; k < 16; k++)
-                sum += (double)wgmma_operand(op.bf16, op.desc_a, row, k) * wgmma_operand(op.bf16, op.desc_b, col, k);
+            for (int k = 0; k < 16; k++) {
+                float a;
+                if (op.a_regs.empty()) {
+                    a = wgmma_operand(op.bf16, op.desc_a, row, k);
+                } else {  // the m16n8k16 A fragment of the row's warp
+                    int r = row % 16, lane = (r % 8) * 4 + (k % 8) / 2, reg = (r / 8) + 2 * (k / 8);
+                    a = operand(op.bf16, op.a_regs[lane * 4 + reg], k % 2);
+                }
+                sum += (double)a * wgmma_operand(op.bf16, op.desc_b, col, k);
+            }
             op.d[i] = (float)(op.d[i] + sum);
         }
     }

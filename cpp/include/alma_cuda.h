@@ -191,6 +191,12 @@ int alma_attention_prefill(const float *d_q, int q_stride, const float *d_k, con
 int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, const void *d_v, int kv_stride,
                               float *d_out, int out_stride, int n, int heads, int kv_heads, int head_dim, float scale,
                               void *stream);
+/**
+ * The kernel alma_attention_prefill_tc uses for head dim 128 from now on, process-wide (a benchmarking and testing
+ * hook): 0 mma.sync (the default), 1 wgmma (sm_90a; cudaErrorInvalidDeviceFunction unless the current device has
+ * compute capability 9.0).
+ */
+int alma_attention_prefill_set_variant(int variant);
 /** Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token). */
 int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
                   const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream);

@@ -1,17 +1,13 @@
 // Causal flash attention for a prompt on tensor cores (FlashAttention-2 style): bf16 Q, K, V, f32 accumulation and
 // softmax. A block owns 64 query rows of one head (4 warps × 16 rows); tiles of 64 keys and values are copied to
 // shared memory with cp.async; S = Q·Kᵀ and O += P·V are mma.sync m16n8k16, the probabilities P going from the
-// S accumulators to the A operand in registers. Head dims 64 and 128.
-#include "mma.cuh"
+// S accumulators to the A operand in registers. Head dims 64 and 128. On Hopper, alma_attention_prefill_set_variant(1)
+// switches head dim 128 to the wgmma kernel of attention_prefill_wgmma.cu.
+#include "wgmma.cuh"
 
 namespace {
 
 constexpr int TQ = 64, TK = 64, TC_WARPS = 4;
-
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (low half) = lo
-    return *reinterpret_cast<unsigned *>(&v);
-}
 
 __device__ __forceinline__ unsigned pack_raw(__nv_bfloat16 lo, __nv_bfloat16 hi) {
     return (unsigned)__bfloat16_as_ushort(lo) | ((unsigned)__bfloat16_as_ushort(hi) << 16);
@@ -87,11 +83,8 @@ attention_prefill_tc_kernel(const __nv_bfloat16 *q, int q_stride, const __nv_bfl
                 else mx1 = fmaxf(mx1, val);
             }
         }
-#pragma unroll
-        for (int off = 1; off <= 2; off <<= 1) {  // the 4 threads of a quad share a row
-            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, off));
-            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, off));
-        }
+        mx0 = quad_max(mx0);  // the 4 threads of a quad share a row
+        mx1 = quad_max(mx1);
         // Rows past n may see only masked keys; keep their arithmetic finite.
         float base0 = mx0 == -INFINITY ? 0.f : mx0, base1 = mx1 == -INFINITY ? 0.f : mx1;
         float c0 = exp2f(m0 - base0), c1 = exp2f(m1 - base1);  // m = -inf on the first tile: 0
@@ -130,12 +123,7 @@ attention_prefill_tc_kernel(const __nv_bfloat16 *q, int q_stride, const __nv_bfl
             }
         }
     }
-#pragma unroll
-    for (int off = 1; off <= 2; off <<= 1) {
-        l0 += __shfl_xor_sync(0xffffffffu, l0, off);
-        l1 += __shfl_xor_sync(0xffffffffu, l1, off);
-    }
-    float i0 = 1.f / l0, i1 = 1.f / l1;
+    float i0 = 1.f / quad_sum(l0), i1 = 1.f / quad_sum(l1);
 #pragma unroll
     for (int d = 0; d < HD / 8; d++) {
         int col = h * HD + d * 8 + 2 * t;
@@ -150,7 +138,18 @@ attention_prefill_tc_kernel(const __nv_bfloat16 *q, int q_stride, const __nv_bfl
     }
 }
 
+// 0: mma.sync (above), 1: wgmma for head dim 128 (attention_prefill_wgmma.cu, compute capability 9.0 only).
+int prefill_variant = 0;
+
 }  // namespace
+
+int alma_attention_prefill_wgmma(const void *d_q, int q_stride, const void *d_k, const void *d_v, int kv_stride,
+                                 float *d_out, int out_stride, int n, int heads, int kv_heads, float scale_log2,
+                                 cudaStream_t s);
+
+extern "C" int alma_attention_prefill_set_variant(int variant) {
+    return alma_set_wgmma_variant(variant, &prefill_variant);
+}
 
 extern "C" int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, const void *d_v,
                                          int kv_stride, float *d_out, int out_stride, int n, int heads, int kv_heads,
@@ -165,6 +164,9 @@ extern "C" int alma_attention_prefill_tc(const void *d_q, int q_stride, const vo
     const __nv_bfloat16 *q = (const __nv_bfloat16 *)d_q, *k = (const __nv_bfloat16 *)d_k, *v = (const __nv_bfloat16 *)d_v;
     int group = heads / kv_heads;
     cudaStream_t s = alma_stream(stream);
+    if (prefill_variant == 1 && head_dim == 128 && q_stride % 8 == 0 && ((uintptr_t)d_q & 15) == 0)
+        return alma_attention_prefill_wgmma(d_q, q_stride, d_k, d_v, kv_stride, d_out, out_stride, n, heads, kv_heads,
+                                            scale_log2, s);
     if (head_dim == 64)
         attention_prefill_tc_kernel<64><<<grid, TC_WARPS * 32, 0, s>>>(q, q_stride, k, v, kv_stride, d_out, out_stride,
                                                                        n, group, scale_log2);

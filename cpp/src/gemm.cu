@@ -4,7 +4,7 @@
 //    On Hopper, alma_gemm_set_variant(1) switches to the wgmma kernel of gemm_wgmma.cu (same contract).
 //  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
 //    weights, any shape; exact float32 products (what the CPU backend computes).
-#include "mma.cuh"
+#include "wgmma.cuh"
 
 namespace {
 
@@ -137,27 +137,12 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const T *
 // 0: mma.sync (any sm_80+ device), 1: wgmma (gemm_wgmma.cu, compute capability 9.0 only).
 int gemm_variant = 0;
 
-// Whether the current device runs the sm_90a wgmma kernel (a compute capability 9.0 device; the build has sm_90a code).
-int wgmma_device_check() {
-    int dev = 0, major = 0, minor = 0;
-    ALMA_CHECK(cudaGetDevice(&dev));
-    ALMA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-    ALMA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-    return major == 9 && minor == 0 ? 0 : (int)cudaErrorInvalidDeviceFunction;
-}
-
 }  // namespace
 
 int alma_gemm_wgmma(const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k, cudaStream_t s);
 
 extern "C" int alma_gemm_set_variant(int variant) {
-    ALMA_REQUIRE(variant == 0 || variant == 1);
-    if (variant == 1) {
-        int rc = wgmma_device_check();
-        if (rc != 0) return rc;
-    }
-    gemm_variant = variant;
-    return 0;
+    return alma_set_wgmma_variant(variant, &gemm_variant);
 }
 
 extern "C" int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k,

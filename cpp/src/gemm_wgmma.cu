@@ -112,6 +112,14 @@ int launch_wgmma(const T *a, const T *w, float *c, int m, int n, int k, cudaStre
 
 }  // namespace
 
+int alma_wgmma_device_check() {
+    int dev = 0, major = 0, minor = 0;
+    ALMA_CHECK(cudaGetDevice(&dev));
+    ALMA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    ALMA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+    return major == 9 && minor == 0 ? 0 : (int)cudaErrorInvalidDeviceFunction;
+}
+
 // Called by alma_gemm (gemm.cu) for 16-bit operands when the wgmma variant is selected; arguments already checked
 // there (k % 8 == 0, 16-byte aligned operands, m, n > 0).
 int alma_gemm_wgmma(const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k, cudaStream_t s) {

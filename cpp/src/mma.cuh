@@ -32,6 +32,22 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 
 #endif
 
+// Two floats as a bf16 pair (lo in the low half), rounded to nearest: a P fragment register of the attentions.
+__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<unsigned *>(&v);
+}
+
+// Sum and max over the 4 threads of a quad (lanes 4g..4g+3), which share the rows of an mma accumulator fragment.
+__device__ __forceinline__ float quad_sum(float v) {
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+__device__ __forceinline__ float quad_max(float v) {
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+    return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
 template <typename T> struct Mma;
 template <> struct Mma<__nv_bfloat16> {
     __device__ __forceinline__ static void run(float *c, const unsigned *a, const unsigned *b) {

@@ -1,5 +1,6 @@
-// Hopper warpgroup matrix products (wgmma.mma_async, sm_90a) for the prefill GEMM: both operands in shared memory,
-// K-major (k contiguous) in the 128-byte swizzled layout, f32 accumulators in registers.
+// Hopper warpgroup matrix products (wgmma.mma_async, sm_90a) for the prefill GEMM and attention: operands in shared
+// memory K-major (k contiguous) in the 128-byte swizzled layout (A may instead come from registers), f32
+// accumulators in registers.
 //
 // The layout: an operand tile is rows of 64 16-bit elements (128 bytes each), stored one after another from a
 // 1024-byte aligned address; within each group of 8 rows (1024 bytes) the 16-byte chunk c of row r sits at chunk
@@ -7,9 +8,25 @@
 // into the rows (the second k16 slice) and still see the same tile.
 // The accumulator of m64nNk16 for thread t of the warpgroup: warp w = t / 32 owns rows 16w..16w+15; register i holds
 // row 16w + (t % 32) / 4 + 8 ((i / 2) % 2), column 8 (i / 4) + 2 (t % 4) + i % 2 (the m16n8 C fragment, repeated
-// along N).
+// along N). A from registers: warp w supplies rows 16w..16w+15 in the mma.sync m16n8k16 A-fragment layout (register
+// r of lane l: row l / 4 + 8 (r % 2), columns 2 (l % 4) + 8 (r / 2) and the next one, the lower column in the low half).
 #pragma once
 #include "mma.cuh"
+
+// 0 when the current device runs the sm_90a kernels (compute capability 9.0), else cudaErrorInvalidDeviceFunction
+// (or the error of the query). Host code; gemm_wgmma.cu.
+int alma_wgmma_device_check();
+
+// Sets a kernel choice: 0 the mma.sync kernel, 1 the wgmma one (refused unless the current device runs sm_90a code).
+static inline int alma_set_wgmma_variant(int variant, int *slot) {
+    if (variant != 0 && variant != 1) return (int)cudaErrorInvalidValue;
+    if (variant == 1) {
+        int rc = alma_wgmma_device_check();
+        if (rc != 0) return rc;
+    }
+    *slot = variant;
+    return 0;
+}
 
 // Bytes of one 128-byte-swizzled row of 64 16-bit elements, and the offset of its chunk c (16 bytes, 8 elements).
 constexpr int SWIZZLE_ROW = 128;
@@ -36,6 +53,12 @@ template <int N> __device__ __forceinline__ void wgmma_wait() { alma_emu::wgmma_
 template <typename T>
 __device__ __forceinline__ void wgmma_m64n256k16(float *d, uint64_t da, uint64_t db) {
     alma_emu::wgmma_m64k16(std::is_same<T, __nv_bfloat16>::value, 256, d, da, db);
+}
+__device__ __forceinline__ void wgmma_m64n128k16_bf16(float *d, uint64_t da, uint64_t db) {
+    alma_emu::wgmma_m64k16(true, 128, d, da, db);
+}
+__device__ __forceinline__ void wgmma_m64n128k16_bf16_rs(float *d, const unsigned *a, uint64_t db) {
+    alma_emu::wgmma_m64k16_rs(true, 128, d, a, db);
 }
 #elif defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define ALMA_HAVE_WGMMA 1
@@ -70,6 +93,31 @@ template <int N> __device__ __forceinline__ void wgmma_wait() {
                  "%128, %129, p, 1, 1, 0, 0;\n}\n"                                                         \
                  : ALMA_WGMMA_D128                                                                          \
                  : "l"(da), "l"(db), "r"(1))
+#define ALMA_WGMMA_D64                                                                                          \
+    ALMA_WGMMA_D8(0), ALMA_WGMMA_D8(8), ALMA_WGMMA_D8(16), ALMA_WGMMA_D8(24), ALMA_WGMMA_D8(32), ALMA_WGMMA_D8(40), \
+        ALMA_WGMMA_D8(48), ALMA_WGMMA_D8(56)
+#define ALMA_WGMMA_REGS64                                                                                     \
+    "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, "     \
+    "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "     \
+    "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "     \
+    "%62, %63"
+// D (64×128, f32) += A (64×16) · B (128×16)ᵀ, both K-major bf16 in shared memory.
+__device__ __forceinline__ void wgmma_m64n128k16_bf16(float *d, uint64_t da, uint64_t db) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" ALMA_WGMMA_REGS64 "}, "
+                 "%64, %65, p, 1, 1, 0, 0;\n}\n"
+                 : ALMA_WGMMA_D64
+                 : "l"(da), "l"(db), "r"(1));
+}
+// D (64×128, f32) += A (64×16, bf16 in registers: each warp's 16 rows in the m16n8k16 A-fragment layout) · B (128×16)ᵀ
+// (K-major bf16 in shared memory).
+__device__ __forceinline__ void wgmma_m64n128k16_bf16_rs(float *d, const unsigned *a, uint64_t db) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" ALMA_WGMMA_REGS64 "}, "
+                 "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
+                 : ALMA_WGMMA_D64
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
 template <typename T> __device__ __forceinline__ void wgmma_m64n256k16(float *d, uint64_t da, uint64_t db);
 template <> __device__ __forceinline__ void wgmma_m64n256k16<__nv_bfloat16>(float *d, uint64_t da, uint64_t db) {
     ALMA_WGMMA_64N256K16("bf16", d, da, db);

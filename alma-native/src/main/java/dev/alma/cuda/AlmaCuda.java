@@ -172,6 +172,8 @@ final class AlmaCuda {
 
     static native int alma_gemm_set_variant(int variant);
 
+    static native int alma_attention_prefill_set_variant(int variant);
+
     // ---- attention
     static native int alma_attention_prefill(@Cast("const float*") long q, int qStride, @Cast("const float*") long k,
                                              @Cast("const float*") long v, int kvStride, @Cast("float*") long out,

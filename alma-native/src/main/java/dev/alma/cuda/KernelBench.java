@@ -368,8 +368,26 @@ public final class KernelBench {
                 : time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
                 k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream));
         double flops = 4.0 * n * (n + 1) / 2 * hd * heads;  // QK and PV over the causal half
-        row(tensorCores ? "attention prefill bf16 tc" : "attention prefill f32", n + " tok, " + heads + "h x " + hd, ms,
+        String shape = n + " tok, " + heads + "h x " + hd;
+        row(tensorCores ? "attention prefill bf16 tc" : "attention prefill f32", shape, ms,
                 String.format(Locale.ROOT, "%.1f TFLOP/s (causal)", flops / (ms * 1e9)));
+        if (tensorCores) {  // the wgmma kernel (alma_attention_prefill_set_variant(1)) where the device has it
+            int rc = AlmaCuda.alma_attention_prefill_set_variant(1);
+            if (rc != 0) {
+                add("# attention prefill wgmma: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
+            } else {
+                try (CudaActivations ref = (CudaActivations) gpu.allocate(n, heads * hd)) {
+                    double wms = time("alma_attention_prefill_tc", () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr,
+                            heads * hd, k.data.ptr, v.data.ptr, kvHeads * hd, ref.data.ptr, heads * hd, n, heads, kvHeads,
+                            hd, scale, stream));
+                    row("attention prefill bf16 wgmma", shape, wms, String.format(Locale.ROOT,
+                            "%.1f TFLOP/s (causal); max diff to mma.sync %.2e", flops / (wms * 1e9),
+                            relativeDifference(ref, o, Math.min(n, 256))));
+                } finally {
+                    CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");
+                }
+            }
+        }
         q.close();
         k.close();
         v.close();

@@ -144,6 +144,48 @@ class CudaKernelsTest {
         }
     }
 
+    /**
+     * Both tensor-core prompt attentions (mma.sync, and wgmma where the device has compute capability 9.0 — the
+     * emulator does) against float64 on prompts around the wgmma kernel's 128-row and 128-key tiles, with grouped
+     * queries: bf16 operands, so within the 16-bit tolerance.
+     */
+    @Test
+    void bothPromptAttentionKernelsMatchFloat64() {
+        Random rnd = new Random(27);
+        int heads = 4, kvHeads = 2, hd = 128;
+        LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 4096, false, 1, 2,
+                "float32", false);
+        try {
+            for (int variant = 0; variant < 2; variant++) {
+                int rc = AlmaCuda.alma_attention_prefill_set_variant(variant);
+                if (variant == 1 && rc == 98) continue;  // cudaErrorInvalidDeviceFunction: not a Hopper device
+                CudaRuntime.check(rc, "alma_attention_prefill_set_variant(" + variant + ")");
+                for (int n : new int[]{9, 129, 300}) {
+                    float[][] q = randomRows(rnd, n, heads * hd, 1f), k = randomRows(rnd, n, kvHeads * hd, 1f),
+                            v = randomRows(rnd, n, kvHeads * hd, 1f);
+                    Activations out = gpu.allocate(n, heads * hd);
+                    try (KvCache cache = gpu.kvCache(cfg, n + 16)) {
+                        int seq = cache.create();
+                        int[] seqs = new int[n], pos = new int[n];
+                        for (int i = 0; i < n; i++) {
+                            seqs[i] = seq;
+                            pos[i] = i;
+                        }
+                        gpu.attention(load(gpu, q, n, heads * hd), load(gpu, k, n, kvHeads * hd),
+                                load(gpu, v, n, kvHeads * hd), cache, 0, seqs, pos, n, out);
+                    }
+                    double[][] ref = new double[n][];
+                    for (int i = 0; i < n; i++) ref[i] = Reference.attention(q[i], k, v, i, heads, kvHeads, hd);
+                    double err = relError(read(gpu, out, n), ref);
+                    assertTrue(err <= BackendContract.HALF_TOL, "prompt attention variant " + variant + " n=" + n + ": " + err);
+                }
+            }
+            assertEquals(1, AlmaCuda.alma_attention_prefill_set_variant(2));  // cudaErrorInvalidValue
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");
+        }
+    }
+
     @Test
     void everyTensorCoreGemvLaunchShapeMatchesTheExactlyRoundedTwin() {
         Random rnd = new Random(25);
