@@ -84,7 +84,8 @@ else
 fi
 
 # `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
-# back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16.
+# back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; then 1024-token prompts on the 7B shape
+# with the mma.sync and the wgmma prompt kernels.
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
@@ -95,6 +96,14 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
       >> "$out/clibench.txt"
     timeout 120 "${java[@]}" dev.alma.cli.Main bench --model "$model" --device cuda --prompt-tokens 64 \
       --new-tokens 32 --runs 3 --warmup 1 "$@" >> "$out/clibench.txt" 2>&1
+    echo "exit $?" >> "$out/clibench.txt"
+  done
+  # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
+  for wgmma in false true; do
+    echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.wgmma=$wgmma)" \
+      >> "$out/clibench.txt"
+    timeout 120 "${java[@]}" -Dalma.cuda.wgmma=$wgmma dev.alma.cli.Main bench --model random:7b --device cuda \
+      --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1 >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   done
   say "alma bench ($(( $(date +%s) - start )) s):"

@@ -38,6 +38,12 @@ public final class CudaBackend implements Backend {
     public static final String MATH_PROPERTY = "alma.cuda.math";
     /** System property turning the CUDA graphs of decode steps off ({@code false}); on by default. */
     public static final String GRAPHS_PROPERTY = "alma.cuda.graphs";
+    /**
+     * {@code -Dalma.cuda.wgmma=true}: on a compute capability 9.0 device, the Hopper wgmma kernels for prompts (the
+     * GEMM, and attention with head dim 128) instead of the mma.sync ones. Process-wide; off by default until they
+     * have been checked and timed on a GPU (cpp/README.md).
+     */
+    public static final String WGMMA_PROPERTY = "alma.cuda.wgmma";
 
     private final int device;
     private final boolean tensorCores;
@@ -99,6 +105,10 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
+        if (Boolean.getBoolean(WGMMA_PROPERTY) && capability == 90) {
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(1), "alma_gemm_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(1), "alma_attention_prefill_set_variant");
+        }
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */
