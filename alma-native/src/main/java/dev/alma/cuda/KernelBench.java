@@ -104,15 +104,27 @@ public final class KernelBench {
         gemvQ8_0(s(4096), s(4096), 1);
         gemvQ8_0(s(11008), s(4096), 1);
         gemvQ8_0(s(11008), s(4096), 5);
-        for (int size : quick ? new int[]{4096} : new int[]{4096, 8192}) gemm(s(size), s(size), s(size), CudaWeight.BF16);
-        gemm(s(4096), s(4096), s(4096), CudaWeight.F16);
-        prefillAttention(s(4096), s(32), s(32), 128, false);
-        prefillAttention(s(4096), s(32), s(32), 128, true);
+        int[] gemmSizes = quick ? new int[]{4096} : new int[]{4096, 8192};
+        for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, false);
+        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, false);
+        prefillAttention(s(4096), s(32), s(32), 128, false, false);
+        prefillAttention(s(4096), s(32), s(32), 128, true, false);
         decodeAttention(s(4096), s(32), s(32), 128, 1);
         decodeAttention(s(4096), s(32), s(32), 128, 5);
         decode(1, false);
         decode(5, false);
         decode(1, true);
+        // Last, so that a fault in them (a sticky error ends the process's CUDA context) spoils nothing above.
+        int rc = AlmaCuda.alma_gemm_set_variant(1);
+        CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
+        if (rc != 0) {
+            add("# Hopper wgmma kernels: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
+            return;
+        }
+        add("# Hopper wgmma kernels (alma_gemm_set_variant / alma_attention_prefill_set_variant 1)");
+        for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, true);
+        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, true);
+        prefillAttention(s(4096), s(32), s(32), 128, true, true);
     }
 
     private interface Launch {
@@ -281,57 +293,58 @@ public final class KernelBench {
         return cublas;
     }
 
+    /** cuBLAS's TFLOP/s per GEMM type and shape, for the wgmma rows that come later. */
+    private final java.util.Map<String, Double> cublasTflops = new java.util.HashMap<>();
+
     /**
-     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32}, each kernel variant ({@code alma_gemm_set_variant}: mma.sync, and
-     * wgmma where the device has it), and, when cuBLAS loads, cublasGemmEx with the same contract (16-bit inputs,
-     * float32 accumulation and output) on the same operands: TFLOP/s, our share of cuBLAS's, and the largest
-     * difference of the two results over the first rows relative to their largest magnitude.
+     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} (the mma.sync kernel, or the wgmma one) and, when cuBLAS loads,
+     * cublasGemmEx with the same contract (16-bit inputs, float32 accumulation and output) on the same operands,
+     * timed with the mma.sync row: TFLOP/s, our share of cuBLAS's, and the largest difference of the two results
+     * over the first rows relative to their largest magnitude.
      */
-    private void gemm(int m, int n, int k, int type) {
+    private void gemm(int m, int n, int k, int type, boolean wgmma) {
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
         String t = dt.name().toLowerCase(Locale.ROOT);
         String shape = m + "x" + n + "x" + k;
         CudaWeight a = random(dt, m, k), w = random(dt, n, k);
         CudaActivations c = (CudaActivations) gpu.allocate(m, n), ref = (CudaActivations) gpu.allocate(m, n);
-        double cublasTflops = Double.NaN;
         Cublas blas = cublas();
+        boolean haveRef = false;
         if (blas != null) {
             int in = type == CudaWeight.BF16 ? Cublas.R_16BF : Cublas.R_16F;
             try {
-                double hms = time("cublasGemmEx", () -> {
-                    blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, in);
-                    return 0;
-                });
-                row("gemm " + t + " cuBLAS (" + t + " out)", shape, hms, String.format(Locale.ROOT, "%.1f TFLOP/s",
-                        2.0 * m * n * k / (hms * 1e9)));
-                double bms = time("cublasGemmEx", () -> {
+                if (!wgmma) {
+                    double hms = time("cublasGemmEx", () -> {
+                        blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, in);
+                        return 0;
+                    });
+                    row("gemm " + t + " cuBLAS (" + t + " out)", shape, hms, String.format(Locale.ROOT,
+                            "%.1f TFLOP/s", 2.0 * m * n * k / (hms * 1e9)));
+                    double bms = time("cublasGemmEx", () -> {
+                        blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
+                        return 0;
+                    });
+                    cublasTflops.put(t + shape, 2.0 * m * n * k / (bms * 1e9));
+                    row("gemm " + t + " cuBLAS (f32 out)", shape, bms, String.format(Locale.ROOT, "%.1f TFLOP/s",
+                            cublasTflops.get(t + shape)));
+                } else {
                     blas.gemm(a.data.ptr, w.data.ptr, ref.data.ptr, m, n, k, in, Cublas.R_32F);
-                    return 0;
-                });
-                cublasTflops = 2.0 * m * n * k / (bms * 1e9);
-                row("gemm " + t + " cuBLAS (f32 out)", shape, bms, String.format(Locale.ROOT, "%.1f TFLOP/s",
-                        cublasTflops));
+                }
+                haveRef = true;
             } catch (CudaException e) {
                 add("# cuBLAS GEMM failed: " + e.getMessage());
             }
         }
-        String[] names = {"mma.sync", "wgmma"};
         try {
-            for (int variant = 0; variant < names.length; variant++) {
-                int rc = AlmaCuda.alma_gemm_set_variant(variant);
-                if (rc != 0) {
-                    add("# gemm " + names[variant] + ": not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
-                    continue;
-                }
-                double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr,
-                        m, n, k, stream));
-                double tflops = 2.0 * m * n * k / (ms * 1e9);
-                String note = String.format(Locale.ROOT, "%.1f TFLOP/s", tflops);
-                if (!Double.isNaN(cublasTflops))
-                    note += String.format(Locale.ROOT, "; %.0f%% of cuBLAS; max diff %.2e", 100 * tflops / cublasTflops,
-                            relativeDifference(c, ref, Math.min(m, 256)));
-                row("gemm " + t + " " + names[variant], shape, ms, note);
-            }
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(wgmma ? 1 : 0), "alma_gemm_set_variant");
+            double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m,
+                    n, k, stream));
+            double tflops = 2.0 * m * n * k / (ms * 1e9);
+            String note = String.format(Locale.ROOT, "%.1f TFLOP/s", tflops);
+            Double base = cublasTflops.get(t + shape);
+            if (base != null) note += String.format(Locale.ROOT, "; %.0f%% of cuBLAS", 100 * tflops / base);
+            if (haveRef) note += String.format(Locale.ROOT, "; max diff %.2e", relativeDifference(c, ref, Math.min(m, 256)));
+            row("gemm " + t + (wgmma ? " wgmma" : " mma.sync"), shape, ms, note);
         } finally {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
         }
@@ -357,41 +370,44 @@ public final class KernelBench {
         return mag == 0 ? diff : diff / mag;
     }
 
-    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores) {
+    /**
+     * Causal prompt attention TFLOP/s: float32, or tensor cores (the mma.sync kernel, or the wgmma one, whose
+     * difference to the mma.sync result is shown).
+     */
+    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores, boolean wgmma) {
         DType type = tensorCores ? DType.BF16 : DType.F32;
         CudaWeight q = random(type, n, heads * hd), k = random(type, n, kvHeads * hd), v = random(type, n, kvHeads * hd);
-        CudaActivations o = (CudaActivations) gpu.allocate(n, heads * hd);
+        CudaActivations o = (CudaActivations) gpu.allocate(n, heads * hd), ref = (CudaActivations) gpu.allocate(n, heads * hd);
         float scale = (float) (1 / Math.sqrt(hd));
-        double ms = tensorCores
-                ? time("alma_attention_prefill_tc", () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd,
-                k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream))
-                : time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
-                k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream));
+        Launch tc = () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd, k.data.ptr, v.data.ptr,
+                kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream);
         double flops = 4.0 * n * (n + 1) / 2 * hd * heads;  // QK and PV over the causal half
         String shape = n + " tok, " + heads + "h x " + hd;
-        row(tensorCores ? "attention prefill bf16 tc" : "attention prefill f32", shape, ms,
-                String.format(Locale.ROOT, "%.1f TFLOP/s (causal)", flops / (ms * 1e9)));
-        if (tensorCores) {  // the wgmma kernel (alma_attention_prefill_set_variant(1)) where the device has it
-            int rc = AlmaCuda.alma_attention_prefill_set_variant(1);
-            if (rc != 0) {
-                add("# attention prefill wgmma: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
+        try {
+            double ms;
+            String note = "";
+            if (!tensorCores) {
+                ms = time("alma_attention_prefill", () -> AlmaCuda.alma_attention_prefill(q.data.ptr, heads * hd,
+                        k.data.ptr, v.data.ptr, kvHeads * hd, o.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream));
+            } else if (!wgmma) {
+                ms = time("alma_attention_prefill_tc", tc);
             } else {
-                try (CudaActivations ref = (CudaActivations) gpu.allocate(n, heads * hd)) {
-                    double wms = time("alma_attention_prefill_tc", () -> AlmaCuda.alma_attention_prefill_tc(q.data.ptr,
-                            heads * hd, k.data.ptr, v.data.ptr, kvHeads * hd, ref.data.ptr, heads * hd, n, heads, kvHeads,
-                            hd, scale, stream));
-                    row("attention prefill bf16 wgmma", shape, wms, String.format(Locale.ROOT,
-                            "%.1f TFLOP/s (causal); max diff to mma.sync %.2e", flops / (wms * 1e9),
-                            relativeDifference(ref, o, Math.min(n, 256))));
-                } finally {
-                    CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");
-                }
+                CudaRuntime.check(AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd, k.data.ptr, v.data.ptr,
+                        kvHeads * hd, ref.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream), "mma.sync reference");
+                CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(1), "alma_attention_prefill_set_variant");
+                ms = time("alma_attention_prefill_tc", tc);
+                note = String.format(Locale.ROOT, "; max diff to mma.sync %.2e", relativeDifference(o, ref, Math.min(n, 256)));
             }
+            row(tensorCores ? (wgmma ? "attention prefill bf16 wgmma" : "attention prefill bf16 tc") : "attention prefill f32",
+                    shape, ms, String.format(Locale.ROOT, "%.1f TFLOP/s (causal)%s", flops / (ms * 1e9), note));
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");
         }
         q.close();
         k.close();
         v.close();
         o.close();
+        ref.close();
     }
 
     private static LlamaConfig config(int hidden, int inter, int layers, int heads, int kvHeads, int vocab) {

@@ -9,6 +9,7 @@ import dev.alma.tensor.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -119,6 +120,7 @@ class CudaKernelsTest {
      * 64-wide k tile and long enough (6 tiles) to cycle the wgmma kernel's four shared-memory stages.
      */
     @Test
+    @Tag("wgmma")
     void bothGemmKernelsMatchTheExactlyRoundedTwin() {
         Random rnd = new Random(26);
         try {
@@ -150,6 +152,7 @@ class CudaKernelsTest {
      * queries: bf16 operands, so within the 16-bit tolerance.
      */
     @Test
+    @Tag("wgmma")
     void bothPromptAttentionKernelsMatchFloat64() {
         Random rnd = new Random(27);
         int heads = 4, kvHeads = 2, hd = 128;
