@@ -12,8 +12,12 @@ public final class Logits {
         return best;
     }
 
-    /** log Σ exp(x), computed stably in double. */
+    /**
+     * log Σ exp(x), computed stably: the exponentials of {@code x - max} summed in double — with the Vector API (where
+     * its module is loaded) as float32 exponentials, otherwise in double.
+     */
     public static double logSumExp(float[] x) {
+        if (VectorExp.AVAILABLE && x.length >= 64) return VectorExp.logSumExp(x);
         float max = Float.NEGATIVE_INFINITY;
         for (float v : x) max = Math.max(max, v);
         if (max == Float.NEGATIVE_INFINITY) return max;
