@@ -209,11 +209,15 @@ size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits
  * 1 <= splits <= ALMA_MAX_SPLITS. d_workspace holds alma_attention_paged_workspace(n, heads, head_dim, splits)
  * floats; d_counters holds n * heads ints that are zero before the call and zero again after it (allocate them
  * zeroed once; needed when splits > 1). Launches sharing d_counters must not run concurrently.
+ * d_k == NULL: every position, the newest included, is read from the pages (alma_kv_store ran). Otherwise the
+ * kernel stores the tokens' new key and value rows (d_k, d_v: [n, kv_stride]) at d_page[i] / d_slot[i] itself and
+ * reads each token's newest position from them: only when no two tokens extend the same sequence.
  */
-int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, const int *d_tables, int table_stride,
+int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const int *d_tables, int table_stride,
                          const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
                          int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
-                         float scale, int splits, void *stream);
+                         float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
+                         const int *d_page, const int *d_slot, void *stream);
 
 #ifdef __cplusplus
 }

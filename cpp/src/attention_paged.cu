@@ -3,7 +3,9 @@
 // writes a partial (max, sum, accumulator); the last block of a (token, head) to finish — a counter per pair,
 // incremented after a memory fence — combines the partials into the output (in split order, so the result does not
 // depend on which block is last) and resets the counter for the next launch. With one split the block writes the
-// output itself. Also the store of new key/value rows into their pages.
+// output itself. The new key/value rows are stored into their pages by alma_kv_store, or, when every token extends a
+// different sequence (decode and beam steps), by the attention itself: one block per (token, kv head) writes them,
+// and every block reads the token's newest position from the activations instead of the pages.
 //
 // Within a block, keys are taken in chunks of PAGED_CHUNK: each warp scores every fourth key (one coalesced row
 // load per key: lane l holds VEC consecutive dimensions at l*VEC, l*VEC + 32*VEC, ...), the block turns the chunk's
@@ -44,12 +46,19 @@ template <int VEC> __device__ __forceinline__ void load_vec(const float *p, floa
     }
 }
 
+// The token's own key and value rows when the attention stores them itself (fused store): read from the activations
+// for its newest position, which the pages do not hold yet.
+struct NewRows {
+    const float *k, *v;  // this kv head's columns of the token's rows, or null (all positions from the pages)
+    int position;
+};
+
 // The lane's slice of the key (kv = 0) or value (kv = 1) rows of chunk keys j0, j0 + PAGED_WARPS, ... (PAGED_UNROLL
 // of them, zeros past count): all loads issued before any use. head: the pages offset to this kv head's columns.
 template <int VEC, int C>
 __device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], const float *head, const int *table,
                                           int kv, int c0, int j0, int count, int head_dim, int layer, int layers,
-                                          int page_size, int kv_dim) {
+                                          int page_size, int kv_dim, NewRows fresh) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int u = 0; u < PAGED_UNROLL; u++) {
@@ -57,7 +66,10 @@ __device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], co
         const float *row = nullptr;
         if (j < count) {
             int key = c0 + j;
-            row = head + page_offset(table[key / page_size], layer, kv, key % page_size, layers, page_size, kv_dim);
+            if (fresh.k != nullptr && key == fresh.position)
+                row = kv ? fresh.v : fresh.k;
+            else
+                row = head + page_offset(table[key / page_size], layer, kv, key % page_size, layers, page_size, kv_dim);
         }
 #pragma unroll
         for (int c = 0; c < C; c++) {
@@ -86,9 +98,11 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
 // C groups of VEC dimensions per lane: head_dim <= 32 * VEC * C.
 template <int VEC, int C>
 __global__ void __launch_bounds__(PAGED_WARPS * 32)
-attention_paged_kernel(const float *q, int q_stride, const float *pages, const int *tables, int table_stride,
+attention_paged_kernel(const float *q, int q_stride, float *pages, const int *tables, int table_stride,
                        const int *positions, float *ws, int *counters, float *out, int out_stride, int heads,
-                       int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits) {
+                       int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
+                       const float *k_new, const float *v_new, int kv_stride, const int *page_new,
+                       const int *slot_new) {
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
     __shared__ float accs[PAGED_WARPS][32 * VEC * C];
@@ -110,7 +124,24 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
             acc[c][e] = 0.f;
         }
     const int *table = tables + (size_t)i * table_stride;
-    const float *head = pages + (size_t)(h / (heads / kv_heads)) * head_dim;
+    int kvh = h / (heads / kv_heads);
+    const float *head = pages + (size_t)kvh * head_dim;
+    NewRows fresh = {nullptr, nullptr, len - 1};
+    if (k_new != nullptr) {
+        fresh.k = k_new + (size_t)i * kv_stride + (size_t)kvh * head_dim;
+        fresh.v = v_new + (size_t)i * kv_stride + (size_t)kvh * head_dim;
+        // One block per (token, kv head) stores the new rows; no block of this launch reads that page slot.
+        if (split == 0 && h % (heads / kv_heads) == 0) {
+            float *kp = pages + page_offset(page_new[i], layer, 0, slot_new[i], layers, page_size, kv_dim) +
+                        (size_t)kvh * head_dim;
+            float *vp = pages + page_offset(page_new[i], layer, 1, slot_new[i], layers, page_size, kv_dim) +
+                        (size_t)kvh * head_dim;
+            for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+                kp[d] = fresh.k[d];
+                vp[d] = fresh.v[d];
+            }
+        }
+    }
     float m = -INFINITY, l = 0.f;
 
     for (int c0 = start; c0 < end; c0 += PAGED_CHUNK) {
@@ -118,7 +149,7 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
         // Scores of the chunk's keys, each by one warp.
         for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
             float k[PAGED_UNROLL][C][VEC];
-            load_rows<VEC, C>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim);
+            load_rows<VEC, C>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
 #pragma unroll
             for (int u = 0; u < PAGED_UNROLL; u++) {
                 float dot = 0.f;
@@ -152,7 +183,7 @@ attention_paged_kernel(const float *q, int q_stride, const float *pages, const i
         // Probability-weighted value rows, each by one warp.
         for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
             float v[PAGED_UNROLL][C][VEC];
-            load_rows<VEC, C>(v, head, table, 1, c0, j0, count, head_dim, layer, layers, page_size, kv_dim);
+            load_rows<VEC, C>(v, head, table, 1, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
 #pragma unroll
             for (int u = 0; u < PAGED_UNROLL; u++) {
                 int j = j0 + u * PAGED_WARPS;
@@ -237,14 +268,17 @@ size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits
     return (size_t)n * heads * splits * (head_dim + 2);
 }
 
-int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, const int *d_tables, int table_stride,
+int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const int *d_tables, int table_stride,
                          const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
                          int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
-                         float scale, int splits, void *stream) {
+                         float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
+                         const int *d_page, const int *d_slot, void *stream) {
     ALMA_REQUIRE(n >= 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 &&
                  head_dim <= ALMA_MAX_HEAD_DIM && layer >= 0 && layer < layers && page_size > 0 &&
                  splits >= 1 && splits <= ALMA_MAX_SPLITS && q_stride >= heads * head_dim &&
                  out_stride >= heads * head_dim && heads <= 65535 && (splits == 1 || d_counters != nullptr));
+    ALMA_REQUIRE(d_k == nullptr || (d_v != nullptr && d_page != nullptr && d_slot != nullptr &&
+                                    kv_stride >= kv_heads * head_dim && kv_stride % 4 == 0));
     if (n == 0) return 0;
     cudaStream_t s = alma_stream(stream);
     dim3 grid(n, heads, splits);
@@ -253,7 +287,7 @@ int alma_attention_paged(const float *d_q, int q_stride, const float *d_pages, c
     attention_paged_kernel<VEC, C><<<grid, threads, 0, s>>>(d_q, q_stride, d_pages, d_tables, table_stride,          \
                                                             d_positions, d_workspace, d_counters, d_out, out_stride, \
                                                             heads, kv_heads, head_dim, layer, layers, page_size,     \
-                                                            scale, splits)
+                                                            scale, splits, d_k, d_v, kv_stride, d_page, d_slot)
     // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
     if (head_dim % 4 == 0 && head_dim <= 128) ALMA_PAGED(4, 1);
     else if (head_dim % 4 == 0) ALMA_PAGED(4, 2);

@@ -192,11 +192,13 @@ final class AlmaCuda {
 
     static native @Cast("size_t") long alma_attention_paged_workspace(int n, int heads, int headDim, int splits);
 
-    static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("const float*") long pages,
+    static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("float*") long pages,
                                            @Cast("const int*") long tables, int tableStride,
                                            @Cast("const int*") long positions, @Cast("float*") long out,
                                            int outStride, @Cast("float*") long workspace,
                                            @Cast("int*") long counters, int n, int heads,
                                            int kvHeads, int headDim, int layer, int layers, int pageSize,
-                                           float scale, int splits, @Cast("void*") long stream);
+                                           float scale, int splits, @Cast("const float*") long k,
+                                           @Cast("const float*") long v, int kvStride, @Cast("const int*") long page,
+                                           @Cast("const int*") long slot, @Cast("void*") long stream);
 }

@@ -822,11 +822,25 @@ public final class CudaBackend implements Backend {
             int[] table = cache.pages(seqs[i]);
             System.arraycopy(table, 0, index, 3 * n + i * stride, table.length);
         }
+        boolean paged = !(prompt && n > 1);
+        int splits = 0;
+        long ws = 0, counters = 0;
+        if (paged) {  // scratch first: growing it runs the tape, which must not happen between the upload and its use
+            // Splits from the padded table length, not the exact one, so that consecutive steps launch alike (the
+            // kernel bounds every split by the true length; an empty split is skipped when combining).
+            splits = splits(n, heads, stride * CudaKvCache.PAGE_SIZE, sms);
+            ws = scratch(workspace, AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
+            counters = splitCounters((long) n * heads * 4);
+        }
         long dev = ints(attentionIndex, index);
-        launch("alma_kv_store", Kernels.KV_STORE, ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev, dev + 4L * n, n,
-                layer, cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream);
+        // Decode and beam steps (every token extends its own sequence) let the paged attention store the new rows
+        // itself; prompts, and tokens continuing one sequence together, store them first.
+        boolean fusedStore = paged && distinct(seqs, n) && hd % 4 == 0;
+        if (!fusedStore)
+            launch("alma_kv_store", Kernels.KV_STORE, ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev,
+                    dev + 4L * n, n, layer, cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream);
         float scale = (float) (1.0 / Math.sqrt(hd));
-        if (prompt && n > 1) {
+        if (!paged) {
             if (tensorCorePrefill(hd, qa.cols)) {
                 long qBytes = align((long) n * qa.cols * 2), kvBytes = align((long) n * kvDim * 2);
                 long q16 = scratch(half, qBytes + 2 * kvBytes), k16 = q16 + qBytes, v16 = k16 + kvBytes;
@@ -841,14 +855,19 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        // Splits from the padded table length, not the exact one, so that consecutive steps launch alike (the
-        // kernel bounds every split by the true length; an empty split is skipped when combining).
-        int splits = splits(n, heads, stride * CudaKvCache.PAGE_SIZE, sms);
-        long ws = scratch(workspace, AlmaCuda.alma_attention_paged_workspace(n, heads, hd, splits) * 4);
-        long counters = splitCounters((long) n * heads * 4);
         launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
                 dev + 8L * n, o.data.ptr, o.cols, ws, counters, n, heads, cache.kvHeads, hd, layer, cache.layers,
-                CudaKvCache.PAGE_SIZE, Kernels.f(scale), splits, stream);
+                CudaKvCache.PAGE_SIZE, Kernels.f(scale), splits, fusedStore ? ka.data.ptr : 0L,
+                fusedStore ? va.data.ptr : 0L, kvDim, dev, dev + 4L * n, stream);
+        if (fusedStore && tape.recording()) tapeStoresKv = true;  // a copy-on-write copy queued later waits for it
+    }
+
+    /** Whether the first {@code n} sequence handles are all different. */
+    private static boolean distinct(int[] seqs, int n) {
+        for (int i = 1; i < n; i++)
+            for (int j = 0; j < i; j++)
+                if (seqs[i] == seqs[j]) return false;
+        return true;
     }
 
     /**
