@@ -15,9 +15,9 @@ struct NormArgs {
     float eps;
 };
 
-// Dot products of weight row w (cols elements) with the N rows of x (with NORM: of γ ⊙ x, and the sums of squares
-// of x in ss), reduced over the warp (every lane gets them).
-template <typename T, int N, bool NORM>
+// Dot products of weight row w (cols elements) with the N rows of x (with NORM: of γ ⊙ x; with SUMSQ: and the sums
+// of squares of x in ss), reduced over the warp (every lane gets them).
+template <typename T, int N, bool NORM, bool SUMSQ = NORM>
 __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, bool vec, const float *gamma,
                                          float acc[N], float ss[N]) {
     int lane = threadIdx.x & 31;
@@ -46,7 +46,7 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
                 for (int q = 0; q < V / 4; q++) {
                     float4 xv = __ldg(xp + q);
                     acc[t] += wv[4 * q] * xv.x + wv[4 * q + 1] * xv.y + wv[4 * q + 2] * xv.z + wv[4 * q + 3] * xv.w;
-                    if (NORM) ss[t] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
+                    if (SUMSQ) ss[t] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
                 }
             }
         }
@@ -59,13 +59,13 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
         for (int t = 0; t < N; t++) {
             float xv = x[(size_t)t * cols + j];
             acc[t] += wv * xv;
-            if (NORM) ss[t] += xv * xv;
+            if (SUMSQ) ss[t] += xv * xv;
         }
     }
 #pragma unroll
     for (int t = 0; t < N; t++) {
         acc[t] = warp_sum(acc[t]);
-        if (NORM) ss[t] = warp_sum(ss[t]);
+        if (SUMSQ) ss[t] = warp_sum(ss[t]);
     }
 }
 
@@ -135,7 +135,8 @@ __global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, flo
     if (r >= rows) return;
     float g[N], u[N], ss[N];
     row_dots<T, N, NORM>(wg + (size_t)r * cols, x, cols, vec, nm.gamma, g, ss);
-    row_dots<T, N, NORM>(wu + (size_t)r * cols, x, cols, vec, nm.gamma, u, ss);
+    float unused[N];  // the sums of squares of x, taken once (with the gate row)
+    row_dots<T, N, NORM, false>(wu + (size_t)r * cols, x, cols, vec, nm.gamma, u, unused);
     if (NORM) {
         float inv[N];
         rms_inv<N>(ss, cols, nm.eps, inv);
