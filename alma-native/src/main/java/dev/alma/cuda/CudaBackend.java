@@ -181,6 +181,18 @@ public final class CudaBackend implements Backend {
         return (CudaWeight) x;
     }
 
+    private static CudaWeight[] weights(Weight[] ws) {
+        CudaWeight[] m = new CudaWeight[ws.length];
+        for (int j = 0; j < ws.length; j++) m[j] = w(ws[j]);
+        return m;
+    }
+
+    private static CudaActivations[] activations(Activations[] xs) {
+        CudaActivations[] o = new CudaActivations[xs.length];
+        for (int j = 0; j < xs.length; j++) o[j] = a(xs[j]);
+        return o;
+    }
+
     private static void check(int rc, String call) {
         CudaRuntime.check(rc, call);
     }
@@ -678,12 +690,8 @@ public final class CudaBackend implements Backend {
         if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
         use();
         CudaActivations xi = a(x);
-        CudaWeight[] m = new CudaWeight[ws.length];
-        CudaActivations[] o = new CudaActivations[ws.length];
-        for (int j = 0; j < ws.length; j++) {
-            m[j] = w(ws[j]);
-            o[j] = a(outs[j]);
-        }
+        CudaWeight[] m = weights(ws);
+        CudaActivations[] o = activations(outs);
         if ((ws.length != 2 && ws.length != 3) || !fusedGemv(xi, n, m, o)) {
             for (int j = 0; j < ws.length; j++) matmul(x, ws[j], n, outs[j]);
             return;
@@ -748,12 +756,8 @@ public final class CudaBackend implements Backend {
         if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
         use();
         CudaActivations xi = a(x), hi = a(h);
-        CudaWeight[] m = new CudaWeight[ws.length];
-        CudaActivations[] o = new CudaActivations[ws.length];
-        for (int j = 0; j < ws.length; j++) {
-            m[j] = w(ws[j]);
-            o[j] = a(outs[j]);
-        }
+        CudaWeight[] m = weights(ws);
+        CudaActivations[] o = activations(outs);
         CudaWeight g = w(gamma);
         if (ws.length < 1 || ws.length > 3 || !normFoldable(xi, g, hi, n, m, o)) {
             Backend.super.rmsNormMatmul(x, gamma, eps, n, h, ws, outs);
