@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
+import java.util.function.IntConsumer;
+import java.util.function.IntUnaryOperator;
 
 import static dev.alma.cuda.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -123,27 +125,19 @@ class CudaKernelsTest {
     @Tag("wgmma")
     void bothGemmKernelsMatchTheExactlyRoundedTwin() {
         Random rnd = new Random(26);
-        try {
-            for (int variant = 0; variant < 2; variant++) {
-                int rc = AlmaCuda.alma_gemm_set_variant(variant);
-                if (variant == 1 && rc == 98) continue;  // cudaErrorInvalidDeviceFunction: not a Hopper device
-                CudaRuntime.check(rc, "alma_gemm_set_variant(" + variant + ")");
-                for (int[] s : new int[][]{{300, 200, 129}, {40, 328, 9}, {513, 72, 20}, {257, 8, 131}}) {
-                    int rows = s[0], cols = s[1], n = s[2];
-                    DType type = (rows + variant) % 2 == 0 ? DType.BF16 : DType.F16;
-                    float[] w = round(random(rnd, rows * cols, 1f), type);
-                    float[][] x = randomRows(rnd, n, cols, 1f);
-                    Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows);
-                    gpu.matmul(xa, gpu.weight(tensor("w", type, rows, cols, w)), n, out);
-                    double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
-                    assertTrue(err <= BackendContract.F32_TOL, "GEMM variant " + variant + " " + type + " " + rows + "x"
-                            + cols + " n=" + n + ": " + err);
-                }
+        forEachVariant(AlmaCuda::alma_gemm_set_variant, "alma_gemm_set_variant", 2, variant -> {
+            for (int[] s : new int[][]{{300, 200, 129}, {40, 328, 9}, {513, 72, 20}, {257, 8, 131}}) {
+                int rows = s[0], cols = s[1], n = s[2];
+                DType type = (rows + variant) % 2 == 0 ? DType.BF16 : DType.F16;
+                float[] w = round(random(rnd, rows * cols, 1f), type);
+                float[][] x = randomRows(rnd, n, cols, 1f);
+                Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows);
+                gpu.matmul(xa, gpu.weight(tensor("w", type, rows, cols, w)), n, out);
+                double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
+                assertTrue(err <= BackendContract.F32_TOL, "GEMM variant " + variant + " " + type + " " + rows + "x"
+                        + cols + " n=" + n + ": " + err);
             }
-            assertEquals(1, AlmaCuda.alma_gemm_set_variant(2));  // cudaErrorInvalidValue
-        } finally {
-            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
-        }
+        });
     }
 
     /**
@@ -158,65 +152,71 @@ class CudaKernelsTest {
         int heads = 4, kvHeads = 2, hd = 128;
         LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 4096, false, 1, 2,
                 "float32", false);
-        try {
-            for (int variant = 0; variant < 2; variant++) {
-                int rc = AlmaCuda.alma_attention_prefill_set_variant(variant);
-                if (variant == 1 && rc == 98) continue;  // cudaErrorInvalidDeviceFunction: not a Hopper device
-                CudaRuntime.check(rc, "alma_attention_prefill_set_variant(" + variant + ")");
-                for (int n : new int[]{9, 129, 300}) {
-                    float[][] q = randomRows(rnd, n, heads * hd, 1f), k = randomRows(rnd, n, kvHeads * hd, 1f),
-                            v = randomRows(rnd, n, kvHeads * hd, 1f);
-                    Activations out = gpu.allocate(n, heads * hd);
-                    try (KvCache cache = gpu.kvCache(cfg, n + 16)) {
-                        int seq = cache.create();
-                        int[] seqs = new int[n], pos = new int[n];
-                        for (int i = 0; i < n; i++) {
-                            seqs[i] = seq;
-                            pos[i] = i;
-                        }
-                        gpu.attention(load(gpu, q, n, heads * hd), load(gpu, k, n, kvHeads * hd),
-                                load(gpu, v, n, kvHeads * hd), cache, 0, seqs, pos, n, out);
+        forEachVariant(AlmaCuda::alma_attention_prefill_set_variant, "alma_attention_prefill_set_variant", 2,
+                variant -> {
+            for (int n : new int[]{9, 129, 300}) {
+                float[][] q = randomRows(rnd, n, heads * hd, 1f), k = randomRows(rnd, n, kvHeads * hd, 1f),
+                        v = randomRows(rnd, n, kvHeads * hd, 1f);
+                Activations out = gpu.allocate(n, heads * hd);
+                try (KvCache cache = gpu.kvCache(cfg, n + 16)) {
+                    int seq = cache.create();
+                    int[] seqs = new int[n], pos = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        seqs[i] = seq;
+                        pos[i] = i;
                     }
-                    double[][] ref = new double[n][];
-                    for (int i = 0; i < n; i++) ref[i] = Reference.attention(q[i], k, v, i, heads, kvHeads, hd);
-                    double err = relError(read(gpu, out, n), ref);
-                    assertTrue(err <= BackendContract.HALF_TOL, "prompt attention variant " + variant + " n=" + n + ": " + err);
+                    gpu.attention(load(gpu, q, n, heads * hd), load(gpu, k, n, kvHeads * hd),
+                            load(gpu, v, n, kvHeads * hd), cache, 0, seqs, pos, n, out);
                 }
+                double[][] ref = new double[n][];
+                for (int i = 0; i < n; i++) ref[i] = Reference.attention(q[i], k, v, i, heads, kvHeads, hd);
+                double err = relError(read(gpu, out, n), ref);
+                assertTrue(err <= BackendContract.HALF_TOL, "prompt attention variant " + variant + " n=" + n + ": " + err);
             }
-            assertEquals(1, AlmaCuda.alma_attention_prefill_set_variant(2));  // cudaErrorInvalidValue
-        } finally {
-            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");
-        }
+        });
     }
 
     @Test
     void everyTensorCoreGemvLaunchShapeMatchesTheExactlyRoundedTwin() {
         Random rnd = new Random(25);
-        try {
-            for (int variant = 0; variant < 4; variant++) {
-                CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(variant), "alma_gemv_tc_set_variant");
-                for (int[] s : new int[][]{{37, 1000, 2}, {100, 136, 5}, {16, 264, 8}, {49, 8, 3}}) {
-                    int rows = s[0], cols = s[1], n = s[2];
-                    DType type = variant % 2 == 0 ? DType.BF16 : DType.F16;
-                    float[] w = round(random(rnd, rows * cols, 1f), type), u = round(random(rnd, rows * cols, 1f), type);
-                    float[][] x = randomRows(rnd, n, cols, 1f);
-                    String what = "variant " + variant + " " + type + " " + rows + "x" + cols + " n=" + n;
-                    Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows), up = gpu.allocate(n, rows);
-                    Weight wt = gpu.weight(tensor("w", type, rows, cols, w)), ut = gpu.weight(tensor("u", type, rows, cols, u));
-                    gpu.matmul(xa, wt, n, out);
-                    double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
-                    assertTrue(err <= BackendContract.F32_TOL, "tensor-core GEMV " + what + ": " + err);
-                    gpu.gateUpSwiglu(xa, wt, ut, n, out, up);
-                    float[][] g = Twins.gemm16(cpu, type, rows, cols, w, x), v = Twins.gemm16(cpu, type, rows, cols, u, x);
-                    for (int i = 0; i < n; i++)
-                        for (int j = 0; j < rows; j++) g[i][j] = g[i][j] / (1f + (float) Math.exp(-g[i][j])) * v[i][j];
-                    err = relError(read(gpu, out, n), g);
-                    assertTrue(err <= BackendContract.F32_TOL, "tensor-core gate/up SwiGLU " + what + ": " + err);
-                }
+        forEachVariant(AlmaCuda::alma_gemv_tc_set_variant, "alma_gemv_tc_set_variant", 4, variant -> {
+            for (int[] s : new int[][]{{37, 1000, 2}, {100, 136, 5}, {16, 264, 8}, {49, 8, 3}}) {
+                int rows = s[0], cols = s[1], n = s[2];
+                DType type = variant % 2 == 0 ? DType.BF16 : DType.F16;
+                float[] w = round(random(rnd, rows * cols, 1f), type), u = round(random(rnd, rows * cols, 1f), type);
+                float[][] x = randomRows(rnd, n, cols, 1f);
+                String what = "variant " + variant + " " + type + " " + rows + "x" + cols + " n=" + n;
+                Activations xa = load(gpu, x, n, cols), out = gpu.allocate(n, rows), up = gpu.allocate(n, rows);
+                Weight wt = gpu.weight(tensor("w", type, rows, cols, w)), ut = gpu.weight(tensor("u", type, rows, cols, u));
+                gpu.matmul(xa, wt, n, out);
+                double err = relError(read(gpu, out, n), Twins.gemm16(cpu, type, rows, cols, w, x));
+                assertTrue(err <= BackendContract.F32_TOL, "tensor-core GEMV " + what + ": " + err);
+                gpu.gateUpSwiglu(xa, wt, ut, n, out, up);
+                float[][] g = Twins.gemm16(cpu, type, rows, cols, w, x), v = Twins.gemm16(cpu, type, rows, cols, u, x);
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < rows; j++) g[i][j] = g[i][j] / (1f + (float) Math.exp(-g[i][j])) * v[i][j];
+                err = relError(read(gpu, out, n), g);
+                assertTrue(err <= BackendContract.F32_TOL, "tensor-core gate/up SwiGLU " + what + ": " + err);
             }
-            assertEquals(1, AlmaCuda.alma_gemv_tc_set_variant(4));  // cudaErrorInvalidValue
+        });
+    }
+
+    /**
+     * Runs {@code body} with each of a kernel knob's {@code count} variants selected — skipping one the device
+     * refuses with cudaErrorInvalidDeviceFunction (a Hopper-only kernel elsewhere) — checks that the knob refuses
+     * {@code count} with cudaErrorInvalidValue, and leaves variant 0 (the default) selected whatever happens.
+     */
+    private static void forEachVariant(IntUnaryOperator knob, String name, int count, IntConsumer body) {
+        try {
+            for (int variant = 0; variant < count; variant++) {
+                int rc = knob.applyAsInt(variant);
+                if (variant > 0 && rc == 98) continue;  // cudaErrorInvalidDeviceFunction
+                CudaRuntime.check(rc, name + "(" + variant + ")");
+                body.accept(variant);
+            }
+            assertEquals(1, knob.applyAsInt(count));  // cudaErrorInvalidValue
         } finally {
-            CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(0), "alma_gemv_tc_set_variant");
+            CudaRuntime.check(knob.applyAsInt(0), name + "(0)");
         }
     }
 
