@@ -13,7 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dev="$root/.device"
 out="${OUT:-$root/.device/out}"
 mkdir -p "$out"
-[[ -f "$dev/jre.tgz" ]] || { echo "gpu-check: $dev/jre.tgz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
+[[ -f "$dev/jre.txz" ]] || { echo "gpu-check: $dev/jre.txz missing: run cpp/gpu-pack.sh and carry .device" >&2; exit 1; }
 emulated=${ALMA_CHECK_EMULATED:-}
 if [[ -f "$dev/EMULATED" && -z "$emulated" ]]; then
   echo "gpu-check: .device was packed for the CPU emulator (ALMA_PACK_EMULATED): run cpp/gpu-pack.sh again" >&2; exit 1
@@ -23,7 +23,10 @@ if [[ -n "$emulated" && ! -f "$dev/EMULATED" ]]; then
   exit 1
 fi
 jre="${TMPDIR:-/tmp}/alma-jre"
-rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" -xzf "$dev/jre.tgz"
+rm -rf "$jre" && mkdir -p "$jre"
+# xz-packed; Python's tarfile unpacks it where tar has no xz.
+tar -C "$jre" -xJf "$dev/jre.txz" 2>/dev/null ||
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$dev/jre.txz" "$jre"
 # cuBLAS (KernelBench's GEMM baseline, loaded by dev.alma.cuda.Cublas through Java's FFM API): the toolkit's, the
 # dynamic linker's, or a pip wheel's (nvidia-cublas); ALMA_CUBLAS overrides. Skipping /stubs/ (link-time fakes).
 cublas_dir=""
