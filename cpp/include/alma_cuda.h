@@ -162,6 +162,16 @@ int alma_gemv3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int ty
 int alma_gemv_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
                           float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream);
 /**
+ * alma_gemv_tc3 (no accumulation) of the RMS-normalised rows, written to d_h, as alma_gemv3_norm (beam search);
+ * d_gamma 16-byte aligned. The products round γ ⊙ x to the weights' type and scale by 1 / rms afterwards.
+ */
+int alma_gemv_tc3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                       int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                       float *d_y1, float *d_y2, int cols, int n, void *stream);
+/** alma_gemv_tc_swiglu of the RMS-normalised rows, written to d_h, as alma_gemv_tc3_norm. */
+int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
+                             float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream);
+/**
  * C[m, n] = A[m, k] · W[n, k]ᵀ with f32 accumulation.
  *  - a_type == w_type == ALMA_BF16 or ALMA_F16: tensor cores (mma.sync m16n8k16, or wgmma: alma_gemm_set_variant),
  *    k % 8 == 0, 16-byte aligned A, W.

@@ -7,6 +7,10 @@
 // products unchanged.
 // One launch serves up to three matrices sharing x (Q, K, V; blocks are assigned to the matrices in order), may add
 // the product to y (the residual connection), or computes gate and up rows together and writes silu(gate) * up.
+// With NORM the RMSNorm before the products is folded in: the lanes load γ ⊙ x (rounded to the weights' type) and
+// sum x² on the way, the block adds those partial sums up per token and scales each product by 1 / rms at the end
+// (W (γ ⊙ x) / rms = W h), and block 0 also writes h. Rounding γ ⊙ x rather than h changes only which bf16 neighbour
+// an element rounds to, not the size of the rounding error.
 #include "mma.cuh"
 
 namespace {
@@ -28,6 +32,9 @@ struct TcArgs {
     int rows[3];
     int blocks[3];   // 16-row blocks of each matrix
     int accumulate;  // y += W x instead of y = W x
+    const float *gamma;  // NORM: the RMSNorm weights (cols), eps, and the normalised rows h [n, cols] to write
+    float *h;
+    float eps;
 };
 
 template <typename T> __device__ __forceinline__ unsigned pack2(float lo, float hi);
@@ -44,6 +51,15 @@ template <> __device__ __forceinline__ unsigned pack2<__half>(float lo, float hi
 template <typename T> __device__ __forceinline__ uint4 load_x8(const float *p) {
     float4 a = __ldg(reinterpret_cast<const float4 *>(p)), b = __ldg(reinterpret_cast<const float4 *>(p + 4));
     return make_uint4(pack2<T>(a.x, a.y), pack2<T>(a.z, a.w), pack2<T>(b.x, b.y), pack2<T>(b.z, b.w));
+}
+
+// As load_x8, of γ ⊙ x (γ at g), adding the squares of the 8 elements of x to ss.
+template <typename T> __device__ __forceinline__ uint4 load_x8_norm(const float *p, const float *g, float &ss) {
+    float4 a = __ldg(reinterpret_cast<const float4 *>(p)), b = __ldg(reinterpret_cast<const float4 *>(p + 4));
+    float4 ga = __ldg(reinterpret_cast<const float4 *>(g)), gb = __ldg(reinterpret_cast<const float4 *>(g + 4));
+    ss += a.x * a.x + a.y * a.y + a.z * a.z + a.w * a.w + b.x * b.x + b.y * b.y + b.z * b.z + b.w * b.w;
+    return make_uint4(pack2<T>(ga.x * a.x, ga.y * a.y), pack2<T>(ga.z * a.z, ga.w * a.w),
+                      pack2<T>(gb.x * b.x, gb.y * b.y), pack2<T>(gb.z * b.z, gb.w * b.w));
 }
 
 // The two m16n8k16 products of one 32-wide chunk: rows (ra, rb) of A against the token chunk vx.
@@ -63,9 +79,11 @@ __device__ __forceinline__ void stash(float (*red)[16][8], const float *c) {
     red[warp][g + 8][2 * t + 1] = c[3];
 }
 
-template <typename T, bool SWIGLU, int SPLIT, int UNROLL>
+template <typename T, bool SWIGLU, bool NORM, int SPLIT, int UNROLL>
 __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const float *X, int cols, int n) {
     __shared__ float red[SWIGLU ? 2 : 1][SPLIT][16][8];
+    __shared__ float sumsq[NORM ? SPLIT : 1][8];  // per warp and token: its share of the sum of x²
+    __shared__ float inv_rms[8];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     // The matrix of this block, by conditionals (dynamic indexing would put the arguments in local memory).
     int b = blockIdx.x;
@@ -85,7 +103,7 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     size_t ra = (size_t)min(r0 + g, rows - 1) * cols, rb = (size_t)min(r0 + g + 8, rows - 1) * cols;
     const T *W = reinterpret_cast<const T *>(w), *U = reinterpret_cast<const T *>(args.w[1]);
     const float *xr = X + (size_t)min(g, n - 1) * cols;
-    float c[4] = {0.f, 0.f, 0.f, 0.f}, cu[4] = {0.f, 0.f, 0.f, 0.f};
+    float c[4] = {0.f, 0.f, 0.f, 0.f}, cu[4] = {0.f, 0.f, 0.f, 0.f}, ss = 0.f;
     int chunks = (cols + 31) / 32;
     int per = (chunks + SPLIT - 1) / SPLIT;
     int begin = warp * per, end = min(chunks, begin + per);
@@ -102,7 +120,7 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
                     ua[u] = __ldg(reinterpret_cast<const uint4 *>(U + ra + k));
                     ub[u] = __ldg(reinterpret_cast<const uint4 *>(U + rb + k));
                 }
-                vx[u] = load_x8<T>(xr + k);
+                vx[u] = NORM ? load_x8_norm<T>(xr + k, args.gamma + k, ss) : load_x8<T>(xr + k);
             }
         }
 #pragma unroll
@@ -113,7 +131,18 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     }
     stash(red[0], c);
     if (SWIGLU) stash(red[SWIGLU ? 1 : 0], cu);
+    if (NORM) {
+        ss = quad_sum(ss);  // the quad's lanes hold token g's 32 elements of each chunk
+        if (t == 0) sumsq[NORM ? warp : 0][g] = ss;
+    }
     __syncthreads();
+    if (NORM && threadIdx.x < 8) {  // 1 / rms per token, as alma_rmsnorm computes it
+        float total = 0.f;
+#pragma unroll
+        for (int w8 = 0; w8 < SPLIT; w8++) total += sumsq[NORM ? w8 : 0][threadIdx.x];
+        inv_rms[threadIdx.x] = (float)(1.0 / sqrt((double)(total / (float)cols + args.eps)));
+    }
+    if (NORM) __syncthreads();
     if (threadIdx.x < 128) {
         int row = threadIdx.x >> 3, tok = threadIdx.x & 7;
         float sum = 0.f, up = 0.f;
@@ -122,40 +151,96 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
             sum += red[0][w8][row][tok];
             if (SWIGLU) up += red[SWIGLU ? 1 : 0][w8][row][tok];
         }
+        if (NORM) {
+            sum *= inv_rms[tok];
+            up *= inv_rms[tok];
+        }
         if (r0 + row < rows && tok < n) {
             float *y = Y + (size_t)tok * rows + r0 + row;
             float v = SWIGLU ? sum / (1.0f + expf(-sum)) * up : sum;
             *y = args.accumulate ? *y + v : v;
         }
     }
+    if (NORM && blockIdx.x == 0) {  // h = γ ⊙ x / rms, for the caller
+        for (int tok = 0; tok < n; tok++)
+            for (int j = threadIdx.x; j < cols; j += SPLIT * 32)
+                args.h[(size_t)tok * cols + j] = args.gamma[j] * (X[(size_t)tok * cols + j] * inv_rms[tok]);
+    }
 }
 
-template <bool SWIGLU, int SPLIT, int UNROLL>
+template <bool SWIGLU, bool NORM, int SPLIT, int UNROLL>
 int launch_shape(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
     unsigned blocks = (unsigned)a.blocks[0] + (SWIGLU ? 0u : (unsigned)a.blocks[1] + (unsigned)a.blocks[2]);
     if (type == ALMA_BF16)
-        gemv_tc_kernel<__nv_bfloat16, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
+        gemv_tc_kernel<__nv_bfloat16, SWIGLU, NORM, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else if (type == ALMA_F16)
-        gemv_tc_kernel<__half, SWIGLU, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
+        gemv_tc_kernel<__half, SWIGLU, NORM, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
     else
         return (int)cudaErrorInvalidValue;
     ALMA_CHECK_LAUNCH();
     return 0;
 }
 
-template <bool SWIGLU>
-int launch(TcArgs a, int type, const float *x, int cols, int n, void *stream) {
-    cudaStream_t s = alma_stream(stream);
+template <bool SWIGLU, bool NORM>
+int launch_variant(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
     static_assert(TC_VARIANT_COUNT == 4, "one case per variant");
     switch (tc_variant) {
-    case 1: return launch_shape<SWIGLU, TC_VARIANTS[1].split, TC_VARIANTS[1].unroll>(a, type, x, cols, n, s);
-    case 2: return launch_shape<SWIGLU, TC_VARIANTS[2].split, TC_VARIANTS[2].unroll>(a, type, x, cols, n, s);
-    case 3: return launch_shape<SWIGLU, TC_VARIANTS[3].split, TC_VARIANTS[3].unroll>(a, type, x, cols, n, s);
-    default: return launch_shape<SWIGLU, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll>(a, type, x, cols, n, s);
+    case 1: return launch_shape<SWIGLU, NORM, TC_VARIANTS[1].split, TC_VARIANTS[1].unroll>(a, type, x, cols, n, s);
+    case 2: return launch_shape<SWIGLU, NORM, TC_VARIANTS[2].split, TC_VARIANTS[2].unroll>(a, type, x, cols, n, s);
+    case 3: return launch_shape<SWIGLU, NORM, TC_VARIANTS[3].split, TC_VARIANTS[3].unroll>(a, type, x, cols, n, s);
+    default: return launch_shape<SWIGLU, NORM, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll>(a, type, x, cols, n, s);
     }
 }
 
+// With a.gamma set, the products of the RMS-normalised rows (written to a.h).
+template <bool SWIGLU>
+int launch(TcArgs a, int type, const float *x, int cols, int n, void *stream) {
+    cudaStream_t s = alma_stream(stream);
+    return a.gamma ? launch_variant<SWIGLU, true>(a, type, x, cols, n, s)
+                   : launch_variant<SWIGLU, false>(a, type, x, cols, n, s);
+}
+
 bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+// The RMSNorm folded into the products: gamma == nullptr for none.
+struct TcNorm {
+    const float *gamma;
+    float *h;
+    float eps;
+};
+constexpr TcNorm NO_NORM = {nullptr, nullptr, 0.f};
+
+int tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
+        const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate, TcNorm norm,
+        void *stream) {
+    ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 &&
+                 n <= ALMA_GEMV_MAX_ROWS && aligned16(d_w0) && (rows1 == 0 || aligned16(d_w1)) &&
+                 (rows2 == 0 || aligned16(d_w2)) && aligned16(d_x));
+    if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
+    TcArgs a;
+    a.w[0] = d_w0; a.w[1] = d_w1; a.w[2] = d_w2;
+    a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
+    a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
+    for (int i = 0; i < 3; i++) a.blocks[i] = (a.rows[i] + 15) / 16;
+    a.accumulate = accumulate;
+    a.gamma = norm.gamma; a.h = norm.h; a.eps = norm.eps;
+    return launch<false>(a, type, d_x, cols, n, stream);
+}
+
+int tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows, int cols, int n,
+              TcNorm norm, void *stream) {
+    ALMA_REQUIRE(rows >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS && aligned16(d_wg) &&
+                 aligned16(d_wu) && aligned16(d_x));
+    if (n == 0 || rows == 0) return 0;
+    TcArgs a;
+    a.w[0] = d_wg; a.w[1] = d_wu; a.w[2] = nullptr;
+    a.y[0] = d_y; a.y[1] = a.y[2] = nullptr;
+    a.rows[0] = rows; a.rows[1] = a.rows[2] = 0;
+    a.blocks[0] = (rows + 15) / 16; a.blocks[1] = a.blocks[2] = 0;
+    a.accumulate = 0;
+    a.gamma = norm.gamma; a.h = norm.h; a.eps = norm.eps;
+    return launch<true>(a, type, d_x, cols, n, stream);
+}
 
 }  // namespace
 
@@ -170,35 +255,31 @@ int alma_gemv_tc_set_variant(int variant) {
 int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                   const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
                   void *stream) {
-    ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 &&
-                 n <= ALMA_GEMV_MAX_ROWS && aligned16(d_w0) && (rows1 == 0 || aligned16(d_w1)) &&
-                 (rows2 == 0 || aligned16(d_w2)) && aligned16(d_x));
-    if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
-    TcArgs a;
-    a.w[0] = d_w0; a.w[1] = d_w1; a.w[2] = d_w2;
-    a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
-    a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
-    for (int i = 0; i < 3; i++) a.blocks[i] = (a.rows[i] + 15) / 16;
-    a.accumulate = accumulate;
-    return launch<false>(a, type, d_x, cols, n, stream);
+    return tc3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, accumulate, NO_NORM,
+               stream);
 }
 
 int alma_gemv_tc(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {
-    return alma_gemv_tc3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, stream);
+    return tc3(d_w, nullptr, nullptr, type, rows, 0, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, NO_NORM, stream);
 }
 
 int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
                         int cols, int n, void *stream) {
-    ALMA_REQUIRE(rows >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS && aligned16(d_wg) &&
-                 aligned16(d_wu) && aligned16(d_x));
-    if (n == 0 || rows == 0) return 0;
-    TcArgs a;
-    a.w[0] = d_wg; a.w[1] = d_wu; a.w[2] = nullptr;
-    a.y[0] = d_y; a.y[1] = a.y[2] = nullptr;
-    a.rows[0] = rows; a.rows[1] = a.rows[2] = 0;
-    a.blocks[0] = (rows + 15) / 16; a.blocks[1] = a.blocks[2] = 0;
-    a.accumulate = 0;
-    return launch<true>(a, type, d_x, cols, n, stream);
+    return tc_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, NO_NORM, stream);
+}
+
+int alma_gemv_tc3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                       int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                       float *d_y1, float *d_y2, int cols, int n, void *stream) {
+    ALMA_REQUIRE(aligned16(d_gamma) && d_h != nullptr);
+    return tc3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
+               TcNorm{d_gamma, d_h, eps}, stream);
+}
+
+int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
+                             float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream) {
+    ALMA_REQUIRE(aligned16(d_gamma) && d_h != nullptr);
+    return tc_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, TcNorm{d_gamma, d_h, eps}, stream);
 }
 
 }  // extern "C"

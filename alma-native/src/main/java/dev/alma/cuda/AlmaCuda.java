@@ -167,6 +167,18 @@ final class AlmaCuda {
                                             @Cast("float*") long h, @Cast("float*") long y, int rows, int cols, int n,
                                             @Cast("void*") long stream);
 
+    static native int alma_gemv_tc3_norm(@Cast("const void*") long w0, @Cast("const void*") long w1,
+                                         @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
+                                         @Cast("const float*") long x, @Cast("const float*") long gamma, float eps,
+                                         @Cast("float*") long h, @Cast("float*") long y0, @Cast("float*") long y1,
+                                         @Cast("float*") long y2, int cols, int n, @Cast("void*") long stream);
+
+    static native int alma_gemv_tc_swiglu_norm(@Cast("const void*") long wg, @Cast("const void*") long wu,
+                                               int type, @Cast("const float*") long x,
+                                               @Cast("const float*") long gamma, float eps, @Cast("float*") long h,
+                                               @Cast("float*") long y, int rows, int cols, int n,
+                                               @Cast("void*") long stream);
+
     static native int alma_gemm(@Cast("const void*") long a, int aType, @Cast("const void*") long w, int wType,
                                 @Cast("float*") long c, int m, int n, int k, @Cast("void*") long stream);
 

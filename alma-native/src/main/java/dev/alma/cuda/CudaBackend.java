@@ -39,9 +39,10 @@ public final class CudaBackend implements Backend {
     /** System property turning the CUDA graphs of decode steps off ({@code false}); on by default. */
     public static final String GRAPHS_PROPERTY = "alma.cuda.graphs";
     /**
-     * {@code -Dalma.cuda.wgmma=true}: on a compute capability 9.0 device, the Hopper wgmma kernels for prompts (the
-     * GEMM, and attention with head dim 128) instead of the mma.sync ones. Process-wide; off by default until they
-     * have been checked and timed on a GPU (cpp/README.md).
+     * On a compute capability 9.0 device the prompts use the Hopper wgmma kernels (the GEMM, and attention with head
+     * dim 128), which an H100 runs 2.2× (GEMM) and 1.8× (attention) as fast as the mma.sync ones (cpp/PERF.md, run
+     * 8); {@code -Dalma.cuda.wgmma=false} keeps the mma.sync kernels. Process-wide: the kernel choice is the native
+     * library's.
      */
     public static final String WGMMA_PROPERTY = "alma.cuda.wgmma";
 
@@ -105,7 +106,7 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
-        if (Boolean.getBoolean(WGMMA_PROPERTY) && capability == 90) {
+        if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(1), "alma_gemm_set_variant");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(1), "alma_attention_prefill_set_variant");
         }
@@ -734,13 +735,14 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Whether an RMSNorm of {@code x} into {@code h} can be folded into the CUDA-core GEMV that follows (greedy decode
-     * steps; the tensor-core GEMV of beams rounds its normalised input, so it keeps the separate normalisation).
+     * Whether an RMSNorm of {@code x} into {@code h} can be folded into the fused GEMV that follows (decode steps: on
+     * CUDA cores greedy, on tensor cores with beams, which need 16-byte aligned float32 weights for the norm).
      */
     private boolean normFoldable(CudaActivations x, CudaWeight gamma, CudaActivations h, int n, CudaWeight[] ws,
                                  CudaActivations[] outs) {
         if (n == 0 || gamma.rows != 1 || gamma.cols != x.cols || gamma.type != CudaWeight.F32 || h == x
-                || h.cols != x.cols || n > h.rows || !fusedGemv(x, n, ws, outs) || fusedOnTensorCores(n, ws[0]))
+                || h.cols != x.cols || n > h.rows || !fusedGemv(x, n, ws, outs)
+                || (fusedOnTensorCores(n, ws[0]) && (x.cols % 8 != 0 || gamma.data.ptr % 16 != 0)))
             return false;
         for (CudaActivations o : outs) if (o == h) return false;
         return true;
@@ -748,7 +750,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * The attention block's and the LM head's normalisation folded into their GEMV (one launch, which also writes
-     * {@code h}) for CUDA-core decode steps; otherwise the {@link Backend} default.
+     * {@code h}) for decode steps (on CUDA cores greedy, on tensor cores with beams); otherwise the {@link Backend}
+     * default.
      */
     @Override
     public synchronized void rmsNormMatmul(Activations x, Weight gamma, float eps, int n, Activations h, Weight[] ws,
@@ -770,13 +773,15 @@ public final class CudaBackend implements Backend {
             yp[j] = o[j].data.ptr;
             rows[j] = m[j].rows;
         }
-        launch("alma_gemv3_norm", Kernels.GEMV3_NORM, wp[0], wp[1], wp[2], m[0].type, rows[0], rows[1], rows[2],
-                xi.data.ptr, g.data.ptr, Kernels.f(eps), hi.data.ptr, yp[0], yp[1], yp[2], m[0].cols, n, stream);
+        boolean tc = fusedOnTensorCores(n, m[0]);
+        launch(tc ? "alma_gemv_tc3_norm" : "alma_gemv3_norm", tc ? Kernels.GEMV_TC3_NORM : Kernels.GEMV3_NORM, wp[0],
+                wp[1], wp[2], m[0].type, rows[0], rows[1], rows[2], xi.data.ptr, g.data.ptr, Kernels.f(eps),
+                hi.data.ptr, yp[0], yp[1], yp[2], m[0].cols, n, stream);
     }
 
     /**
-     * The feed-forward block's normalisation folded into the fused gate/up SwiGLU GEMV for CUDA-core decode steps;
-     * otherwise the {@link Backend} default.
+     * The feed-forward block's normalisation folded into the fused gate/up SwiGLU GEMV for decode steps (CUDA cores
+     * greedy, tensor cores with beams); otherwise the {@link Backend} default.
      */
     @Override
     public synchronized void rmsNormGateUpSwiglu(Activations x, Weight gamma, float eps, int n, Activations h,
@@ -788,8 +793,10 @@ public final class CudaBackend implements Backend {
             Backend.super.rmsNormGateUpSwiglu(x, gamma, eps, n, h, wg, wu, gate, up);
             return;
         }
-        launch("alma_gemv_swiglu_norm", Kernels.GEMV_SWIGLU_NORM, g.data.ptr, u.data.ptr, g.type, xi.data.ptr,
-                gm.data.ptr, Kernels.f(eps), hi.data.ptr, go.data.ptr, g.rows, g.cols, n, stream);
+        boolean tc = fusedOnTensorCores(n, g);
+        launch(tc ? "alma_gemv_tc_swiglu_norm" : "alma_gemv_swiglu_norm",
+                tc ? Kernels.GEMV_TC_SWIGLU_NORM : Kernels.GEMV_SWIGLU_NORM, g.data.ptr, u.data.ptr, g.type,
+                xi.data.ptr, gm.data.ptr, Kernels.f(eps), hi.data.ptr, go.data.ptr, g.rows, g.cols, n, stream);
     }
 
     // ---------------------------------------------------------------- attention
@@ -898,15 +905,18 @@ public final class CudaBackend implements Backend {
         return (bytes + 255) & ~255L;
     }
 
+    /** The fewest 32-key tiles per split of the paged attention; KernelBench sweeps it, the default is 1. */
+    static volatile int minSplitTiles = 1;
+
     /**
      * Splits of the key range: blocks (one per token, query head and split) enough for eight per SM, the
-     * occupancy a memory-bound kernel of four warps needs, each split at least one 32-key tile.
+     * occupancy a memory-bound kernel of four warps needs, each split at least {@link #minSplitTiles} 32-key tiles.
      */
     static int splits(int n, int heads, int maxLen, int sms) {
         int blocks = n * heads;
         int want = (8 * sms + blocks - 1) / blocks;
-        int tiles = (maxLen + 31) / 32;
-        return Math.max(1, Math.min(MAX_SPLITS, Math.min(want, tiles)));
+        int tiles = (maxLen + 31) / 32, per = minSplitTiles;
+        return Math.max(1, Math.min(MAX_SPLITS, Math.min(want, (tiles + per - 1) / per)));
     }
 
     @Override

@@ -111,6 +111,15 @@ public final class KernelBench {
         prefillAttention(s(4096), s(32), s(32), 128, true, false);
         decodeAttention(s(4096), s(32), s(32), 128, 1);
         decodeAttention(s(4096), s(32), s(32), 128, 5);
+        // Short contexts (a translation's): the split size, swept (1 tile per split is the default).
+        for (int per : new int[]{1, 2, 4, 8}) {
+            CudaBackend.minSplitTiles = per;
+            add("# paged attention with at least " + per + " 32-key tiles per split");
+            decodeAttention(s(160), s(32), s(32), 128, 1);
+            decodeAttention(s(160), s(32), s(32), 128, 5);
+            if (per > 1) decodeAttention(s(4096), s(32), s(32), 128, 1);
+        }
+        CudaBackend.minSplitTiles = 1;
         decode(1, false);
         decode(5, false);
         decode(1, true);

@@ -197,6 +197,36 @@ class CudaKernelsTest {
                     for (int j = 0; j < rows; j++) g[i][j] = g[i][j] / (1f + (float) Math.exp(-g[i][j])) * v[i][j];
                 err = relError(read(gpu, out, n), g);
                 assertTrue(err <= BackendContract.F32_TOL, "tensor-core gate/up SwiGLU " + what + ": " + err);
+                // The RMSNorm folded in: products of γ ⊙ x rounded to 16 bits, scaled by 1 / rms afterwards.
+                float[] gamma = random(rnd, cols, 2f), inv = new float[n];
+                float[][] gx = new float[n][cols];
+                for (int i = 0; i < n; i++) {
+                    float ss = 0f;
+                    for (int j = 0; j < cols; j++) {
+                        ss += x[i][j] * x[i][j];
+                        gx[i][j] = gamma[j] * x[i][j];
+                    }
+                    inv[i] = (float) (1.0 / Math.sqrt(ss / cols + 1e-5f));
+                }
+                Weight gt = gpu.weight(tensor("gamma", DType.F32, 0, cols, gamma));
+                Activations h = gpu.allocate(n, cols);
+                gpu.rmsNormMatmul(xa, gt, 1e-5f, n, h, new Weight[]{wt}, new Activations[]{out});
+                float[][] want = Twins.gemm16(cpu, type, rows, cols, w, gx);
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < rows; j++) want[i][j] *= inv[i];
+                err = relError(read(gpu, out, n), want);
+                assertTrue(err <= BackendContract.F32_TOL, "tensor-core GEMV of normalised rows " + what + ": " + err);
+                gpu.rmsNormGateUpSwiglu(xa, gt, 1e-5f, n, h, wt, ut, out, up);
+                g = Twins.gemm16(cpu, type, rows, cols, w, gx);
+                v = Twins.gemm16(cpu, type, rows, cols, u, gx);
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < rows; j++) {
+                        float gi = g[i][j] * inv[i];
+                        g[i][j] = gi / (1f + (float) Math.exp(-gi)) * (v[i][j] * inv[i]);
+                    }
+                err = relError(read(gpu, out, n), g);
+                assertTrue(err <= BackendContract.F32_TOL, "tensor-core gate/up SwiGLU of normalised rows " + what + ": "
+                        + err);
             }
         });
     }
