@@ -231,9 +231,11 @@ size_t shared_offset(const void *p);
 void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b);
 /**
  * The same with A in registers (4 per thread: its warp's 16 rows in the mma.sync A-fragment layout); the warp's
- * fragments are exchanged at once (a warp operation), the product queued like the shared-memory form.
+ * fragments are exchanged at once (a warp operation), the product queued like the shared-memory form. trans_b: B
+ * N-major (imm-trans-b 1): 128-byte rows of 64 N-elements, one per k, 8-row groups SBO apart, 64-wide N blocks LBO
+ * apart.
  */
-void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b);
+void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b, bool trans_b = false);
 /** wgmma.commit_group: the calling thread's queued products since the last commit form a group. */
 void wgmma_commit();
 /** wgmma.wait_group: computes the calling thread's groups but the newest `pending`. */

@@ -117,6 +117,7 @@ struct WgmmaOp {
     float *d;
     uint64_t desc_a, desc_b;
     unsigned group;
+    bool trans_b;                  // B N-major
     std::vector<uint32_t> a_regs;  // A from registers: the warp's 32 lanes × 4 (empty: A in shared memory)
 };
 
@@ -820,16 +821,21 @@ size_t shared_offset(const void *p) {
     return (size_t)(q - base);
 }
 
-// Element (row, k) of a K-major operand in the 128-byte swizzled layout the descriptor describes: rows of 128 bytes,
-// 8-row groups `stride` bytes apart, the 16-byte chunk bits (4-6) of each address XORed with its bits 7-9.
-static float wgmma_operand(bool bf16, uint64_t desc, int row, int k) {
+// Element (row, k) of an operand in the 128-byte swizzled layout the descriptor describes, the 16-byte chunk bits
+// (4-6) of each address XORed with its bits 7-9. K-major: rows of 128 bytes (64 k), 8-row groups SBO apart.
+// MN-major (mn_major): 128-byte rows of 64 consecutive `row`s, one per k, 8-k groups SBO apart, 64-row blocks LBO
+// apart.
+static float wgmma_operand(bool bf16, uint64_t desc, int row, int k, bool mn_major = false) {
     size_t start = (size_t)(desc & 0x3FFF) << 4, stride = (size_t)((desc >> 32) & 0x3FFF) << 4;
+    size_t lead = (size_t)((desc >> 16) & 0x3FFF) << 4;
     if (desc >> 62 != 1) {
         fprintf(stderr, "alma-emu: wgmma descriptor %#llx: only the 128-byte swizzle is emulated\n",
                 (unsigned long long)desc);
         abort();
     }
-    size_t linear = start + (size_t)(row >> 3) * stride + (size_t)(row & 7) * 128 + (size_t)k * 2;
+    size_t linear = mn_major ? start + (size_t)(row >> 6) * lead + (size_t)(k >> 3) * stride + (size_t)(k & 7) * 128 +
+                                   (size_t)(row & 63) * 2
+                             : start + (size_t)(row >> 3) * stride + (size_t)(row & 7) * 128 + (size_t)k * 2;
     size_t addr = linear ^ (((linear >> 7) & 7) << 4);
     if (addr + 2 > current_block->dynamic_bytes) {
         fprintf(stderr, "alma-emu: wgmma operand element at shared offset %zu, past the %zu bytes of the block\n", addr,
@@ -853,10 +859,10 @@ static void check_wgmma_shape(int n) {
 void wgmma_m64k16(bool bf16, int n, float *d, uint64_t desc_a, uint64_t desc_b) {
     check_wgmma_shape(n);
     Fiber &f = *sched->running;
-    f.wgmma.push_back(WgmmaOp{bf16, n, d, desc_a, desc_b, f.wgmma_groups, {}});
+    f.wgmma.push_back(WgmmaOp{bf16, n, d, desc_a, desc_b, f.wgmma_groups, false, {}});
 }
 
-void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b) {
+void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t desc_b, bool trans_b) {
     check_wgmma_shape(n);
     Scheduler &s = *sched;
     Thread &t = *current_thread;
@@ -869,7 +875,7 @@ void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t des
     for (int lane = 0; lane < 32; lane++)
         for (int i = 0; i < 4; i++) regs[lane * 4 + i] = warp_regs[lane * 6 + i];
     Fiber &f = *sched->running;
-    f.wgmma.push_back(WgmmaOp{bf16, n, d, 0, desc_b, f.wgmma_groups, std::move(regs)});
+    f.wgmma.push_back(WgmmaOp{bf16, n, d, 0, desc_b, f.wgmma_groups, trans_b, std::move(regs)});
 }
 
 void wgmma_commit() { sched->running->wgmma_groups++; }
@@ -896,7 +902,7 @@ void wgmma_wait(int pending) {
                     int r = row % 16, lane = (r % 8) * 4 + (k % 8) / 2, reg = (r / 8) + 2 * (k / 8);
                     a = operand(op.bf16, op.a_regs[lane * 4 + reg], k % 2);
                 }
-                sum += (double)a * wgmma_operand(op.bf16, op.desc_b, col, k);
+                sum += (double)a * wgmma_operand(op.bf16, op.desc_b, col, k, op.trans_b);
             }
             op.d[i] = (float)(op.d[i] + sum);
         }

@@ -118,6 +118,12 @@ int alma_argmax(const float *d_x, int n, int cols, int *d_out, void *stream);
  * 1 <= k <= cols.
  */
 int alma_topk(const float *d_x, int n, int cols, int k, float *d_values, int *d_indices, void *stream);
+/**
+ * alma_topk and, in d_lse [n], each row's log Σ exp (float32: max + log Σ exp(x - max); -inf for a row of -inf), so
+ * that beam search reads k log-probabilities per row instead of the row.
+ */
+int alma_topk_lse(const float *d_x, int n, int cols, int k, float *d_values, int *d_indices, float *d_lse,
+                  void *stream);
 
 /* ---- matrix products: y = x · Wᵀ --------------------------------------------------------------------------- */
 /** y[t] = W x[t] for n <= ALMA_GEMV_MAX_ROWS rows; x is [n, cols], y [n, rows]. 16-byte weight loads when cols % 8 == 0. */
@@ -180,8 +186,8 @@ int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const
 int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k, void *stream);
 /**
  * The 16-bit tensor-core kernel alma_gemm uses from now on, process-wide (a benchmarking and testing hook):
- * 0 mma.sync (the default, sm_80 and later), 1 wgmma (sm_90a; cudaErrorInvalidDeviceFunction unless the current
- * device has compute capability 9.0).
+ * 0 mma.sync (the default, sm_80 and later), 1..6 shapes of the wgmma kernel (sm_90a; cudaErrorInvalidDeviceFunction
+ * unless the current device has compute capability 9.0; gemm_wgmma.cu lists them).
  */
 int alma_gemm_set_variant(int variant);
 
@@ -203,8 +209,8 @@ int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, co
                               void *stream);
 /**
  * The kernel alma_attention_prefill_tc uses for head dim 128 from now on, process-wide (a benchmarking and testing
- * hook): 0 mma.sync (the default), 1 wgmma (sm_90a; cudaErrorInvalidDeviceFunction unless the current device has
- * compute capability 9.0).
+ * hook): 0 mma.sync (the default), 1 wgmma with V transposed in shared memory, 2 wgmma reading V N-major (sm_90a;
+ * cudaErrorInvalidDeviceFunction unless the current device has compute capability 9.0).
  */
 int alma_attention_prefill_set_variant(int variant);
 /** Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token). */

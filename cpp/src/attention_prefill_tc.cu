@@ -1,8 +1,8 @@
 // Causal flash attention for a prompt on tensor cores (FlashAttention-2 style): bf16 Q, K, V, f32 accumulation and
 // softmax. A block owns 64 query rows of one head (4 warps × 16 rows); tiles of 64 keys and values are copied to
 // shared memory with cp.async; S = Q·Kᵀ and O += P·V are mma.sync m16n8k16, the probabilities P going from the
-// S accumulators to the A operand in registers. Head dims 64 and 128. On Hopper, alma_attention_prefill_set_variant(1)
-// switches head dim 128 to the wgmma kernel of attention_prefill_wgmma.cu.
+// S accumulators to the A operand in registers. Head dims 64 and 128. On Hopper, alma_attention_prefill_set_variant(1 or 2)
+// switches head dim 128 to a wgmma kernel of attention_prefill_wgmma.cu.
 #include "wgmma.cuh"
 
 namespace {
@@ -143,12 +143,12 @@ int prefill_variant = 0;
 
 }  // namespace
 
-int alma_attention_prefill_wgmma(const void *d_q, int q_stride, const void *d_k, const void *d_v, int kv_stride,
-                                 float *d_out, int out_stride, int n, int heads, int kv_heads, float scale_log2,
-                                 cudaStream_t s);
+int alma_attention_prefill_wgmma(int variant, const void *d_q, int q_stride, const void *d_k, const void *d_v,
+                                 int kv_stride, float *d_out, int out_stride, int n, int heads, int kv_heads,
+                                 float scale_log2, cudaStream_t s);
 
 extern "C" int alma_attention_prefill_set_variant(int variant) {
-    return alma_set_wgmma_variant(variant, &prefill_variant);
+    return alma_set_wgmma_variant(variant, &prefill_variant, 3);
 }
 
 extern "C" int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, const void *d_v,
@@ -164,8 +164,8 @@ extern "C" int alma_attention_prefill_tc(const void *d_q, int q_stride, const vo
     const __nv_bfloat16 *q = (const __nv_bfloat16 *)d_q, *k = (const __nv_bfloat16 *)d_k, *v = (const __nv_bfloat16 *)d_v;
     int group = heads / kv_heads;
     cudaStream_t s = alma_stream(stream);
-    if (prefill_variant == 1 && head_dim == 128 && q_stride % 8 == 0 && ((uintptr_t)d_q & 15) == 0)
-        return alma_attention_prefill_wgmma(d_q, q_stride, d_k, d_v, kv_stride, d_out, out_stride, n, heads, kv_heads,
+    if (prefill_variant >= 1 && head_dim == 128 && q_stride % 8 == 0 && ((uintptr_t)d_q & 15) == 0)
+        return alma_attention_prefill_wgmma(prefill_variant, d_q, q_stride, d_k, d_v, kv_stride, d_out, out_stride, n, heads, kv_heads,
                                             scale_log2, s);
     if (head_dim == 64)
         attention_prefill_tc_kernel<64><<<grid, TC_WARPS * 32, 0, s>>>(q, q_stride, k, v, kv_stride, d_out, out_stride,

@@ -1,7 +1,8 @@
 // Prefill matrix product C[m, n] = A[m, k] · W[n, k]ᵀ.
 //  - bf16/f16: tensor cores through mma.sync.m16n8k16 (sm_80 and later), 128×128×32 block tiles, 8 warps of 64×32,
 //    cp.async double buffering, f32 accumulation. k % 8 == 0 (16-byte chunks); m and n arbitrary (zero-filled edges).
-//    On Hopper, alma_gemm_set_variant(1) switches to the wgmma kernel of gemm_wgmma.cu (same contract).
+//    On Hopper, alma_gemm_set_variant(1..6) switches to a shape of the wgmma kernel of gemm_wgmma.cu (same
+//    contract).
 //  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
 //    weights, any shape; exact float32 products (what the CPU backend computes).
 #include "wgmma.cuh"
@@ -134,15 +135,17 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const T *
         }
 }
 
-// 0: mma.sync (any sm_80+ device), 1: wgmma (gemm_wgmma.cu, compute capability 9.0 only).
+// 0: mma.sync (any sm_80+ device), 1..6: the wgmma shapes of gemm_wgmma.cu (compute capability 9.0 only).
 int gemm_variant = 0;
+constexpr int GEMM_VARIANTS = 7;
 
 }  // namespace
 
-int alma_gemm_wgmma(const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k, cudaStream_t s);
+int alma_gemm_wgmma(int variant, const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k,
+                    cudaStream_t s);
 
 extern "C" int alma_gemm_set_variant(int variant) {
-    return alma_set_wgmma_variant(variant, &gemm_variant);
+    return alma_set_wgmma_variant(variant, &gemm_variant, GEMM_VARIANTS);
 }
 
 extern "C" int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k,
@@ -157,7 +160,7 @@ extern "C" int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_typ
             gemm_f32_kernel<T><<<grid, 256, 0, s>>>((const float *)d_a, (const T *)d_w, d_c, m, n, k));
     } else {
         ALMA_REQUIRE(a_type == w_type && k % 8 == 0 && ((uintptr_t)d_a & 15) == 0 && ((uintptr_t)d_w & 15) == 0);
-        if (gemm_variant == 1) return alma_gemm_wgmma(d_a, d_w, w_type, d_c, m, n, k, s);
+        if (gemm_variant >= 1) return alma_gemm_wgmma(gemm_variant, d_a, d_w, w_type, d_c, m, n, k, s);
         dim3 grid((n + BN - 1) / BN, (m + BM - 1) / BM);
         ALMA_REQUIRE(grid.y <= 65535);
         if (w_type == ALMA_BF16)

@@ -12,6 +12,7 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool va
 __device__ __forceinline__ void cp_async_commit() {}
 __device__ __forceinline__ void cp_async_wait_1() {}
 __device__ __forceinline__ void cp_async_wait_all() {}
+template <int N> __device__ __forceinline__ void cp_async_wait() {}
 #define ALMA_MMA_16816(OPS, c, a, b) alma_emu::mma_16816(OPS[0] == 'b', c, a, b)
 #else
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
@@ -22,6 +23,8 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool va
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
+// Waits until at most N of this thread's cp.async groups are pending.
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
 // D = A·B + D for one m16n8k16 tile; OPS is the PTX operand type (bf16 or f16).
 #define ALMA_MMA_16816(OPS, c, a, b)                                                                        \

@@ -12,15 +12,17 @@
 // r of lane l: row l / 4 + 8 (r % 2), columns 2 (l % 4) + 8 (r / 2) and the next one, the lower column in the low half).
 #pragma once
 #include "mma.cuh"
+#include <type_traits>
 
 // 0 when the current device runs the sm_90a kernels (compute capability 9.0), else cudaErrorInvalidDeviceFunction
 // (or the error of the query). Host code; gemm_wgmma.cu.
 int alma_wgmma_device_check();
 
-// Sets a kernel choice: 0 the mma.sync kernel, 1 the wgmma one (refused unless the current device runs sm_90a code).
-static inline int alma_set_wgmma_variant(int variant, int *slot) {
-    if (variant != 0 && variant != 1) return (int)cudaErrorInvalidValue;
-    if (variant == 1) {
+// Sets a kernel choice among `count`: 0 the mma.sync kernel, 1.. the wgmma ones (refused unless the current device
+// runs sm_90a code).
+static inline int alma_set_wgmma_variant(int variant, int *slot, int count = 2) {
+    if (variant < 0 || variant >= count) return (int)cudaErrorInvalidValue;
+    if (variant >= 1) {
         int rc = alma_wgmma_device_check();
         if (rc != 0) return rc;
     }
@@ -40,6 +42,13 @@ __device__ __forceinline__ uint64_t wgmma_desc(unsigned smem_addr) {
     return (uint64_t)((smem_addr & 0x3FFFF) >> 4) | ((uint64_t)(16 >> 4) << 16) | ((uint64_t)(1024 >> 4) << 32) |
            (1ull << 62);
 }
+// The descriptor of an N-major (MN-major) operand in the same swizzled rows: row r holds 64 consecutive N-elements
+// of k = r, 8-row (8-k) groups 1024 bytes apart (stride byte offset), 64-wide N blocks `block` bytes apart (leading
+// byte offset). A K-major tile of [k][n] rows (V as loaded: one row per key) read this way is its transpose.
+__device__ __forceinline__ uint64_t wgmma_desc_mn(unsigned smem_addr, unsigned block) {
+    return (uint64_t)((smem_addr & 0x3FFFF) >> 4) | ((uint64_t)((block & 0x3FFFF) >> 4) << 16) |
+           ((uint64_t)(1024 >> 4) << 32) | (1ull << 62);
+}
 // The descriptor of the k16 slice kk (0..3) of a tile: 32 bytes further along the rows.
 __device__ __forceinline__ uint64_t wgmma_desc_k(uint64_t desc, int kk) { return desc + (uint64_t)(2 * kk); }
 
@@ -54,11 +63,18 @@ template <typename T>
 __device__ __forceinline__ void wgmma_m64n256k16(float *d, uint64_t da, uint64_t db) {
     alma_emu::wgmma_m64k16(std::is_same<T, __nv_bfloat16>::value, 256, d, da, db);
 }
+template <typename T>
+__device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da, uint64_t db) {
+    alma_emu::wgmma_m64k16(std::is_same<T, __nv_bfloat16>::value, 128, d, da, db);
+}
 __device__ __forceinline__ void wgmma_m64n128k16_bf16(float *d, uint64_t da, uint64_t db) {
     alma_emu::wgmma_m64k16(true, 128, d, da, db);
 }
 __device__ __forceinline__ void wgmma_m64n128k16_bf16_rs(float *d, const unsigned *a, uint64_t db) {
     alma_emu::wgmma_m64k16_rs(true, 128, d, a, db);
+}
+__device__ __forceinline__ void wgmma_m64n128k16_bf16_rs_nb(float *d, const unsigned *a, uint64_t db) {
+    alma_emu::wgmma_m64k16_rs(true, 128, d, a, db, true);
 }
 #elif defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define ALMA_HAVE_WGMMA 1
@@ -87,12 +103,16 @@ template <int N> __device__ __forceinline__ void wgmma_wait() {
     "%117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
 // D (64×256, f32) += A (64×16) · B (256×16)ᵀ, both K-major in shared memory; OPS is bf16 or f16.
 // scale-d (a predicate) is set: the product is added to D (the kernel starts from zeroed registers).
-#define ALMA_WGMMA_64N256K16(OPS, d, da, db)                                                              \
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"                                          \
-                 "wgmma.mma_async.sync.aligned.m64n256k16.f32." OPS "." OPS " {" ALMA_WGMMA_REGS128 "}, "     \
-                 "%128, %129, p, 1, 1, 0, 0;\n}\n"                                                         \
-                 : ALMA_WGMMA_D128                                                                          \
+// One macro for both widths: N, the accumulator operand list and placeholders, and the placeholders of the two
+// descriptors and of the scale-d flag that follow them.
+#define ALMA_WGMMA_SS(N, OPS, REGS, DREGS, DA, DB, SCALE, da, db)                                       \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, " SCALE ", 0;\n"                                  \
+                 "wgmma.mma_async.sync.aligned.m64n" N "k16.f32." OPS "." OPS " {" REGS "}, " DA ", " DB  \
+                 ", p, 1, 1, 0, 0;\n}\n"                                                               \
+                 : DREGS                                                                                 \
                  : "l"(da), "l"(db), "r"(1))
+#define ALMA_WGMMA_64N256K16(OPS, d, da, db) \
+    ALMA_WGMMA_SS("256", OPS, ALMA_WGMMA_REGS128, ALMA_WGMMA_D128, "%128", "%129", "%130", da, db)
 #define ALMA_WGMMA_D64                                                                                          \
     ALMA_WGMMA_D8(0), ALMA_WGMMA_D8(8), ALMA_WGMMA_D8(16), ALMA_WGMMA_D8(24), ALMA_WGMMA_D8(32), ALMA_WGMMA_D8(40), \
         ALMA_WGMMA_D8(48), ALMA_WGMMA_D8(56)
@@ -101,28 +121,33 @@ template <int N> __device__ __forceinline__ void wgmma_wait() {
     "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "     \
     "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "     \
     "%62, %63"
-// D (64×128, f32) += A (64×16) · B (128×16)ᵀ, both K-major bf16 in shared memory.
+// D (64×128, f32) += A (64×16) · B (128×16)ᵀ, both K-major in shared memory; OPS is bf16 or f16.
+#define ALMA_WGMMA_64N128K16(OPS, d, da, db) \
+    ALMA_WGMMA_SS("128", OPS, ALMA_WGMMA_REGS64, ALMA_WGMMA_D64, "%64", "%65", "%66", da, db)
+template <typename T> __device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da, uint64_t db) {
+    if constexpr (std::is_same<T, __half>::value) ALMA_WGMMA_64N128K16("f16", d, da, db);
+    else ALMA_WGMMA_64N128K16("bf16", d, da, db);
+}
 __device__ __forceinline__ void wgmma_m64n128k16_bf16(float *d, uint64_t da, uint64_t db) {
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" ALMA_WGMMA_REGS64 "}, "
-                 "%64, %65, p, 1, 1, 0, 0;\n}\n"
-                 : ALMA_WGMMA_D64
-                 : "l"(da), "l"(db), "r"(1));
+    wgmma_m64n128k16<__nv_bfloat16>(d, da, db);
 }
 // D (64×128, f32) += A (64×16, bf16 in registers: each warp's 16 rows in the m16n8k16 A-fragment layout) · B (128×16)ᵀ
-// (K-major bf16 in shared memory).
+// (bf16 in shared memory, K-major, or N-major with TRANS_B "1").
+#define ALMA_WGMMA_64N128K16_RS(TRANS_B, d, a, db)                                                      \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"                                         \
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" ALMA_WGMMA_REGS64 "}, "        \
+                 "{%64, %65, %66, %67}, %68, p, 1, 1, " TRANS_B ";\n}\n"                               \
+                 : ALMA_WGMMA_D64                                                                         \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1))
 __device__ __forceinline__ void wgmma_m64n128k16_bf16_rs(float *d, const unsigned *a, uint64_t db) {
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" ALMA_WGMMA_REGS64 "}, "
-                 "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
-                 : ALMA_WGMMA_D64
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+    ALMA_WGMMA_64N128K16_RS("0", d, a, db);
 }
-template <typename T> __device__ __forceinline__ void wgmma_m64n256k16(float *d, uint64_t da, uint64_t db);
-template <> __device__ __forceinline__ void wgmma_m64n256k16<__nv_bfloat16>(float *d, uint64_t da, uint64_t db) {
-    ALMA_WGMMA_64N256K16("bf16", d, da, db);
+// The same with B N-major in shared memory (imm-trans-b 1; descriptor from wgmma_desc_mn).
+__device__ __forceinline__ void wgmma_m64n128k16_bf16_rs_nb(float *d, const unsigned *a, uint64_t db) {
+    ALMA_WGMMA_64N128K16_RS("1", d, a, db);
 }
-template <> __device__ __forceinline__ void wgmma_m64n256k16<__half>(float *d, uint64_t da, uint64_t db) {
-    ALMA_WGMMA_64N256K16("f16", d, da, db);
+template <typename T> __device__ __forceinline__ void wgmma_m64n256k16(float *d, uint64_t da, uint64_t db) {
+    if constexpr (std::is_same<T, __half>::value) ALMA_WGMMA_64N256K16("f16", d, da, db);
+    else ALMA_WGMMA_64N256K16("bf16", d, da, db);
 }
 #endif

@@ -146,6 +146,26 @@ public interface Backend extends AutoCloseable {
         for (int j = 0; j < dst.length; j++) read(x, j, dst[j], 0);
     }
 
+    /**
+     * Whether {@link #rowTops} runs where the activations live (a GPU), so that calling it saves reading whole rows;
+     * false by default.
+     */
+    default boolean rowTopsOnDevice() {
+        return false;
+    }
+
+    /**
+     * The {@code k} largest values of each of the first {@code n} rows of {@code x} and each row's log-sum-exp (beam
+     * search over logits). The default reads the rows and computes them on the host ({@link RowTops#of}).
+     */
+    default RowTops rowTops(Activations x, int n, int k) {
+        if (n < 0 || n > x.rows() || k < 1 || k > x.cols())
+            throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + x.rows() + "x" + x.cols());
+        float[][] rows = new float[n][x.cols()];
+        read(x, rows);
+        return RowTops.of(rows, k);
+    }
+
     /** Releases device memory and threads. */
     @Override
     void close();

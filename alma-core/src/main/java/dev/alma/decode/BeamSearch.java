@@ -1,6 +1,7 @@
 package dev.alma.decode;
 
 import dev.alma.backend.KvCache;
+import dev.alma.backend.RowTops;
 import dev.alma.model.LlamaModel;
 
 import java.util.ArrayList;
@@ -22,6 +23,11 @@ import java.util.function.Consumer;
  * is done when no candidate can continue, when {@code early_stopping=true} and {@code numBeams} hypotheses are
  * finished, or when the best running beam, scored at its current length (at {@code max_new_tokens} for
  * {@code "never"} with a positive length penalty), cannot beat the worst of {@code numBeams} finished ones.
+ *
+ * <p>Without penalties on a backend that finds the largest logits where they are ({@link
+ * dev.alma.backend.Backend#rowTopsOnDevice}: CUDA), a step reads back only each beam's {@code 2·numBeams} largest
+ * logits and its log-sum-exp, not the vocabulary row; the log-probabilities are the same up to the rounding of the
+ * log-sum-exp.
  *
  * <p>Memory: every beam is a KV-cache sequence. The prompt is computed once; each step the chosen parents are
  * {@linkplain KvCache#fork forked} into the new beams and the old beams freed, so beams share every common
@@ -55,6 +61,9 @@ final class BeamSearch {
         final int[] ids;
         final FinishedBeams finished = new FinishedBeams(o.numBeams());
         List<Beam> running = new ArrayList<>();
+        /** The running beams' best tokens and their log-probabilities (after the penalties), set by a score method. */
+        int[][] topIds;
+        float[][] topLogProbs;
         /** The beams chosen by {@link #advance}, not yet given KV-cache sequences. */
         List<Beam> pending;
         int generated;
@@ -66,28 +75,56 @@ final class BeamSearch {
             running.add(new Beam(new int[0], 0, -1, seq));
         }
 
-        /** Chooses the next beams from the running beams' logits; sets {@link #done} when the prompt is over. */
-        void advance(float[][] logits) {
-            int nb = o.numBeams();
-            int keep = 2 * nb;
-            int vocab = logits[0].length;
+        /** Scores the running beams from their logits (one row each, read from the model). */
+        void score(float[][] logits) {
+            int keep = 2 * o.numBeams();
             // Each beam's log-softmax (an exp per vocabulary entry: most of a step's host time) and top tokens,
             // beams in parallel; the candidates are then gathered in beam order, so the result does not depend on it.
             int n = running.size();
-            float[][] lps = new float[n][];
-            int[][] tops = new int[n][];
+            topIds = new int[n][];
+            topLogProbs = new float[n][];
             IntStream beams = IntStream.range(0, n);
             (n > 1 ? beams.parallel() : beams).forEach(i -> {
                 float[] lp = Logits.logSoftmax(logits[i]);
                 penalties.apply(lp, ids, running.get(i).tokens, generated);
-                lps[i] = lp;
-                tops[i] = Logits.topK(lp, keep);
+                int[] top = Logits.topK(lp, keep);
+                float[] v = new float[top.length];
+                for (int j = 0; j < top.length; j++) v[j] = lp[top[j]];
+                topIds[i] = top;
+                topLogProbs[i] = v;
             });
+        }
+
+        /**
+         * Scores the running beams from rows {@code from ..} of a step's tops (no penalties): log p = logit -
+         * log-sum-exp, rounded to float32 as {@link Logits#logSoftmax} does.
+         */
+        void score(RowTops tops, int from) {
+            int n = running.size();
+            topIds = new int[n][];
+            topLogProbs = new float[n][];
+            for (int i = 0; i < n; i++) {
+                double lse = tops.logSumExp()[from + i];
+                float[] v = tops.values()[from + i];
+                float[] lp = new float[v.length];
+                for (int j = 0; j < v.length; j++) lp[j] = (float) (v[j] - lse);
+                topIds[i] = tops.ids()[from + i];
+                topLogProbs[i] = lp;
+            }
+        }
+
+        /** Chooses the next beams from the scored candidates; sets {@link #done} when the prompt is over. */
+        void advance() {
+            int nb = o.numBeams();
+            int keep = 2 * nb;
+            long vocab = model.config().vocabSize();
+            int n = running.size();
             List<Candidate> cands = new ArrayList<>();
             for (int i = 0; i < n; i++)
-                for (int t : tops[i]) cands.add(new Candidate(i, t, running.get(i).score + lps[i][t]));
+                for (int j = 0; j < topIds[i].length; j++)
+                    cands.add(new Candidate(i, topIds[i][j], running.get(i).score + topLogProbs[i][j]));
             cands.sort(Comparator.comparingDouble(Candidate::score).reversed()
-                    .thenComparingLong(c -> (long) c.parent * vocab + c.token));
+                    .thenComparingLong(c -> c.parent * vocab + c.token));
             if (cands.size() > keep) cands = cands.subList(0, keep);
 
             int len = generated + 1;
@@ -144,21 +181,27 @@ final class BeamSearch {
     List<List<Hypothesis>> run(LlamaModel.Context ctx, List<int[]> prompts) {
         KvCache cache = ctx.cache();
         int[] seqs = new int[prompts.size()];
-        float[][] first = Generator.prefill(model, ctx, prompts, seqs);
-        if (observer != null) observer.accept(cache);
+        // Read back only the top candidates where the backend finds them in place and no penalty needs the row.
+        boolean tops = !penalties.active() && model.backend().rowTopsOnDevice();
+        int keep = 2 * o.numBeams();
+        Generator.Batch prefill = Generator.prefill(ctx, prompts, seqs);
         List<Prompt> states = new ArrayList<>();
-        List<float[][]> rows = new ArrayList<>();
-        for (int b = 0; b < prompts.size(); b++) {
-            states.add(new Prompt(prompts.get(b), seqs[b]));
-            rows.add(new float[][]{first[b]});
+        for (int b = 0; b < prompts.size(); b++) states.add(new Prompt(prompts.get(b), seqs[b]));
+        if (tops) {
+            RowTops first = prefill.tops(model, ctx, keep);
+            for (int b = 0; b < states.size(); b++) states.get(b).score(first, b);
+        } else {
+            float[][] first = prefill.logits(model, ctx);
+            for (int b = 0; b < states.size(); b++) states.get(b).score(new float[][]{first[b]});
         }
+        if (observer != null) observer.accept(cache);
         while (true) {
             List<Integer> tokens = new ArrayList<>(), seqList = new ArrayList<>(), positions = new ArrayList<>();
             List<Prompt> live = new ArrayList<>();
             for (int b = 0; b < states.size(); b++) {
                 Prompt s = states.get(b);
                 if (s.done) continue;
-                s.advance(rows.get(b));
+                s.advance();
                 s.reseat(cache);
                 for (Beam beam : s.running) {
                     tokens.add(beam.tokens[s.generated - 1]);
@@ -168,13 +211,16 @@ final class BeamSearch {
                 if (!s.done) live.add(s);
             }
             if (live.isEmpty()) break;
-            float[][] out = Generator.step(model, ctx, tokens, seqList, positions);
+            Generator.Batch step = Generator.step(tokens, seqList, positions);
+            RowTops top = tops ? step.tops(model, ctx, keep) : null;
+            float[][] out = tops ? null : step.logits(model, ctx);
             if (observer != null) observer.accept(cache);
             int row = 0;
             for (int b = 0; b < states.size(); b++) {
                 Prompt s = states.get(b);
                 if (s.done) continue;
-                rows.set(b, Arrays.copyOfRange(out, row, row + s.running.size()));
+                if (tops) s.score(top, row);
+                else s.score(Arrays.copyOfRange(out, row, row + s.running.size()));
                 row += s.running.size();
             }
         }

@@ -1,5 +1,7 @@
 package dev.alma.decode;
 
+import dev.alma.backend.RowTops;
+
 import dev.alma.AlmaException;
 import dev.alma.backend.KvCache;
 import dev.alma.model.LlamaModel;
@@ -127,12 +129,26 @@ public final class Generator {
     }
 
     /**
-     * Runs every prompt into a new cache sequence in one forward pass.
+     * One forward pass's inputs: token ids, their cache sequences and positions, and the rows whose logits are
+     * wanted.
+     */
+    record Batch(int[] tokens, int[] seqs, int[] positions, int[] rows) {
+        float[][] logits(LlamaModel model, LlamaModel.Context ctx) {
+            return model.forward(ctx, tokens, seqs, positions, rows);
+        }
+
+        /** The wanted rows' {@code k} largest logits and log-sum-exps ({@link LlamaModel#forwardTops}). */
+        RowTops tops(LlamaModel model, LlamaModel.Context ctx, int k) {
+            return model.forwardTops(ctx, tokens, seqs, positions, rows, k);
+        }
+    }
+
+    /**
+     * Every prompt into a new cache sequence, in one forward pass, wanting each prompt's logits after its last token.
      *
      * @param seqs receives each prompt's sequence
-     * @return each prompt's logits after its last token
      */
-    static float[][] prefill(LlamaModel model, LlamaModel.Context ctx, List<int[]> prompts, int[] seqs) {
+    static Batch prefill(LlamaModel.Context ctx, List<int[]> prompts, int[] seqs) {
         int total = 0;
         for (int[] p : prompts) total += p.length;
         int[] tokens = new int[total], seqOf = new int[total], positions = new int[total], last = new int[prompts.size()];
@@ -146,16 +162,15 @@ public final class Generator {
             at += p.length;
             last[b] = at - 1;
         }
-        return model.forward(ctx, tokens, seqOf, positions, last);
+        return new Batch(tokens, seqOf, positions, last);
     }
 
-    /** One forward pass over one new token per listed sequence; returns the logits of each, in order. */
-    static float[][] step(LlamaModel model, LlamaModel.Context ctx, List<Integer> tokens, List<Integer> seqs,
-                          List<Integer> positions) {
+    /** One new token per listed sequence, wanting the logits of each, in order. */
+    static Batch step(List<Integer> tokens, List<Integer> seqs, List<Integer> positions) {
         int n = tokens.size();
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) rows[i] = i;
-        return model.forward(ctx, toArray(tokens), toArray(seqs), toArray(positions), rows);
+        return new Batch(toArray(tokens), toArray(seqs), toArray(positions), rows);
     }
 
     private static int[] toArray(List<Integer> xs) {

@@ -1,5 +1,7 @@
 package dev.alma.decode;
 
+import dev.alma.backend.RowTops;
+
 /** Small numeric helpers over a vocabulary's scores. */
 public final class Logits {
     private Logits() {
@@ -18,12 +20,7 @@ public final class Logits {
      */
     public static double logSumExp(float[] x) {
         if (VectorExp.AVAILABLE && x.length >= 64) return VectorExp.logSumExp(x);
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : x) max = Math.max(max, v);
-        if (max == Float.NEGATIVE_INFINITY) return max;
-        double s = 0;
-        for (float v : x) s += Math.exp(v - max);
-        return max + Math.log(s);
+        return RowTops.logSumExp(x);
     }
 
     /** Float32 log-softmax ({@code x - logSumExp(x)}), as transformers computes it before adding beam scores. */
@@ -36,18 +33,6 @@ public final class Logits {
 
     /** Indexes of the {@code k} largest values, largest first (lower index first on ties). */
     public static int[] topK(float[] x, int k) {
-        k = Math.min(k, x.length);
-        int[] idx = new int[k];
-        int n = 0;
-        for (int i = 0; i < x.length; i++) {
-            if (n == k && !(x[i] > x[idx[k - 1]])) continue;
-            int j = n < k ? n++ : k - 1;
-            while (j > 0 && x[i] > x[idx[j - 1]]) {
-                idx[j] = idx[j - 1];
-                j--;
-            }
-            idx[j] = i;
-        }
-        return idx;
+        return RowTops.top(x, Math.min(k, x.length));
     }
 }

@@ -61,7 +61,7 @@ final class SamplingSearch {
     List<List<Hypothesis>> run(LlamaModel.Context ctx, List<int[]> prompts, TokenListener listener) {
         KvCache cache = ctx.cache();
         int[] seqs = new int[prompts.size()];
-        float[][] first = Generator.prefill(model, ctx, prompts, seqs);
+        float[][] first = Generator.prefill(ctx, prompts, seqs).logits(model, ctx);
         if (observer != null) observer.accept(cache);
         int perPrompt = o.doSample() ? o.numReturn() : 1;
         List<Sequence> all = new ArrayList<>();
@@ -94,7 +94,7 @@ final class SamplingSearch {
                 positions.add(prompts.get(s.prompt).length + s.length - 1);
             }
             if (live.isEmpty()) break;
-            float[][] out = Generator.step(model, ctx, tokens, seqList, positions);
+            float[][] out = Generator.step(tokens, seqList, positions).logits(model, ctx);
             if (observer != null) observer.accept(cache);
             int row = 0;
             for (int i = 0; i < all.size(); i++) if (all.get(i).active) rows.set(i, out[row++]);

@@ -4,6 +4,7 @@ import dev.alma.AlmaException;
 import dev.alma.backend.Activations;
 import dev.alma.backend.Backend;
 import dev.alma.backend.KvCache;
+import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.io.FormatException;
 import dev.alma.tensor.Tensor;
@@ -333,13 +334,51 @@ public final class LlamaModel implements AutoCloseable {
      * @return {@code logits[j]} = vocabulary scores after token {@code logitRows[j]}
      */
     public float[][] forward(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
+        float[][] result = new float[logitRows.length][];
+        run(ctx, tokens, seqs, positions, logitRows, (logits, m, slot) -> {
+            float[][] rows = new float[m][config.vocabSize()];
+            backend.read(logits, rows);
+            for (int j = 0; j < m; j++) result[slot[j]] = rows[j];
+        });
+        return result;
+    }
+
+    /**
+     * {@link #forward}, returning of each requested token's logits only the {@code k} largest and the log-sum-exp
+     * ({@link Backend#rowTops}: on a GPU, a few numbers read back instead of a vocabulary row).
+     *
+     * @return row {@code j} = the tops of the logits after token {@code logitRows[j]}
+     */
+    public RowTops forwardTops(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows, int k) {
+        if (k < 1 || k > config.vocabSize())
+            throw new IllegalArgumentException("top-" + k + " of a vocabulary of " + config.vocabSize());
+        int rows = logitRows.length;
+        double[] lse = new double[rows];
+        int[][] ids = new int[rows][];
+        float[][] values = new float[rows][];
+        run(ctx, tokens, seqs, positions, logitRows, (logits, m, slot) -> {
+            RowTops t = backend.rowTops(logits, m, k);
+            for (int j = 0; j < m; j++) {
+                lse[slot[j]] = t.logSumExp()[j];
+                ids[slot[j]] = t.ids()[j];
+                values[slot[j]] = t.values()[j];
+            }
+        });
+        return new RowTops(lse, ids, values);
+    }
+
+    /** Receives the logits of a chunk's requested rows ({@code m} of them, on the backend): row j is for slot[j]. */
+    private interface LogitsReader {
+        void accept(Activations logits, int m, int[] slot);
+    }
+
+    private void run(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows, LogitsReader reader) {
         int total = tokens.length;
         if (seqs.length != total || positions.length != total)
             throw new IllegalArgumentException("tokens, seqs and positions differ in length");
         for (int p : positions)
             if (p < 0 || p >= config.maxPositions())
                 throw new AlmaException("position " + p + " is beyond the model's context of " + config.maxPositions());
-        float[][] result = new float[logitRows.length][];
         for (int start = 0; start < total; start += MAX_CHUNK) {
             int end = Math.min(total, start + MAX_CHUNK);
             int[] rows = new int[logitRows.length];
@@ -353,11 +392,11 @@ public final class LlamaModel implements AutoCloseable {
                     slot[m++] = j;
                 }
             }
-            float[][] chunkLogits = forwardChunk(ctx, Arrays.copyOfRange(tokens, start, end), Arrays.copyOfRange(seqs, start, end),
-                    Arrays.copyOfRange(positions, start, end), Arrays.copyOf(rows, m));
-            for (int j = 0; j < m; j++) result[slot[j]] = chunkLogits[j];
+            Activations logits = forwardChunk(ctx, Arrays.copyOfRange(tokens, start, end),
+                    Arrays.copyOfRange(seqs, start, end), Arrays.copyOfRange(positions, start, end),
+                    Arrays.copyOf(rows, m));
+            if (m > 0) reader.accept(logits, m, Arrays.copyOf(slot, m));
         }
-        return result;
     }
 
     /**
@@ -373,7 +412,8 @@ public final class LlamaModel implements AutoCloseable {
         return forward(ctx, tokens, seqs, positions, rows);
     }
 
-    private float[][] forwardChunk(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
+    /** The layers over one chunk; returns the logits of the {@code logitRows} (their first rows), or null for none. */
+    private Activations forwardChunk(Context ctx, int[] tokens, int[] seqs, int[] positions, int[] logitRows) {
         int n = tokens.length;
         LlamaConfig c = config;
         ctx.ensure(n);
@@ -404,7 +444,7 @@ public final class LlamaModel implements AutoCloseable {
             residual(ctx, ctx.gate, layer.down, n);
         }
         int m = logitRows.length;
-        if (m == 0) return new float[0][];
+        if (m == 0) return null;
         if (ctx.last == null || ctx.last.rows() < m) {
             int cap = Math.max(m, ctx.last == null ? 1 : 2 * ctx.last.rows());
             ctx.last = be.allocate(cap, c.hiddenSize());
@@ -420,9 +460,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         be.rmsNormMatmul(last, norm, c.rmsNormEps(), m, ctx.lastNorm, new Weight[]{lmHead},
                 new Activations[]{ctx.logits});
-        float[][] out = new float[m][c.vocabSize()];
-        be.read(ctx.logits, out);
-        return out;
+        return ctx.logits;
     }
 
     /** {@code out = x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ for each LoRA delta)}. */

@@ -2,14 +2,19 @@ package dev.alma.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.alma.Fixtures;
+import dev.alma.backend.Backend;
+import dev.alma.backend.Backends;
 import dev.alma.backend.PagedKvCache;
 import dev.alma.io.Json;
+import dev.alma.model.Checkpoint;
 import dev.alma.model.LlamaModel;
 import dev.alma.model.ModelOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,6 +70,32 @@ class FixtureDecodingTest {
     void beamSearchMatchesTransformersPromptByPrompt() {
         Generator g = new Generator(model, beam5());
         for (int i = 0; i < refs.size(); i++) assertBeams(refs.get(i), g.generate(prompts.get(i)));
+    }
+
+    /**
+     * The path a GPU backend takes (only each beam's top logits and log-sum-exp read back, {@link
+     * Backend#rowTopsOnDevice}), here with the CPU backend's {@link Backend#rowTops} behind a backend that claims it.
+     */
+    @Test
+    void beamSearchFromRowTopsMatchesTransformers() {
+        Backend cpu = Backends.open("cpu", 1);
+        int[] tops = {0};
+        Backend claims = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("rowTopsOnDevice")) return true;
+                    if (method.getName().equals("rowTops")) tops[0]++;
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.fixture("models/tiny-llama-mha-f32"));
+             LlamaModel m = LlamaModel.create(ckpt, claims, List.of(), cpu)) {
+            Generator g = new Generator(m, beam5());
+            for (int i = 0; i < refs.size(); i++) assertBeams(refs.get(i), g.generate(prompts.get(i)));
+        }
+        assertTrue(tops[0] > refs.size(), "beam search asked the backend for row tops " + tops[0] + " times");
     }
 
     @Test

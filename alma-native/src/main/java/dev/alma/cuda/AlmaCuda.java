@@ -125,6 +125,9 @@ final class AlmaCuda {
     static native int alma_topk(@Cast("const float*") long x, int n, int cols, int k, @Cast("float*") long values,
                                 @Cast("int*") long indices, @Cast("void*") long stream);
 
+    static native int alma_topk_lse(@Cast("const float*") long x, int n, int cols, int k, @Cast("float*") long values,
+                                    @Cast("int*") long indices, @Cast("float*") long lse, @Cast("void*") long stream);
+
     // ---- matrix products
     static native int alma_gemv(@Cast("const void*") long w, int type, @Cast("const float*") long x,
                                 @Cast("float*") long y, int rows, int cols, int n, @Cast("void*") long stream);

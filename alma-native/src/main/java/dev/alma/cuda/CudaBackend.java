@@ -4,6 +4,7 @@ import dev.alma.AlmaException;
 import dev.alma.backend.Activations;
 import dev.alma.backend.Backend;
 import dev.alma.backend.KvCache;
+import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
@@ -45,6 +46,10 @@ public final class CudaBackend implements Backend {
      * library's.
      */
     public static final String WGMMA_PROPERTY = "alma.cuda.wgmma";
+    /** The wgmma GEMM shape (alma_gemm_set_variant) used on compute capability 9.0: the fastest in cpp/PERF.md. */
+    static final int WGMMA_GEMM_VARIANT = 4;
+    /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
+    static final int WGMMA_PREFILL_VARIANT = 2;
 
     private final int device;
     private final boolean tensorCores;
@@ -107,8 +112,9 @@ public final class CudaBackend implements Backend {
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
-            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(1), "alma_gemm_set_variant");
-            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(1), "alma_attention_prefill_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(WGMMA_GEMM_VARIANT), "alma_gemm_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
+                    "alma_attention_prefill_set_variant");
         }
     }
 
@@ -562,6 +568,39 @@ public final class CudaBackend implements Backend {
             is[i] = java.util.Arrays.copyOfRange(idx, i * k, (i + 1) * k);
         }
         return new TopK(vs, is);
+    }
+
+    /** True: {@link #rowTops} reads back k values, k indices and a log-sum-exp per row. */
+    @Override
+    public boolean rowTopsOnDevice() {
+        return true;
+    }
+
+    /** The rows' top-k and log-sum-exps in one launch ({@code alma_topk_lse}) and one read. */
+    @Override
+    public synchronized RowTops rowTops(Activations x, int n, int k) {
+        use();
+        CudaActivations xa = a(x);
+        if (n < 0 || n > xa.rows || k < 1 || k > xa.cols)
+            throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + xa.rows + "x" + xa.cols);
+        if (n == 0) return new RowTops(new double[0], new int[0][], new float[0][]);
+        settle();
+        long values = results.get((long) n * (2 * k + 1) * 4);
+        long indices = values + (long) n * k * 4, lse = indices + (long) n * k * 4;
+        check(AlmaCuda.alma_topk_lse(xa.data.ptr, n, xa.cols, k, values, indices, lse, stream), "alma_topk_lse");
+        int[] all = new int[n * (2 * k + 1)];  // one copy: values and lse as float bits, indices as ints
+        download(values, MemorySegment.ofArray(all));
+        double[] l = new double[n];
+        int[][] ids = new int[n][k];
+        float[][] vs = new float[n][k];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                vs[i][j] = Float.intBitsToFloat(all[i * k + j]);
+                ids[i][j] = all[n * k + i * k + j];
+            }
+            l[i] = Float.intBitsToFloat(all[2 * n * k + i]);
+        }
+        return new RowTops(l, ids, vs);
     }
 
     /** Copies {@code dst.byteSize()} bytes from device address {@code src} into a heap segment. */

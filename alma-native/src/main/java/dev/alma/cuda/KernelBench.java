@@ -105,10 +105,10 @@ public final class KernelBench {
         gemvQ8_0(s(11008), s(4096), 1);
         gemvQ8_0(s(11008), s(4096), 5);
         int[] gemmSizes = quick ? new int[]{4096} : new int[]{4096, 8192};
-        for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, false);
-        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, false);
-        prefillAttention(s(4096), s(32), s(32), 128, false, false);
-        prefillAttention(s(4096), s(32), s(32), 128, true, false);
+        for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, 0);
+        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, 0);
+        prefillAttention(s(4096), s(32), s(32), 128, false, 0);
+        prefillAttention(s(4096), s(32), s(32), 128, true, 0);
         decodeAttention(s(4096), s(32), s(32), 128, 1);
         decodeAttention(s(4096), s(32), s(32), 128, 5);
         // Short contexts (a translation's): the split size, swept (1 tile per split is the default).
@@ -130,11 +130,16 @@ public final class KernelBench {
             add("# Hopper wgmma kernels: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
             return;
         }
-        add("# Hopper wgmma kernels (alma_gemm_set_variant / alma_attention_prefill_set_variant 1)");
-        for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, true);
-        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, true);
-        prefillAttention(s(4096), s(32), s(32), 128, true, true);
+        add("# Hopper wgmma kernels (alma_gemm_set_variant 1..6 / alma_attention_prefill_set_variant 1..2)");
+        for (int v = 1; v < GEMM_VARIANTS; v++)
+            for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, v);
+        gemm(s(4096), s(4096), s(4096), CudaWeight.F16, CudaBackend.WGMMA_GEMM_VARIANT);
+        for (int v = 1; v <= 2; v++) prefillAttention(s(4096), s(32), s(32), 128, true, v);
+        prefillAttention(s(8192), s(32), s(32), 128, true, CudaBackend.WGMMA_PREFILL_VARIANT);
     }
+
+    /** alma_gemm_set_variant's choices: 0 mma.sync, 1..6 the wgmma shapes. */
+    private static final int GEMM_VARIANTS = 7;
 
     private interface Launch {
         int run();
@@ -306,12 +311,14 @@ public final class KernelBench {
     private final java.util.Map<String, Double> cublasTflops = new java.util.HashMap<>();
 
     /**
-     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} (the mma.sync kernel, or the wgmma one) and, when cuBLAS loads,
+     * Tensor-core GEMM {@code [m,k]·[n,k]ᵀ → f32} (variant 0: the mma.sync kernel; 1..6 the wgmma shapes) and, when
+     * cuBLAS loads,
      * cublasGemmEx with the same contract (16-bit inputs, float32 accumulation and output) on the same operands,
      * timed with the mma.sync row: TFLOP/s, our share of cuBLAS's, and the largest difference of the two results
      * over the first rows relative to their largest magnitude.
      */
-    private void gemm(int m, int n, int k, int type, boolean wgmma) {
+    private void gemm(int m, int n, int k, int type, int variant) {
+        boolean wgmma = variant > 0;
         DType dt = type == CudaWeight.BF16 ? DType.BF16 : DType.F16;
         String t = dt.name().toLowerCase(Locale.ROOT);
         String shape = m + "x" + n + "x" + k;
@@ -345,7 +352,7 @@ public final class KernelBench {
             }
         }
         try {
-            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(wgmma ? 1 : 0), "alma_gemm_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(variant), "alma_gemm_set_variant");
             double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, type, w.data.ptr, type, c.data.ptr, m,
                     n, k, stream));
             double tflops = 2.0 * m * n * k / (ms * 1e9);
@@ -353,7 +360,7 @@ public final class KernelBench {
             Double base = cublasTflops.get(t + shape);
             if (base != null) note += String.format(Locale.ROOT, "; %.0f%% of cuBLAS", 100 * tflops / base);
             if (haveRef) note += String.format(Locale.ROOT, "; max diff %.2e", relativeDifference(c, ref, Math.min(m, 256)));
-            row("gemm " + t + (wgmma ? " wgmma" : " mma.sync"), shape, ms, note);
+            row("gemm " + t + (wgmma ? " wgmma " + variant : " mma.sync"), shape, ms, note);
         } finally {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
         }
@@ -380,10 +387,11 @@ public final class KernelBench {
     }
 
     /**
-     * Causal prompt attention TFLOP/s: float32, or tensor cores (the mma.sync kernel, or the wgmma one, whose
-     * difference to the mma.sync result is shown).
+     * Causal prompt attention TFLOP/s: float32, or tensor cores (the mma.sync kernel, or wgmma kernel {@code variant}
+     * of alma_attention_prefill_set_variant, whose difference to the mma.sync result is shown).
      */
-    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores, boolean wgmma) {
+    private void prefillAttention(int n, int heads, int kvHeads, int hd, boolean tensorCores, int variant) {
+        boolean wgmma = variant > 0;
         DType type = tensorCores ? DType.BF16 : DType.F32;
         CudaWeight q = random(type, n, heads * hd), k = random(type, n, kvHeads * hd), v = random(type, n, kvHeads * hd);
         CudaActivations o = (CudaActivations) gpu.allocate(n, heads * hd), ref = (CudaActivations) gpu.allocate(n, heads * hd);
@@ -403,11 +411,12 @@ public final class KernelBench {
             } else {
                 CudaRuntime.check(AlmaCuda.alma_attention_prefill_tc(q.data.ptr, heads * hd, k.data.ptr, v.data.ptr,
                         kvHeads * hd, ref.data.ptr, heads * hd, n, heads, kvHeads, hd, scale, stream), "mma.sync reference");
-                CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(1), "alma_attention_prefill_set_variant");
+                CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(variant), "alma_attention_prefill_set_variant");
                 ms = time("alma_attention_prefill_tc", tc);
                 note = String.format(Locale.ROOT, "; max diff to mma.sync %.2e", relativeDifference(o, ref, Math.min(n, 256)));
             }
-            row(tensorCores ? (wgmma ? "attention prefill bf16 wgmma" : "attention prefill bf16 tc") : "attention prefill f32",
+            row(tensorCores ? (wgmma ? "attention prefill bf16 wgmma " + variant : "attention prefill bf16 tc")
+                            : "attention prefill f32",
                     shape, ms, String.format(Locale.ROOT, "%.1f TFLOP/s (causal)%s", flops / (ms * 1e9), note));
         } finally {
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(0), "alma_attention_prefill_set_variant");

@@ -2,6 +2,7 @@ package dev.alma.cuda;
 
 import dev.alma.backend.Activations;
 import dev.alma.backend.KvCache;
+import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.backend.cpu.CpuBackend;
 import dev.alma.model.LlamaConfig;
@@ -68,6 +69,28 @@ class CudaKernelsTest {
         }
     }
 
+    /** Beam search's read-back: each row's top-k and log-sum-exp against the host's (float64 sums). */
+    @Test
+    void rowTopsMatchTheHostsOnRowsWithTiesAndMaskedEntries() {
+        Random rnd = new Random(26);
+        for (int cols : new int[]{32000, 1003, 10}) {
+            int n = 5, k = 10;
+            float[][] x = randomRows(rnd, n, cols, 12f);
+            x[1][3] = x[1][5] = 40f;  // tie: lower index first
+            for (int j = 0; j < cols; j += 2) x[2][j] = Float.NEGATIVE_INFINITY;  // masked (banned) entries
+            Activations xa = gpu.allocate(n + 1, cols);
+            for (int i = 0; i < n; i++) gpu.write(xa, i, x[i]);
+            RowTops got = gpu.rowTops(xa, n, k), want = RowTops.of(x, k);
+            for (int i = 0; i < n; i++) {
+                String what = cols + " columns, row " + i;
+                assertArrayEquals(want.ids()[i], got.ids()[i], "top-k ids " + what);
+                assertArrayEquals(want.values()[i], got.values()[i], "top-k values " + what);
+                assertEquals(want.logSumExp()[i], got.logSumExp()[i], 2e-6 * Math.abs(want.logSumExp()[i]),
+                        "log-sum-exp " + what);
+            }
+        }
+    }
+
     @Test
     void fusedQkvAndGateUpMatchTheirTwins() {
         Random rnd = new Random(21);
@@ -117,16 +140,17 @@ class CudaKernelsTest {
     }
 
     /**
-     * Both GEMM kernels (mma.sync, and wgmma where the device has compute capability 9.0 — the emulator does) on
-     * shapes around their tiles: tokens past one or two 128-token tiles, weight rows past 256, k not a multiple of the
-     * 64-wide k tile and long enough (6 tiles) to cycle the wgmma kernel's four shared-memory stages.
+     * Every GEMM kernel (mma.sync, and the wgmma shapes where the device has compute capability 9.0 — the emulator
+     * does) on shapes around their tiles: tokens past one or two 128-token tiles, weight rows past 128 and 256, k not
+     * a multiple of the 64-wide k tile and long enough (6-7 tiles) to cycle the shared-memory stages, and 1,030 tokens
+     * (nine tile rows: a full group of eight and a partial one for the grouped walk).
      */
     @Test
     @Tag("wgmma")
     void bothGemmKernelsMatchTheExactlyRoundedTwin() {
         Random rnd = new Random(26);
-        forEachVariant(AlmaCuda::alma_gemm_set_variant, "alma_gemm_set_variant", 2, variant -> {
-            for (int[] s : new int[][]{{300, 200, 129}, {40, 328, 9}, {513, 72, 20}, {257, 8, 131}}) {
+        forEachVariant(AlmaCuda::alma_gemm_set_variant, "alma_gemm_set_variant", 7, variant -> {
+            for (int[] s : new int[][]{{300, 200, 129}, {40, 328, 9}, {513, 72, 20}, {257, 8, 131}, {264, 392, 1030}}) {
                 int rows = s[0], cols = s[1], n = s[2];
                 DType type = (rows + variant) % 2 == 0 ? DType.BF16 : DType.F16;
                 float[] w = round(random(rnd, rows * cols, 1f), type);
@@ -141,8 +165,9 @@ class CudaKernelsTest {
     }
 
     /**
-     * Both tensor-core prompt attentions (mma.sync, and wgmma where the device has compute capability 9.0 — the
-     * emulator does) against float64 on prompts around the wgmma kernel's 128-row and 128-key tiles, with grouped
+     * Every tensor-core prompt attention (mma.sync, and both wgmma kernels — V transposed in shared memory, or read
+     * N-major — where the device has compute capability 9.0; the emulator does) against float64 on prompts around the
+     * wgmma kernels' 128-row and 128-key tiles (key tiles wholly below a warp's diagonal included), with grouped
      * queries: bf16 operands, so within the 16-bit tolerance.
      */
     @Test
@@ -152,7 +177,7 @@ class CudaKernelsTest {
         int heads = 4, kvHeads = 2, hd = 128;
         LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 4096, false, 1, 2,
                 "float32", false);
-        forEachVariant(AlmaCuda::alma_attention_prefill_set_variant, "alma_attention_prefill_set_variant", 2,
+        forEachVariant(AlmaCuda::alma_attention_prefill_set_variant, "alma_attention_prefill_set_variant", 3,
                 variant -> {
             for (int n : new int[]{9, 129, 300}) {
                 float[][] q = randomRows(rnd, n, heads * hd, 1f), k = randomRows(rnd, n, kvHeads * hd, 1f),
