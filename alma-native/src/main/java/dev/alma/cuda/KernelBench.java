@@ -168,6 +168,25 @@ public final class KernelBench {
         }
     }
 
+    /**
+     * Mean milliseconds of one launch when {@code count} of them (consecutive calls of {@code launch}) run back to back
+     * in a captured CUDA graph, as in a decode step: {@link #time} of the graph, divided by {@code count}.
+     */
+    private double timeGraph(String what, int count, Launch launch) {
+        long[] exec = new long[1];
+        CudaRuntime.check(AlmaCuda.alma_graph_begin(stream), "alma_graph_begin");
+        try {
+            for (int i = 0; i < count; i++) CudaRuntime.check(launch.run(), what);
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_graph_end(stream, exec), "alma_graph_end");
+        }
+        try {
+            return time("graph of " + what, () -> AlmaCuda.alma_graph_launch(exec[0], stream)) / count;
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_graph_destroy(exec[0]), "alma_graph_destroy");
+        }
+    }
+
     private void row(String kernel, String shape, double ms, String metric) {
         add(String.format(Locale.ROOT, "%-26s %-28s %10.4f ms  %s", kernel, shape, ms, metric));
     }
@@ -223,6 +242,16 @@ public final class KernelBench {
         double gbs = bytes / (ms * 1e6);
         row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
                 String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
+        // As a decode step runs them: back to back in a CUDA graph (no launch gap between them).
+        double gms = timeGraph(tensorCores ? "alma_gemv_tc" : "alma_gemv", 32, () -> {
+            CudaWeight wi = w[next[0]++ % copies];
+            return tensorCores
+                    ? AlmaCuda.alma_gemv_tc(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream)
+                    : AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+        });
+        double ggbs = bytes / (gms * 1e6);
+        row("  in a graph of 32", rows + "x" + cols, gms,
+                String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", ggbs, 100 * ggbs / copyGbs));
         for (CudaWeight c : w) c.close();
         x.close();
         y.close();
