@@ -164,6 +164,15 @@ int alma_gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float *
 int alma_gemv3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                     const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0, float *d_y1,
                     float *d_y2, int cols, int n, void *stream);
+/**
+ * alma_gemv3_norm followed by alma_rope_qk of y0 (queries) and y1 (keys) at d_positions [n], in the same launch: the
+ * rows a rotation pairs are computed side by side and rotated before they are stored. head_dim % 4 == 0, rows0 and
+ * rows1 multiples of head_dim; y0 and y1 are [n, rows0] and [n, rows1].
+ */
+int alma_gemv3_norm_rope(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                         int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                         float *d_y1, float *d_y2, int cols, int n, const int *d_positions, int head_dim,
+                         double theta, int interleaved, void *stream);
 /** alma_gemv_swiglu of the RMS-normalised rows, written to d_h, as alma_gemv3_norm. */
 int alma_gemv_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
                           float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream);
@@ -174,6 +183,14 @@ int alma_gemv_swiglu_norm(const void *d_wg, const void *d_wu, int type, const fl
 int alma_gemv_tc3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
                        int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
                        float *d_y1, float *d_y2, int cols, int n, void *stream);
+/**
+ * alma_gemv_tc3_norm followed by RoPE of y0 (queries) and y1 (keys) at d_positions [n], as alma_gemv3_norm_rope:
+ * head_dim % 16 == 0 here (a block of 16 rows holds 8 rotation pairs).
+ */
+int alma_gemv_tc3_norm_rope(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                            int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                            float *d_y1, float *d_y2, int cols, int n, const int *d_positions, int head_dim,
+                            double theta, int interleaved, void *stream);
 /** alma_gemv_tc_swiglu of the RMS-normalised rows, written to d_h, as alma_gemv_tc3_norm. */
 int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
                              float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream);

@@ -94,22 +94,67 @@ struct Gemv3Args {
     int accumulate;  // y += W x instead of y = W x
 };
 
-template <typename T, int N, bool NORM>
-__global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, NormArgs nm) {
+// RoPE folded into the products of matrices 0 and 1 (queries and keys; ROPE): the block's four warps are two pairs
+// of rows a rotation mixes (d and d + head_dim / 2 of a head, or 2j and 2j + 1 interleaved), which exchange their
+// products through shared memory and rotate them by the token's angle, computed as alma_rope_qk computes it.
+struct RopeArgs {
+    const int *positions;  // [n]
+    int head_dim;
+    int interleaved;
+    double theta;
+};
+
+// Row of matrix 0 or 1 computed by its warp r (of a block's pairs): pairs (r even, r + 1) are (d, d + half) of a head
+// in the rotate-half layout; interleaved pairs are adjacent rows anyway.
+__device__ __forceinline__ int rope_row(int r, RopeArgs ra) {
+    if (ra.interleaved) return r;
+    int half = ra.head_dim / 2, pair = r >> 1;
+    return (pair / half) * ra.head_dim + pair % half + (r & 1) * half;
+}
+
+// Rotates the N products `acc` of this warp's row with its partner's (warp ^ 1 of the block), in place.
+template <int N>
+__device__ __forceinline__ void rope_pair(float acc[N], int row, RopeArgs ra) {
+    __shared__ float partner[GEMV_WARPS][N];
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    if (lane == 0) {
+#pragma unroll
+        for (int t = 0; t < N; t++) partner[warp][t] = acc[t];
+    }
+    __syncthreads();
+    int d = ra.interleaved ? (row % ra.head_dim) >> 1 : row % ra.head_dim % (ra.head_dim / 2);
+    bool second = warp & 1;
+    float inv = 1.0f / (float)pow((double)(float)ra.theta, (double)((float)(2 * d) / (float)ra.head_dim));
+#pragma unroll
+    for (int t = 0; t < N; t++) {
+        float angle = (float)ra.positions[t] * inv;
+        float c = (float)cos((double)angle), sn = (float)sin((double)angle);
+        float other = partner[warp ^ 1][t];
+        acc[t] = second ? acc[t] * c + other * sn : acc[t] * c - other * sn;
+    }
+}
+
+template <typename T, int N, bool NORM, bool ROPE = false>
+__global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, NormArgs nm, RopeArgs ra) {
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory).
+    // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory). With ROPE the
+    // rows of matrices 0 and 1 are multiples of the head dimension (so of GEMV_WARPS): a block is all in one of them.
     const void *w;
     float *y;
     int rows;
+    bool rotate = false;
     if (r < a.rows[0]) {
         w = a.w[0]; y = a.y[0]; rows = a.rows[0];
+        rotate = ROPE;
     } else if ((r -= a.rows[0]) < a.rows[1]) {
         w = a.w[1]; y = a.y[1]; rows = a.rows[1];
+        rotate = ROPE;
     } else if ((r -= a.rows[1]) < a.rows[2]) {
         w = a.w[2]; y = a.y[2]; rows = a.rows[2];
     } else {
         return;
     }
+    if (rotate) r = rope_row(r, ra);
     float acc[N], ss[N];
     row_dots<T, N, NORM>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, nm.gamma, acc, ss);
     if (NORM) {
@@ -119,6 +164,7 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, No
         for (int t = 0; t < N; t++) acc[t] *= inv[t];
         write_normalised<N>(x, cols, inv, nm);
     }
+    if (ROPE && rotate) rope_pair<N>(acc, r, ra);  // block-uniform: every warp of the block rotates
     if ((threadIdx.x & 31) == 0) {
 #pragma unroll
         for (int t = 0; t < N; t++) {
@@ -162,14 +208,16 @@ static bool vectorizable(int cols, const void *w0, const void *w1, const void *w
 }
 
 template <typename T, int N>
-static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, cudaStream_t s) {
+static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, RopeArgs ra, cudaStream_t s) {
     int total = a.rows[0] + a.rows[1] + a.rows[2];
     bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x) && ((uintptr_t)nm.gamma & 15) == 0;
     unsigned blocks = (total + GEMV_WARPS - 1) / GEMV_WARPS;
-    if (nm.gamma != nullptr)
-        gemv3_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm);
+    if (ra.positions != nullptr)
+        gemv3_kernel<T, N, true, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
+    else if (nm.gamma != nullptr)
+        gemv3_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
     else
-        gemv3_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm);
+        gemv3_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
     ALMA_CHECK_LAUNCH();
     return 0;
 }
@@ -204,9 +252,11 @@ static int launch_swiglu(const void *wg, const void *wu, const float *x, float *
 
 extern "C" {
 
+static const RopeArgs NO_ROPE = {nullptr, 0, 0, 0.0};
+
 static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
                  const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate,
-                 NormArgs nm, void *stream) {
+                 NormArgs nm, void *stream, RopeArgs ra = NO_ROPE) {
     ALMA_REQUIRE(rows0 >= 0 && rows1 >= 0 && rows2 >= 0 && cols > 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS);
     ALMA_REQUIRE(nm.gamma == nullptr || (rows0 > 0 && nm.h != nullptr));  // block 0, warp 0 (a row of W0) writes h
     if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
@@ -216,7 +266,7 @@ static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type,
     a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
     a.accumulate = accumulate;
     int rc = 0;
-    ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, nm, alma_stream(stream)))));
+    ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, nm, ra, alma_stream(stream)))));
     return rc;
 }
 
@@ -244,6 +294,16 @@ int alma_gemv3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int ty
     ALMA_REQUIRE(d_gamma != nullptr);
     return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
                  NormArgs{d_gamma, d_h, eps}, stream);
+}
+
+int alma_gemv3_norm_rope(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                         int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                         float *d_y1, float *d_y2, int cols, int n, const int *d_positions, int head_dim,
+                         double theta, int interleaved, void *stream) {
+    ALMA_REQUIRE(d_gamma != nullptr && d_positions != nullptr && head_dim > 0 && head_dim % 4 == 0 &&
+                 rows0 % head_dim == 0 && rows1 % head_dim == 0);
+    return gemv3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
+                 NormArgs{d_gamma, d_h, eps}, stream, RopeArgs{d_positions, head_dim, interleaved, theta});
 }
 
 int alma_gemv(const void *d_w, int type, const float *d_x, float *d_y, int rows, int cols, int n, void *stream) {

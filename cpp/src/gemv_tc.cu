@@ -35,6 +35,12 @@ struct TcArgs {
     const float *gamma;  // NORM: the RMSNorm weights (cols), eps, and the normalised rows h [n, cols] to write
     float *h;
     float eps;
+    // RoPE of matrices 0 and 1 (queries, keys) after the products (positions != nullptr; NORM kernels only): a block
+    // takes 8 rows d.. and their partners d + head_dim / 2 (rotate-half; interleaved partners are adjacent anyway)
+    const int *positions;
+    int head_dim;
+    int interleaved;
+    double theta;
 };
 
 template <typename T> __device__ __forceinline__ unsigned pack2(float lo, float hi);
@@ -90,17 +96,26 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     const void *w;
     float *Y;
     int rows;
+    bool rotate = false;
     if (SWIGLU || b < args.blocks[0]) {
         w = args.w[0]; Y = args.y[0]; rows = args.rows[0];
+        rotate = NORM && !SWIGLU && args.positions != nullptr;
     } else if ((b -= args.blocks[0]) < args.blocks[1]) {
         w = args.w[1]; Y = args.y[1]; rows = args.rows[1];
+        rotate = NORM && !SWIGLU && args.positions != nullptr;
     } else {
         b -= args.blocks[1];
         w = args.w[2]; Y = args.y[2]; rows = args.rows[2];
     }
     int r0 = b * 16;
+    // The matrix row of the block's row `local` (0..15): r0 + local, or with the rotate-half RoPE rows d and d + half.
+    auto matrix_row = [&](int local) {
+        if (!rotate || args.interleaved) return r0 + local;
+        int hd = args.head_dim, per = hd / 16;
+        return b / per * hd + b % per * 8 + (local & 7) + ((local & 8) ? hd / 2 : 0);
+    };
     // Rows past the end and tokens past n read valid (clamped) memory; their results are dropped.
-    size_t ra = (size_t)min(r0 + g, rows - 1) * cols, rb = (size_t)min(r0 + g + 8, rows - 1) * cols;
+    size_t ra = (size_t)min(matrix_row(g), rows - 1) * cols, rb = (size_t)min(matrix_row(g + 8), rows - 1) * cols;
     const T *W = reinterpret_cast<const T *>(w), *U = reinterpret_cast<const T *>(args.w[1]);
     const float *xr = X + (size_t)min(g, n - 1) * cols;
     float c[4] = {0.f, 0.f, 0.f, 0.f}, cu[4] = {0.f, 0.f, 0.f, 0.f}, ss = 0.f;
@@ -155,8 +170,22 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
             sum *= inv_rms[tok];
             up *= inv_rms[tok];
         }
-        if (r0 + row < rows && tok < n) {
-            float *y = Y + (size_t)tok * rows + r0 + row;
+        int out_row = matrix_row(row);
+        if (rotate) {  // the partner row's product from the same block, then the rotation alma_rope_qk applies
+            int hd = args.head_dim, partner = args.interleaved ? row ^ 1 : row ^ 8;
+            float other = 0.f;
+#pragma unroll
+            for (int w8 = 0; w8 < SPLIT; w8++) other += red[0][w8][partner][tok];
+            other *= inv_rms[tok];
+            bool second = args.interleaved ? (row & 1) : (row & 8);
+            int d = args.interleaved ? (out_row % hd) >> 1 : out_row % hd % (hd / 2);
+            float inv = 1.0f / (float)pow((double)(float)args.theta, (double)((float)(2 * d) / (float)hd));
+            float angle = (float)args.positions[min(tok, n - 1)] * inv;
+            float c = (float)cos((double)angle), sn = (float)sin((double)angle);
+            sum = second ? sum * c + other * sn : sum * c - other * sn;
+        }
+        if (out_row < rows && tok < n) {
+            float *y = Y + (size_t)tok * rows + out_row;
             float v = SWIGLU ? sum / (1.0f + expf(-sum)) * up : sum;
             *y = args.accumulate ? *y + v : v;
         }
@@ -207,8 +236,12 @@ struct TcNorm {
     const float *gamma;
     float *h;
     float eps;
+    const int *positions;  // RoPE of matrices 0 and 1 (tc3 only), or nullptr
+    int head_dim;
+    int interleaved;
+    double theta;
 };
-constexpr TcNorm NO_NORM = {nullptr, nullptr, 0.f};
+constexpr TcNorm NO_NORM = {nullptr, nullptr, 0.f, nullptr, 0, 0, 0.0};
 
 int tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
         const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate, TcNorm norm,
@@ -224,6 +257,7 @@ int tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows
     for (int i = 0; i < 3; i++) a.blocks[i] = (a.rows[i] + 15) / 16;
     a.accumulate = accumulate;
     a.gamma = norm.gamma; a.h = norm.h; a.eps = norm.eps;
+    a.positions = norm.positions; a.head_dim = norm.head_dim; a.interleaved = norm.interleaved; a.theta = norm.theta;
     return launch<false>(a, type, d_x, cols, n, stream);
 }
 
@@ -239,6 +273,7 @@ int tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, fl
     a.blocks[0] = (rows + 15) / 16; a.blocks[1] = a.blocks[2] = 0;
     a.accumulate = 0;
     a.gamma = norm.gamma; a.h = norm.h; a.eps = norm.eps;
+    a.positions = nullptr; a.head_dim = 0; a.interleaved = 0; a.theta = 0.0;
     return launch<true>(a, type, d_x, cols, n, stream);
 }
 
@@ -273,13 +308,24 @@ int alma_gemv_tc3_norm(const void *d_w0, const void *d_w1, const void *d_w2, int
                        float *d_y1, float *d_y2, int cols, int n, void *stream) {
     ALMA_REQUIRE(aligned16(d_gamma) && d_h != nullptr);
     return tc3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
-               TcNorm{d_gamma, d_h, eps}, stream);
+               TcNorm{d_gamma, d_h, eps, nullptr, 0, 0, 0.0}, stream);
+}
+
+int alma_gemv_tc3_norm_rope(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1,
+                            int rows2, const float *d_x, const float *d_gamma, float eps, float *d_h, float *d_y0,
+                            float *d_y1, float *d_y2, int cols, int n, const int *d_positions, int head_dim,
+                            double theta, int interleaved, void *stream) {
+    ALMA_REQUIRE(aligned16(d_gamma) && d_h != nullptr && d_positions != nullptr && head_dim > 0 &&
+                 head_dim % 16 == 0 && rows0 % head_dim == 0 && rows1 % head_dim == 0);
+    return tc3(d_w0, d_w1, d_w2, type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, n, 0,
+               TcNorm{d_gamma, d_h, eps, d_positions, head_dim, interleaved, theta}, stream);
 }
 
 int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const float *d_x, const float *d_gamma,
                              float eps, float *d_h, float *d_y, int rows, int cols, int n, void *stream) {
     ALMA_REQUIRE(aligned16(d_gamma) && d_h != nullptr);
-    return tc_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, TcNorm{d_gamma, d_h, eps}, stream);
+    return tc_swiglu(d_wg, d_wu, type, d_x, d_y, rows, cols, n, TcNorm{d_gamma, d_h, eps, nullptr, 0, 0, 0.0},
+                     stream);
 }
 
 }  // extern "C"

@@ -97,6 +97,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The attention block's opening: {@link #rmsNormMatmul} into the Q, K and V projections {@code outs}, then
+     * {@link #ropeQk} of {@code outs[0]} and {@code outs[1]} at {@code positions} (one per row). A backend may rotate
+     * inside the products; the default runs the two.
+     */
+    default void rmsNormQkvRope(Activations x, Weight gamma, float eps, int n, Activations h, Weight[] qkv,
+                                Activations[] outs, int heads, int kvHeads, int headDim, int[] positions, double theta,
+                                boolean interleaved) {
+        rmsNormMatmul(x, gamma, eps, n, h, qkv, outs);
+        ropeQk(outs[0], heads, outs[1], kvHeads, headDim, positions, theta, interleaved);
+    }
+
+    /**
      * {@code h = rmsNorm(x)} then {@link #gateUpSwiglu} of {@code h}: the opening of the feed-forward block. A backend
      * may fold the normalisation into the products; {@code h} is written either way.
      */

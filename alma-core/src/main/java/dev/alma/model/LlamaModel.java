@@ -422,12 +422,18 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             // attention block
-            be.rmsNormMatmul(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h, layer.qkv, ctx.qkv);
-            loras(ctx, ctx.h, layer.q, n, ctx.q);
-            loras(ctx, ctx.h, layer.k, n, ctx.k);
-            loras(ctx, ctx.h, layer.v, n, ctx.v);
-            be.ropeQk(ctx.q, c.numHeads(), ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(),
-                    c.ropeInterleaved());
+            if (layer.q.loras.isEmpty() && layer.k.loras.isEmpty()) {  // rotation right after the products
+                be.rmsNormQkvRope(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h, layer.qkv, ctx.qkv, c.numHeads(),
+                        c.numKvHeads(), c.headDim(), positions, c.ropeTheta(), c.ropeInterleaved());
+                loras(ctx, ctx.h, layer.v, n, ctx.v);
+            } else {
+                be.rmsNormMatmul(ctx.x, layer.attnNorm, c.rmsNormEps(), n, ctx.h, layer.qkv, ctx.qkv);
+                loras(ctx, ctx.h, layer.q, n, ctx.q);
+                loras(ctx, ctx.h, layer.k, n, ctx.k);
+                loras(ctx, ctx.h, layer.v, n, ctx.v);
+                be.ropeQk(ctx.q, c.numHeads(), ctx.k, c.numKvHeads(), c.headDim(), positions, c.ropeTheta(),
+                        c.ropeInterleaved());
+            }
             be.attention(ctx.q, ctx.k, ctx.v, ctx.cache, l, seqs, positions, n, ctx.att);
             residual(ctx, ctx.att, layer.o, n);
             // feed-forward block

@@ -165,6 +165,22 @@ final class AlmaCuda {
                                       @Cast("float*") long h, @Cast("float*") long y0, @Cast("float*") long y1,
                                       @Cast("float*") long y2, int cols, int n, @Cast("void*") long stream);
 
+    static native int alma_gemv3_norm_rope(@Cast("const void*") long w0, @Cast("const void*") long w1,
+                                           @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
+                                           @Cast("const float*") long x, @Cast("const float*") long gamma, float eps,
+                                           @Cast("float*") long h, @Cast("float*") long y0, @Cast("float*") long y1,
+                                           @Cast("float*") long y2, int cols, int n,
+                                           @Cast("const int*") long positions, int headDim, double theta,
+                                           int interleaved, @Cast("void*") long stream);
+
+    static native int alma_gemv_tc3_norm_rope(@Cast("const void*") long w0, @Cast("const void*") long w1,
+                                              @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
+                                              @Cast("const float*") long x, @Cast("const float*") long gamma,
+                                              float eps, @Cast("float*") long h, @Cast("float*") long y0,
+                                              @Cast("float*") long y1, @Cast("float*") long y2, int cols, int n,
+                                              @Cast("const int*") long positions, int headDim, double theta,
+                                              int interleaved, @Cast("void*") long stream);
+
     static native int alma_gemv_swiglu_norm(@Cast("const void*") long wg, @Cast("const void*") long wu, int type,
                                             @Cast("const float*") long x, @Cast("const float*") long gamma, float eps,
                                             @Cast("float*") long h, @Cast("float*") long y, int rows, int cols, int n,

@@ -819,6 +819,38 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * The attention block's normalisation and the rotation of queries and keys folded into the fused Q/K/V GEMV of
+     * decode steps (CUDA cores greedy, tensor cores with beams, which need a head dim divisible by 16: one launch
+     * instead of two); otherwise {@link #rmsNormMatmul} then {@link #ropeQk}.
+     */
+    @Override
+    public synchronized void rmsNormQkvRope(Activations x, Weight gamma, float eps, int n, Activations h, Weight[] qkv,
+                                            Activations[] outs, int heads, int kvHeads, int headDim, int[] positions,
+                                            double theta, boolean interleaved) {
+        if (qkv.length != 3 || outs.length != 3)
+            throw new IllegalArgumentException(qkv.length + " weights, " + outs.length + " outputs for Q/K/V");
+        use();
+        CudaActivations xi = a(x), hi = a(h);
+        CudaWeight[] m = weights(qkv);
+        CudaActivations[] o = activations(outs);
+        CudaWeight g = w(gamma);
+        boolean tc = normFoldable(xi, g, hi, n, m, o) && fusedOnTensorCores(n, m[0]);
+        if (!normFoldable(xi, g, hi, n, m, o) || headDim % (tc ? 16 : 4) != 0
+                || m[0].rows != heads * headDim || m[1].rows != kvHeads * headDim || positions.length != n
+                || o[0] == o[1]) {
+            Backend.super.rmsNormQkvRope(x, gamma, eps, n, h, qkv, outs, heads, kvHeads, headDim, positions, theta,
+                    interleaved);
+            return;
+        }
+        long pos = ints(ropePositions, positions);
+        launch(tc ? "alma_gemv_tc3_norm_rope" : "alma_gemv3_norm_rope",
+                tc ? Kernels.GEMV_TC3_NORM_ROPE : Kernels.GEMV3_NORM_ROPE, m[0].data.ptr, m[1].data.ptr, m[2].data.ptr,
+                m[0].type, m[0].rows, m[1].rows, m[2].rows, xi.data.ptr, g.data.ptr, Kernels.f(eps), hi.data.ptr,
+                o[0].data.ptr, o[1].data.ptr, o[2].data.ptr, m[0].cols, n, pos, headDim, Kernels.d(theta),
+                interleaved ? 1 : 0, stream);
+    }
+
+    /**
      * The feed-forward block's normalisation folded into the fused gate/up SwiGLU GEMV for decode steps (CUDA cores
      * greedy, tensor cores with beams); otherwise the {@link Backend} default.
      */

@@ -48,6 +48,12 @@ final class Kernels {
             a[8], a[9], a[10], i(a[11]), i(a[12]), a[13]);
     static final Kernel GEMV3_NORM = a -> AlmaCuda.alma_gemv3_norm(a[0], a[1], a[2], i(a[3]), i(a[4]), i(a[5]), i(a[6]),
             a[7], a[8], f(a[9]), a[10], a[11], a[12], a[13], i(a[14]), i(a[15]), a[16]);
+    static final Kernel GEMV3_NORM_ROPE = a -> AlmaCuda.alma_gemv3_norm_rope(a[0], a[1], a[2], i(a[3]), i(a[4]),
+            i(a[5]), i(a[6]), a[7], a[8], f(a[9]), a[10], a[11], a[12], a[13], i(a[14]), i(a[15]), a[16], i(a[17]),
+            Double.longBitsToDouble(a[18]), i(a[19]), a[20]);
+    static final Kernel GEMV_TC3_NORM_ROPE = a -> AlmaCuda.alma_gemv_tc3_norm_rope(a[0], a[1], a[2], i(a[3]), i(a[4]),
+            i(a[5]), i(a[6]), a[7], a[8], f(a[9]), a[10], a[11], a[12], a[13], i(a[14]), i(a[15]), a[16], i(a[17]),
+            Double.longBitsToDouble(a[18]), i(a[19]), a[20]);
     static final Kernel GEMV_SWIGLU_NORM = a -> AlmaCuda.alma_gemv_swiglu_norm(a[0], a[1], i(a[2]), a[3], a[4], f(a[5]),
             a[6], a[7], i(a[8]), i(a[9]), i(a[10]), a[11]);
     static final Kernel GEMV_TC3_NORM = a -> AlmaCuda.alma_gemv_tc3_norm(a[0], a[1], a[2], i(a[3]), i(a[4]), i(a[5]),

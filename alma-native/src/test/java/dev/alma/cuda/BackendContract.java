@@ -114,12 +114,8 @@ abstract class BackendContract {
                     for (int j = 0; j < 3; j++) w[j] = round(random(rnd, rows[j] * cols, 1f), type);
                     Backend b = backend();
                     Weight g = b.weight(tensor("g", DType.F32, 0, cols, gamma));
-                    Weight[] ws = new Weight[3];
-                    Activations[] outs = new Activations[3];
-                    for (int j = 0; j < 3; j++) {
-                        ws[j] = b.weight(tensor("w" + j, type, rows[j], cols, w[j]));
-                        outs[j] = b.allocate(n + 1, rows[j]);
-                    }
+                    Weight[] ws = weights(b, type, rows, cols, w);
+                    Activations[] outs = outputs(b, n + 1, rows);
                     Activations xa = load(b, x, n + 1, cols), h = b.allocate(n + 1, cols);
                     b.rmsNormMatmul(xa, g, 1e-5f, n, h, ws, outs);
                     check("normalised rows (Q/K/V) " + what, read(b, h, n), hRef, F32_TOL);
@@ -140,6 +136,65 @@ abstract class BackendContract {
                     check("normalised rows (gate/up) " + what, read(b, h2, n), hRef, F32_TOL);
                     check("normalised gate/up SwiGLU " + what, read(b, gate, n), gr, 2 * matmulTolerance(type, n));
                 }
+    }
+
+    /** The attention block's opening (norm, Q/K/V, RoPE of q and k) against float64, in both RoPE layouts. */
+    @Test
+    void normalisedQkvWithRopeMatchFloat64() {
+        Random rnd = new Random(6);
+        int heads = 4, kvHeads = 2, cols = 136;
+        for (DType type : new DType[]{DType.F32, DType.BF16})
+            for (int hd : new int[]{8, 12, 16, 32})
+                for (int n : new int[]{1, 3, 8})
+                    for (boolean interleaved : new boolean[]{false, true}) {
+                        String what = type + " head dim " + hd + " n=" + n + " interleaved=" + interleaved;
+                        float[][] x = randomRows(rnd, n, cols, 3f);
+                        float[] gamma = random(rnd, cols, 2f);
+                        int[] positions = new int[n];
+                        for (int i = 0; i < n; i++) positions[i] = rnd.nextInt(3000);
+                        int[] rows = {heads * hd, kvHeads * hd, kvHeads * hd};
+                        float[][] w = new float[3][];
+                        for (int j = 0; j < 3; j++) w[j] = round(random(rnd, rows[j] * cols, 1f), type);
+                        double[][] hRef = Reference.rmsNorm(x, gamma, 1e-5f);
+                        double[][][] want = new double[3][][];
+                        for (int j = 0; j < 3; j++) want[j] = Reference.matmul(hRef, w[j], rows[j], cols);
+                        want[0] = Reference.rope(floats(want[0]), heads, hd, positions, 10000.0, interleaved);
+                        want[1] = Reference.rope(floats(want[1]), kvHeads, hd, positions, 10000.0, interleaved);
+                        Backend b = backend();
+                        Weight g = b.weight(tensor("g", DType.F32, 0, cols, gamma));
+                        Weight[] ws = weights(b, type, rows, cols, w);
+                        Activations[] outs = outputs(b, n, rows);
+                        Activations h = b.allocate(n, cols);
+                        b.rmsNormQkvRope(load(b, x, n, cols), g, 1e-5f, n, h, ws, outs, heads, kvHeads, hd, positions,
+                                10000.0, interleaved);
+                        check("normalised rows " + what, read(b, h, n), hRef, F32_TOL);
+                        for (int j = 0; j < 3; j++)
+                            check((j == 0 ? "rotated q " : j == 1 ? "rotated k " : "v ") + what, read(b, outs[j], n),
+                                    want[j], matmulTolerance(type, n));
+                    }
+    }
+
+    /** Weights w0, w1, ... of {@code type} with {@code rows[j]} rows each. */
+    private static Weight[] weights(Backend b, DType type, int[] rows, int cols, float[][] w) {
+        Weight[] ws = new Weight[rows.length];
+        for (int j = 0; j < rows.length; j++) ws[j] = b.weight(tensor("w" + j, type, rows[j], cols, w[j]));
+        return ws;
+    }
+
+    /** One output of {@code n} rows per weight, {@code cols[j]} columns each. */
+    private static Activations[] outputs(Backend b, int n, int[] cols) {
+        Activations[] outs = new Activations[cols.length];
+        for (int j = 0; j < cols.length; j++) outs[j] = b.allocate(n, cols[j]);
+        return outs;
+    }
+
+    private static float[][] floats(double[][] x) {
+        float[][] f = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = new float[x[i].length];
+            for (int j = 0; j < f[i].length; j++) f[i][j] = (float) x[i][j];
+        }
+        return f;
     }
 
     @Test
