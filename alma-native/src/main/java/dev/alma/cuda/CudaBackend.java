@@ -834,8 +834,8 @@ public final class CudaBackend implements Backend {
         CudaWeight[] m = weights(qkv);
         CudaActivations[] o = activations(outs);
         CudaWeight g = w(gamma);
-        boolean tc = normFoldable(xi, g, hi, n, m, o) && fusedOnTensorCores(n, m[0]);
-        if (!normFoldable(xi, g, hi, n, m, o) || headDim % (tc ? 16 : 4) != 0
+        boolean foldable = normFoldable(xi, g, hi, n, m, o), tc = foldable && fusedOnTensorCores(n, m[0]);
+        if (!foldable || headDim % (tc ? 16 : 4) != 0
                 || m[0].rows != heads * headDim || m[1].rows != kvHeads * headDim || positions.length != n
                 || o[0] == o[1]) {
             Backend.super.rmsNormQkvRope(x, gamma, eps, n, h, qkv, outs, heads, kvHeads, headDim, positions, theta,
