@@ -3,6 +3,7 @@ package dev.alma.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 
 /** Device memory of a fixed size, freed by {@link #close()}; helpers copy Java arrays and segments in and out. */
 final class DeviceBuffer implements AutoCloseable {
@@ -41,7 +42,13 @@ final class DeviceBuffer implements AutoCloseable {
             throw new IllegalArgumentException("upload of " + n + " bytes at " + offset + " into " + bytes);
         if (n == 0) return;
         if (src.isNative()) {
-            CudaRuntime.check(AlmaCuda.alma_memcpy_h2d(ptr + offset, src.address(), n, stream), "cudaMemcpy H2D");
+            // The native call sees only the address: keep the segment (and an automatic arena's memory) reachable
+            // until it returns, or the garbage collector may free it while it is copied.
+            try {
+                CudaRuntime.check(AlmaCuda.alma_memcpy_h2d(ptr + offset, src.address(), n, stream), "cudaMemcpy H2D");
+            } finally {
+                Reference.reachabilityFence(src);
+            }
         } else {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment staged = arena.allocate(n, 16);
