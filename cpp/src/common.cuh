@@ -75,6 +75,17 @@ template <typename H> struct Vec16Half {
 template <> struct Vec16<__half> : Vec16Half<__half> {};
 template <> struct Vec16<__nv_bfloat16> : Vec16Half<__nv_bfloat16> {};
 
+// RoPE's rotation of pair d (0 .. head_dim/2 - 1) of a head at `position`: inv_freq and the angle rounded to float32
+// as transformers computes them, cos and sin taken in double and rounded. alma_rope_qk and the GEMVs that fold RoPE
+// in all use it, so their rotations agree bit for bit.
+__device__ __forceinline__ void rope_cos_sin(int position, int d, int head_dim, double theta, float &c, float &s) {
+    float exponent = (float)(2 * d) / (float)head_dim;
+    float inv = 1.0f / (float)pow((double)(float)theta, (double)exponent);
+    float angle = (float)position * inv;
+    c = (float)cos((double)angle);
+    s = (float)sin((double)angle);
+}
+
 // Dispatches a templated call on the weight type; returns cudaErrorInvalidValue for an unknown type.
 #define ALMA_DISPATCH_TYPE(type, T, ...)                              \
     switch (type) {                                                   \

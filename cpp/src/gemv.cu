@@ -124,11 +124,10 @@ __device__ __forceinline__ void rope_pair(float acc[N], int row, RopeArgs ra) {
     __syncthreads();
     int d = ra.interleaved ? (row % ra.head_dim) >> 1 : row % ra.head_dim % (ra.head_dim / 2);
     bool second = warp & 1;
-    float inv = 1.0f / (float)pow((double)(float)ra.theta, (double)((float)(2 * d) / (float)ra.head_dim));
 #pragma unroll
     for (int t = 0; t < N; t++) {
-        float angle = (float)ra.positions[t] * inv;
-        float c = (float)cos((double)angle), sn = (float)sin((double)angle);
+        float c, sn;
+        rope_cos_sin(ra.positions[t], d, ra.head_dim, ra.theta, c, sn);
         float other = partner[warp ^ 1][t];
         acc[t] = second ? acc[t] * c + other * sn : acc[t] * c - other * sn;
     }

@@ -179,9 +179,8 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
             other *= inv_rms[tok];
             bool second = args.interleaved ? (row & 1) : (row & 8);
             int d = args.interleaved ? (out_row % hd) >> 1 : out_row % hd % (hd / 2);
-            float inv = 1.0f / (float)pow((double)(float)args.theta, (double)((float)(2 * d) / (float)hd));
-            float angle = (float)args.positions[min(tok, n - 1)] * inv;
-            float c = (float)cos((double)angle), sn = (float)sin((double)angle);
+            float c, sn;
+            rope_cos_sin(args.positions[min(tok, n - 1)], d, hd, args.theta, c, sn);
             sum = second ? sum * c + other * sn : sum * c - other * sn;
         }
         if (out_row < rows && tok < n) {

@@ -11,11 +11,8 @@ __global__ void rope_kernel(float *q, int q_stride, int q_heads, float *k, int k
         int j = (int)(t % half);
         int h = (int)((t / half) % heads);
         int i = (int)(t / ((size_t)half * heads));
-        // inv_freq and angle rounded to float32 as transformers computes them.
-        float exponent = (float)(2 * j) / (float)head_dim;
-        float inv = 1.0f / (float)pow((double)(float)theta, (double)exponent);
-        float angle = (float)positions[i] * inv;
-        float c = (float)cos((double)angle), s = (float)sin((double)angle);
+        float c, s;
+        rope_cos_sin(positions[i], j, head_dim, theta, c, s);
         float *row = h < q_heads ? q + (size_t)i * q_stride + (size_t)h * head_dim
                                  : k + (size_t)i * k_stride + (size_t)(h - q_heads) * head_dim;
         int a = interleaved ? 2 * j : j;

@@ -549,25 +549,8 @@ public final class CudaBackend implements Backend {
 
     /** Top-{@code k} of each of the first {@code n} rows (ties: lower index first). */
     public synchronized TopK topK(Activations x, int n, int k) {
-        use();
-        CudaActivations xa = a(x);
-        if (n < 0 || n > xa.rows || k < 1 || k > xa.cols)
-            throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + xa.rows + "x" + xa.cols);
-        settle();
-        long values = results.get((long) n * k * 8);
-        long indices = values + (long) n * k * 4;
-        check(AlmaCuda.alma_topk(xa.data.ptr, n, xa.cols, k, values, indices, stream), "alma_topk");
-        float[] v = new float[n * k];
-        int[] idx = new int[n * k];
-        download(values, MemorySegment.ofArray(v));
-        download(indices, MemorySegment.ofArray(idx));
-        float[][] vs = new float[n][];
-        int[][] is = new int[n][];
-        for (int i = 0; i < n; i++) {
-            vs[i] = java.util.Arrays.copyOfRange(v, i * k, (i + 1) * k);
-            is[i] = java.util.Arrays.copyOfRange(idx, i * k, (i + 1) * k);
-        }
-        return new TopK(vs, is);
+        RowTops t = tops(x, n, k, false);
+        return new TopK(t.values(), t.ids());
     }
 
     /** True: {@link #rowTops} reads back k values, k indices and a log-sum-exp per row. */
@@ -579,18 +562,31 @@ public final class CudaBackend implements Backend {
     /** The rows' top-k and log-sum-exps in one launch ({@code alma_topk_lse}) and one read. */
     @Override
     public synchronized RowTops rowTops(Activations x, int n, int k) {
+        return tops(x, n, k, true);
+    }
+
+    /**
+     * Top-{@code k} of the first {@code n} rows and, with {@code lse}, each row's log-sum-exp (otherwise the
+     * log-sum-exps are null), read back in one copy.
+     */
+    private RowTops tops(Activations x, int n, int k, boolean lse) {
         use();
         CudaActivations xa = a(x);
         if (n < 0 || n > xa.rows || k < 1 || k > xa.cols)
             throw new IllegalArgumentException("top-" + k + " of " + n + " rows of " + xa.rows + "x" + xa.cols);
-        if (n == 0) return new RowTops(new double[0], new int[0][], new float[0][]);
-        settle();
-        long values = results.get((long) n * (2 * k + 1) * 4);
-        long indices = values + (long) n * k * 4, lse = indices + (long) n * k * 4;
-        check(AlmaCuda.alma_topk_lse(xa.data.ptr, n, xa.cols, k, values, indices, lse, stream), "alma_topk_lse");
-        int[] all = new int[n * (2 * k + 1)];  // one copy: values and lse as float bits, indices as ints
-        download(values, MemorySegment.ofArray(all));
-        double[] l = new double[n];
+        // values [n·k] and log-sum-exps [n] as float bits, indices [n·k] between them
+        int[] all = new int[n * (2 * k + (lse ? 1 : 0))];
+        if (n > 0) {
+            settle();
+            long values = results.get((long) all.length * 4);
+            long indices = values + (long) n * k * 4, sums = indices + (long) n * k * 4;
+            if (lse)
+                check(AlmaCuda.alma_topk_lse(xa.data.ptr, n, xa.cols, k, values, indices, sums, stream), "alma_topk_lse");
+            else
+                check(AlmaCuda.alma_topk(xa.data.ptr, n, xa.cols, k, values, indices, stream), "alma_topk");
+            download(values, MemorySegment.ofArray(all));
+        }
+        double[] l = lse ? new double[n] : null;
         int[][] ids = new int[n][k];
         float[][] vs = new float[n][k];
         for (int i = 0; i < n; i++) {
@@ -598,7 +594,7 @@ public final class CudaBackend implements Backend {
                 vs[i][j] = Float.intBitsToFloat(all[i * k + j]);
                 ids[i][j] = all[n * k + i * k + j];
             }
-            l[i] = Float.intBitsToFloat(all[2 * n * k + i]);
+            if (lse) l[i] = Float.intBitsToFloat(all[2 * n * k + i]);
         }
         return new RowTops(l, ids, vs);
     }
