@@ -7,7 +7,8 @@
 // block (or all 32 lanes of the warp) has arrived, and one that can never complete (a divergent barrier, lanes that
 // exited before a shuffle) fails the launch, with the kernel, block and threads named on stderr. Blocks run one after
 // another, one launch at a time. Device memory is host memory: every allocation ends at a PROT_NONE page, so a read
-// or write past its end faults. Shared memory, dynamic and static, is filled with NaN bytes at the start of every
+// or write past its end faults, and freed memory stays mapped inaccessible for the next 8,192 frees, so a use after
+// free faults too (rather than reaching a later allocation at the same address). Shared memory, dynamic and static, is filled with NaN bytes at the start of every
 // block.
 //
 // What it does not emulate: timing, concurrency between blocks or streams (work runs when it is queued, except while a

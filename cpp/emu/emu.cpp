@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -511,6 +512,21 @@ static void *guarded_alloc(size_t bytes, Allocation *a) {
     return p;
 }
 
+// Freed allocations keep their addresses, inaccessible, until QUARANTINE later frees: a use after free faults instead
+// of reaching whatever a later allocation put at the same address (which depends on what else the process mapped).
+static const size_t QUARANTINE = 8192;
+static std::deque<Allocation> quarantined;
+
+static void quarantine(const Allocation &a) {
+    madvise(a.base, a.mapped, MADV_DONTNEED);
+    mprotect(a.base, a.mapped, PROT_NONE);
+    quarantined.push_back(a);
+    if (quarantined.size() > QUARANTINE) {
+        munmap(quarantined.front().base, quarantined.front().mapped);
+        quarantined.pop_front();
+    }
+}
+
 /** The allocation holding [p, p + bytes), or null. */
 static const Allocation *find(std::map<uintptr_t, Allocation> &m, const void *p, size_t bytes) {
     auto it = m.upper_bound((uintptr_t)p);
@@ -617,7 +633,7 @@ static cudaError_t free_from(std::map<uintptr_t, Allocation> &m, void *p, bool d
         return note(cudaErrorInvalidValue);
     }
     if (device) device_bytes -= it->second.bytes;
-    munmap(it->second.base, it->second.mapped);  // later use of the pointer faults
+    quarantine(it->second);
     m.erase(it);
     return cudaSuccess;
 }

@@ -217,6 +217,15 @@ int main() {
     // Faults: reading one float past an allocation hits its guard page (in a child process).
     CHECK(in_child([&] { LAUNCH(1, 1, touch, (const float *)f, 4096, f); }) == CRASHED, "a read past an allocation faults");
     CHECK(in_child([&] { LAUNCH(1, 1, touch, (const float *)f, 4095, f); }) == OK, "the last float can be read");
+    // ... and freed memory stays inaccessible, even after another allocation of the same size.
+    CHECK(in_child([&] {
+              float *g = nullptr, *h = nullptr;
+              if (cudaMalloc((void **)&g, 4096 * sizeof(float)) != cudaSuccess || cudaFree(g) != cudaSuccess ||
+                  cudaMalloc((void **)&h, 4096 * sizeof(float)) != cudaSuccess)
+                  _exit(OTHER_ERROR);
+              LAUNCH(1, 1, touch, (const float *)g, 0, h);
+          }) == CRASHED,
+          "a read after cudaFree faults");
 
     // Kernel failures are reported and sticky (as on a GPU, they poison the context): each in a child process.
     CHECK(in_child([&] { LAUNCH(1, 64, early_exit, f); }) == LAUNCH_FAILURE, "shuffle after lanes exited");
