@@ -44,7 +44,28 @@ abstract class BackendContract {
 
     private void check(String what, float[][] got, double[][] ref, double tol) {
         double err = relError(got, ref);
-        assertTrue(err <= tol, what + ": relative error " + err + " > " + tol + " on " + backend().name());
+        assertTrue(err <= tol, () -> what + ": relative error " + err + " > " + tol + " on " + backend().name() + " ("
+                + worstElements(got, ref) + ")");
+    }
+
+    /** Where a result differs most from the reference, and how many elements are off by more than 1% of its scale. */
+    private static String worstElements(float[][] got, double[][] ref) {
+        double scale = 0;
+        for (double[] row : ref) for (double v : row) scale = Math.max(scale, Math.abs(v));
+        int wi = 0, wj = 0, off = 0;
+        double worst = -1;
+        for (int i = 0; i < ref.length; i++)
+            for (int j = 0; j < ref[i].length; j++) {
+                double d = Math.abs(got[i][j] - ref[i][j]);
+                if (d > 0.01 * scale) off++;
+                if (d > worst) {
+                    worst = d;
+                    wi = i;
+                    wj = j;
+                }
+            }
+        return "worst at row " + wi + ", column " + wj + ": " + got[wi][wj] + " for " + ref[wi][wj] + "; " + off
+                + " elements off by more than 1%";
     }
 
     private void checkTwin(String what, float[][] got, float[][] twin, double tol) {
