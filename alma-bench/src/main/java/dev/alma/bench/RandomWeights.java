@@ -2,6 +2,7 @@ package dev.alma.bench;
 
 import dev.alma.io.Quantizer;
 import dev.alma.tensor.DType;
+import dev.alma.tensor.Segments;
 import dev.alma.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -40,7 +41,7 @@ public final class RandomWeights {
                 for (int i = 0; i < cols; i++) row[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
                 buf.clear();
                 Quantizer.encode(type, row, 0, cols, buf);
-                MemorySegment.copy(MemorySegment.ofArray(buf.array()), 0, seg, (long) r * buf.capacity(), buf.capacity());
+                Segments.copy(MemorySegment.ofArray(buf.array()), 0, seg, (long) r * buf.capacity(), buf.capacity());
             }
         }
         return new Tensor(name, type, new long[]{rows, cols}, seg);

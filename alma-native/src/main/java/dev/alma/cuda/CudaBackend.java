@@ -8,8 +8,10 @@ import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
+import dev.alma.tensor.Segments;
 import dev.alma.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -407,6 +409,21 @@ public final class CudaBackend implements Backend {
         xa.data.download((long) row * xa.cols * 4, dst, dstOff, xa.cols, stream);
     }
 
+    /**
+     * The {@code dst.length} bytes at device address {@code ptr}, after the recorded work has run (tests'
+     * diagnostics: weights and scratch memory as the kernels see them).
+     */
+    synchronized void copyToHost(long ptr, byte[] dst) {
+        use();
+        settle();
+        if (dst.length > 0) download(ptr, MemorySegment.ofArray(dst));
+    }
+
+    /** Device address and size of the 16-bit copies of activations the tensor-core GEMM reads (tests' diagnostics). */
+    synchronized long[] halfScratch() {
+        return half.current();
+    }
+
     /** All the rows in one device-to-host copy (one synchronisation), then split. */
     @Override
     public synchronized void read(Activations x, float[][] dst) {
@@ -601,10 +618,10 @@ public final class CudaBackend implements Backend {
 
     /** Copies {@code dst.byteSize()} bytes from device address {@code src} into a heap segment. */
     private void download(long src, MemorySegment dst) {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(dst.byteSize(), 16);
             check(AlmaCuda.alma_memcpy_d2h(s.address(), src, s.byteSize(), stream), "cudaMemcpy D2H");
-            dst.copyFrom(s);
+            Segments.copy(s, dst);
         }
     }
 

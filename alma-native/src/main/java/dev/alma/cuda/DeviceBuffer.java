@@ -1,5 +1,7 @@
 package dev.alma.cuda;
 
+import dev.alma.tensor.Segments;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -52,7 +54,7 @@ final class DeviceBuffer implements AutoCloseable {
         } else {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment staged = arena.allocate(n, 16);
-                staged.copyFrom(src);
+                Segments.copy(src, staged);
                 CudaRuntime.check(AlmaCuda.alma_memcpy_h2d(ptr + offset, staged.address(), n, stream), "cudaMemcpy H2D");
             }
         }
@@ -83,7 +85,7 @@ final class DeviceBuffer implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment staged = arena.allocate(n, 16);
             CudaRuntime.check(AlmaCuda.alma_memcpy_d2h(staged.address(), ptr + offset, n, stream), "cudaMemcpy D2H");
-            dst.copyFrom(staged);
+            Segments.copy(staged, dst);
         }
     }
 

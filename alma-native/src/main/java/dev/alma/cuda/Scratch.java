@@ -34,6 +34,11 @@ final class Scratch implements AutoCloseable {
         return ptr;
     }
 
+    /** Device address of the current buffer and its size in bytes, or {0, 0} when none (tests' diagnostics). */
+    long[] current() {
+        return buffer == null ? new long[]{0, 0} : new long[]{buffer.ptr, buffer.bytes};
+    }
+
     @Override
     public void close() {
         if (buffer != null) buffer.close();

@@ -6,6 +6,7 @@ import dev.alma.backend.KvCache;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
+import dev.alma.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -85,11 +86,98 @@ abstract class BackendContract {
                     float[] w = round(random(rnd, rows * cols, 1f), type);
                     float[][] x = randomRows(rnd, n, cols, 1f);
                     String what = "matmul " + type + " " + rows + "x" + cols + " n=" + n;
-                    float[][] got = runMatmul(backend(), type, rows, cols, w, x);
-                    check(what, got, Reference.matmul(x, w, rows, cols), matmulTolerance(type, n));
+                    Backend b = backend();
+                    Tensor t = tensor("w", type, rows, cols, w);
+                    Weight wt = b.weight(t);
+                    Activations xa = load(b, x, x.length + 2, cols);
+                    Activations out = b.allocate(x.length + 2, rows);
+                    b.matmul(xa, wt, n, out);
+                    float[][] got = read(b, out, n);
+                    double[][] ref = Reference.matmul(x, w, rows, cols);
+                    double tol = matmulTolerance(type, n);
+                    if (relError(got, ref) > tol)  // a rare failure of the emulated suite: say what was wrong where
+                        check(what + " [" + matmulDiagnosis(t, w, wt, xa, out, x, got, ref) + "]", got, ref, tol);
                     if (twin() != null)
                         checkTwin(what, got, runMatmul(twin(), type, rows, cols, w, x), matmulTolerance(type, n));
                 }
+    }
+
+    /**
+     * What a failed product had wrong: the output columns off, whether the host tensor, the device activations or
+     * (through {@link #deviceDiagnosis}) the device's copy of the weight differ from what was meant, and whether the
+     * same product run again is right.
+     */
+    private String matmulDiagnosis(Tensor t, float[] w, Weight wt, Activations xa, Activations out, float[][] x,
+                                   float[][] got, double[][] ref) {
+        Backend b = backend();
+        int n = x.length, rows = t.rows(), cols = t.cols();
+        StringBuilder d = new StringBuilder("columns off:");
+        for (int j = 0; j < rows; j++) {
+            double worst = 0, scale = 0;
+            for (int i = 0; i < n; i++) {
+                worst = Math.max(worst, Math.abs(got[i][j] - ref[i][j]));
+                scale = Math.max(scale, Math.abs(ref[i][j]));
+            }
+            if (worst > 0.01 * scale) d.append(' ').append(j).append(got[0][j] == 0 ? "(zero)" : "");
+        }
+        float[][] whole = new float[n][rows];
+        b.read(out, whole);
+        d.append("; output read in one copy: relative error ").append(relError(whole, ref));
+        d.append("; ").append(smallCopies());
+        float[] stored = t.toFloatArray();
+        int hostOff = 0;
+        for (int i = 0; i < w.length; i++) if (Float.compare(stored[i], w[i]) != 0) hostOff++;
+        d.append("; host tensor elements differing from the weights: ").append(hostOff);
+        float[][] loaded = read(b, xa, n);
+        int xOff = 0;
+        for (int i = 0; i < n; i++) for (int k = 0; k < cols; k++) if (Float.compare(loaded[i][k], x[i][k]) != 0) xOff++;
+        d.append("; device activations differing: ").append(xOff);
+        d.append(deviceDiagnosis(t, wt, xa, x, ref));
+        Activations again = b.allocate(n, rows);
+        b.matmul(xa, wt, n, again);
+        d.append("; run again: relative error ").append(relError(read(b, again, n), ref));
+        return d.toString();
+    }
+
+    /** Copies of 4..60 bytes from native memory into a float array, as a download does: the sizes that came out wrong. */
+    private static String smallCopies() {
+        StringBuilder wrong = new StringBuilder();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            for (int count = 1; count < 16; count++) {
+                java.lang.foreign.MemorySegment src = arena.allocate(count * 4L, 16);
+                for (int j = 0; j < count; j++) src.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, j, j + 1);
+                float[] dst = new float[count];
+                java.lang.foreign.MemorySegment.ofArray(dst).asSlice(0, count * 4L).copyFrom(src);
+                for (int j = 0; j < count; j++)
+                    if (dst[j] != j + 1) {
+                        wrong.append(' ').append(count * 4).append("B@").append(j * 4);
+                        break;
+                    }
+            }
+        }
+        return "small native-to-array copies wrong:" + (wrong.isEmpty() ? " none" : wrong + compiledCopies());
+    }
+
+    /** The JIT-compiled forms of the JDK's segment copy methods now installed (jcmd's Compiler.codelist). */
+    private static String compiledCopies() {
+        try {
+            javax.management.ObjectName cmd = new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+            String list = (String) java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(cmd,
+                    "compilerCodelist", new Object[]{null}, new String[]{String[].class.getName()});
+            StringBuilder b = new StringBuilder(" (compiled:");
+            for (String line : list.split("\n"))
+                if (line.contains("SegmentBulkOperations.copy") || line.contains("copyFrom")
+                        || line.contains("DeviceBuffer.download"))
+                    b.append(" [").append(line.replaceAll(" \\[0x.*", "").strip()).append(']');
+            return b.append(')').toString();
+        } catch (Exception | LinkageError e) {
+            return " (compiled code unknown: " + e + ")";
+        }
+    }
+
+    /** More of {@link #matmulDiagnosis} that only a device backend can say (its copies of the operands). */
+    String deviceDiagnosis(Tensor t, Weight wt, Activations xa, float[][] x, double[][] ref) {
+        return "";
     }
 
     private static float[][] runMatmul(Backend b, DType type, int rows, int cols, float[] w, float[][] x) {

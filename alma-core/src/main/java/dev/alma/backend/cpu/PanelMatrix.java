@@ -2,6 +2,7 @@ package dev.alma.backend.cpu;
 
 import dev.alma.AlmaException;
 import dev.alma.tensor.DType;
+import dev.alma.tensor.Segments;
 import dev.alma.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -49,7 +50,7 @@ final class PanelMatrix extends CpuMatrix {
             String name = t.name() + "[:, " + c0 + ":" + (c0 + pc) + "]";
             MemorySegment panel = memory.allocate(pieceBytes * rows, name);
             for (long r = 0; r < rows; r++)
-                MemorySegment.copy(t.data(), r * rowBytes + skip, panel, r * pieceBytes, pieceBytes);
+                Segments.copy(t.data(), r * rowBytes + skip, panel, r * pieceBytes, pieceBytes);
             panels[p] = CpuMatrix.plain(new Tensor(name, type, new long[]{rows, pc}, panel));
         }
     }
