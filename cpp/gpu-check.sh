@@ -94,8 +94,8 @@ else
 fi
 
 # `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
-# back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; then 1024-token prompts on the 7B shape
-# with the mma.sync and the wgmma prompt kernels.
+# back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; the 7B decode with the RoPE fold off
+# (-Dalma.cuda.ropeFold=false); then 1024-token prompts on the 7B shape with the mma.sync and the wgmma prompt kernels.
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
@@ -108,6 +108,12 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
       --new-tokens 32 --runs 3 --warmup 1 "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   done
+  # The RoPE fold against the launch it saves, on the same card: the 7B decode again with it off.
+  echo "== alma bench --model random:7b --device cuda --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 --beams 5 (alma.cuda.ropeFold=false)" \
+    >> "$out/clibench.txt"
+  timeout 120 "${java[@]}" -Dalma.cuda.ropeFold=false dev.alma.cli.Main bench --model random:7b --device cuda \
+    --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 --beams 5 >> "$out/clibench.txt" 2>&1
+  echo "exit $?" >> "$out/clibench.txt"
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
   for wgmma in false true; do
     echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.wgmma=$wgmma)" \

@@ -48,6 +48,12 @@ public final class CudaBackend implements Backend {
      * library's.
      */
     public static final String WGMMA_PROPERTY = "alma.cuda.wgmma";
+    /**
+     * System property turning off ({@code false}) the RoPE fold of decode steps: RMSNorm and the Q/K/V GEMV, then the
+     * RoPE kernel, as in cpp/PERF.md's run 13, instead of one GEMV that also rotates q and k. Results are the same;
+     * it is there to time the fold against the launch it saves on the same card (cpp/gpu-check.sh). On by default.
+     */
+    public static final String ROPE_FOLD_PROPERTY = "alma.cuda.ropeFold";
     /** The wgmma GEMM shape (alma_gemm_set_variant) used on compute capability 9.0: the fastest in cpp/PERF.md. */
     static final int WGMMA_GEMM_VARIANT = 4;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
@@ -59,6 +65,8 @@ public final class CudaBackend implements Backend {
     private final int capability;
     private final int sms;
     private final long stream;
+    /** Whether decode steps fold RoPE into the Q/K/V GEMV ({@link #ROPE_FOLD_PROPERTY}). */
+    final boolean ropeFold = !"false".equalsIgnoreCase(System.getProperty(ROPE_FOLD_PROPERTY, "true"));
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Scratch half = new Scratch("16-bit copies of activations");
     private final Scratch workspace = new Scratch("attention workspace");
@@ -848,7 +856,7 @@ public final class CudaBackend implements Backend {
         CudaActivations[] o = activations(outs);
         CudaWeight g = w(gamma);
         boolean foldable = normFoldable(xi, g, hi, n, m, o), tc = foldable && fusedOnTensorCores(n, m[0]);
-        if (!foldable || headDim % (tc ? 16 : 4) != 0
+        if (!ropeFold || !foldable || headDim % (tc ? 16 : 4) != 0
                 || m[0].rows != heads * headDim || m[1].rows != kvHeads * headDim || positions.length != n
                 || o[0] == o[1]) {
             Backend.super.rmsNormQkvRope(x, gamma, eps, n, h, qkv, outs, heads, kvHeads, headDim, positions, theta,

@@ -9,9 +9,15 @@ import dev.alma.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CUDA backend against the float64 reference and against its CPU twin (the CPU backend). Skipped, with the
@@ -47,6 +53,84 @@ class CudaBackendContractTest extends BackendContract {
     @Override
     Backend twin() {
         return cpu;
+    }
+
+    /**
+     * {@code -Dalma.cuda.ropeFold=false} (for timing the fold on a GPU) swaps the one folded launch for the Q/K/V GEMV
+     * and the RoPE kernel, greedy and with beams, and gives the same q, k and v.
+     */
+    @Test
+    void ropeFoldCanBeTurnedOffWithTheSameResults() {
+        CudaBackend off;
+        System.setProperty(CudaBackend.ROPE_FOLD_PROPERTY, "false");
+        try {
+            off = new CudaBackend(0);
+        } finally {
+            System.clearProperty(CudaBackend.ROPE_FOLD_PROPERTY);
+        }
+        java.util.Random rnd = new java.util.Random(9);
+        int heads = 4, kvHeads = 2, hd = 16, cols = 64;
+        int[] rows = {heads * hd, kvHeads * hd, kvHeads * hd};
+        float[] gamma = TestData.random(rnd, cols, 2f);
+        float[][] w = new float[3][];
+        for (int j = 0; j < 3; j++) w[j] = TestData.round(TestData.random(rnd, rows[j] * cols, 1f), DType.BF16);
+        try (off) {
+            assertTrue(gpu.ropeFold);
+            assertFalse(off.ropeFold);
+            for (int n : new int[]{1, 5}) {
+                float[][] x = TestData.randomRows(rnd, n, cols, 3f);
+                int[] positions = new int[n];
+                for (int i = 0; i < n; i++) positions[i] = 17 + 3 * i;
+                float[][][] got = new float[2][][];
+                List<List<String>> kernels = new java.util.ArrayList<>();
+                for (CudaBackend b : new CudaBackend[]{gpu, off}) {
+                    Weight g = b.weight(TestData.tensor("g", DType.F32, 0, cols, gamma));
+                    Weight[] ws = new Weight[3];
+                    Activations[] outs = new Activations[3];
+                    for (int j = 0; j < 3; j++) {
+                        ws[j] = b.weight(TestData.tensor("w" + j, DType.BF16, rows[j], cols, w[j]));
+                        outs[j] = b.allocate(n, rows[j]);
+                    }
+                    Activations xa = TestData.load(b, x, n, cols), h = b.allocate(n, cols);
+                    try (LaunchProfile p = new LaunchProfile(b.stream())) {
+                        b.profileLaunches(p);
+                        b.rmsNormQkvRope(xa, g, 1e-5f, n, h, ws, outs, heads, kvHeads, hd, positions, 10000.0, false);
+                        b.synchronize();
+                        kernels.add(p.totals().stream().map(LaunchProfile.Total::kernel).toList());
+                        b.profileLaunches(null);
+                    }
+                    float[][] all = new float[n][];
+                    for (int i = 0; i < n; i++) {
+                        float[] row = new float[rows[0] + rows[1] + rows[2]];
+                        int at = 0;
+                        for (int j = 0; j < 3; j++) {
+                            float[] part = new float[rows[j]];
+                            b.read(outs[j], i, part, 0);
+                            System.arraycopy(part, 0, row, at, rows[j]);
+                            at += rows[j];
+                        }
+                        all[i] = row;
+                    }
+                    got[b == gpu ? 0 : 1] = all;
+                }
+                String what = "n=" + n + ", launches folded " + kernels.get(0) + ", not folded " + kernels.get(1);
+                assertEquals(1, kernels.get(0).size(), what);
+                assertTrue(kernels.get(0).get(0).endsWith("_norm_rope"), what);
+                assertEquals(2, kernels.get(1).size(), what);
+                assertTrue(kernels.get(1).get(1).contains("rope"), what);
+                double err = TestData.relError(got[1], doubles(got[0]));
+                assertTrue(err <= 1e-5, what + ": relative difference " + err);
+            }
+        }
+    }
+
+    private static double[][] doubles(float[][] x) {
+        double[][] d = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = new double[x[i].length];
+            for (int j = 0; j < x[i].length; j++) d[i][j] = x[i][j];
+        }
+        return d;
     }
 
     /**
