@@ -118,19 +118,10 @@ class CudaBackendContractTest extends BackendContract {
                 assertTrue(kernels.get(0).get(0).endsWith("_norm_rope"), what);
                 assertEquals(2, kernels.get(1).size(), what);
                 assertTrue(kernels.get(1).get(1).contains("rope"), what);
-                double err = TestData.relError(got[1], doubles(got[0]));
+                double err = TestData.relError(got[1], got[0]);
                 assertTrue(err <= 1e-5, what + ": relative difference " + err);
             }
         }
-    }
-
-    private static double[][] doubles(float[][] x) {
-        double[][] d = new double[x.length][];
-        for (int i = 0; i < x.length; i++) {
-            d[i] = new double[x[i].length];
-            for (int j = 0; j < x[i].length; j++) d[i][j] = x[i][j];
-        }
-        return d;
     }
 
     /**
