@@ -8,8 +8,8 @@
 // exited before a shuffle) fails the launch, with the kernel, block and threads named on stderr. Blocks run one after
 // another, one launch at a time. Device memory is host memory: every allocation ends at a PROT_NONE page, so a read
 // or write past its end faults, and freed memory stays mapped inaccessible for the next 8,192 frees, so a use after
-// free faults too (rather than reaching a later allocation at the same address). Shared memory, dynamic and static, is filled with NaN bytes at the start of every
-// block.
+// free faults too (rather than reaching a later allocation at the same address). Shared memory, dynamic and static,
+// is filled with NaN bytes at the start of every block.
 //
 // What it does not emulate: timing, concurrency between blocks or streams (work runs when it is queued, except while a
 // stream is captured into a graph), register or shared-memory limits, and races inside a barrier interval (threads run

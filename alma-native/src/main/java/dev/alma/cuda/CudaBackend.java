@@ -8,10 +8,8 @@ import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
-import dev.alma.tensor.Segments;
 import dev.alma.tensor.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -626,11 +624,7 @@ public final class CudaBackend implements Backend {
 
     /** Copies {@code dst.byteSize()} bytes from device address {@code src} into a heap segment. */
     private void download(long src, MemorySegment dst) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(dst.byteSize(), 16);
-            check(AlmaCuda.alma_memcpy_d2h(s.address(), src, s.byteSize(), stream), "cudaMemcpy D2H");
-            Segments.copy(s, dst);
-        }
+        DeviceBuffer.toHost(src, dst, stream);
     }
 
     // ---------------------------------------------------------------- matrix products

@@ -81,10 +81,19 @@ final class DeviceBuffer implements AutoCloseable {
         long n = dst.byteSize();
         if (offset < 0 || offset + n > bytes)
             throw new IllegalArgumentException("download of " + n + " bytes at " + offset + " from " + bytes);
+        toHost(ptr + offset, dst, stream);
+    }
+
+    /**
+     * Copies {@code dst.byteSize()} bytes from device address {@code src} into {@code dst} (any segment, heap
+     * included) through a native staging buffer, waiting for the stream.
+     */
+    static void toHost(long src, MemorySegment dst, long stream) {
+        long n = dst.byteSize();
         if (n == 0) return;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment staged = arena.allocate(n, 16);
-            CudaRuntime.check(AlmaCuda.alma_memcpy_d2h(staged.address(), ptr + offset, n, stream), "cudaMemcpy D2H");
+            CudaRuntime.check(AlmaCuda.alma_memcpy_d2h(staged.address(), src, n, stream), "cudaMemcpy D2H");
             Segments.copy(staged, dst);
         }
     }
