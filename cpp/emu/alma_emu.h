@@ -5,7 +5,9 @@
 // ucontext) on the calling OS thread. A fiber runs until it reaches __syncthreads() or a warp operation (shuffle,
 // mma.sync), where it waits and hands over to the next ready fiber; a barrier is released when every thread of the
 // block (or all 32 lanes of the warp) has arrived, and one that can never complete (a divergent barrier, lanes that
-// exited before a shuffle) fails the launch, with the kernel, block and threads named on stderr. Blocks run one after
+// exited before a shuffle) fails the launch, with the kernel, block and threads named on stderr. A thread waiting on an
+// mbarrier phase sleeps until the arrivals and TMA bytes that complete it came; a wait nothing can complete fails the
+// launch the same way. Blocks run one after
 // another, one launch at a time. Device memory is host memory: every allocation ends at a PROT_NONE page, so a read
 // or write past its end faults, and freed memory stays mapped inaccessible for the next 8,192 frees, so a use after
 // free faults too (rather than reaching a later allocation at the same address). Shared memory, dynamic and static,
@@ -31,6 +33,7 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
+#define __grid_constant__
 #define __shared__ static  // blocks run one at a time, under a lock
 #define warpSize 32
 
@@ -114,6 +117,7 @@ enum cudaError_t {
     cudaErrorStreamCaptureInvalidated = 901,
     cudaErrorStreamCaptureWrongThread = 908,
     cudaErrorIllegalState = 401,
+    cudaErrorNotSupported = 801,
 };
 typedef struct alma_emu_stream *cudaStream_t;
 typedef struct alma_emu_event *cudaEvent_t;
@@ -124,7 +128,8 @@ enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDe
 enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
                              cudaStreamCaptureModeRelaxed };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
-enum cudaDeviceAttr { cudaDevAttrComputeCapabilityMajor = 75, cudaDevAttrComputeCapabilityMinor = 76 };
+enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrComputeCapabilityMajor = 75,
+                      cudaDevAttrComputeCapabilityMinor = 76 };
 #define cudaStreamNonBlocking 0x01
 struct cudaDeviceProp {
     char name[256];
@@ -241,6 +246,30 @@ void wgmma_m64k16_rs(bool bf16, int n, float *d, const unsigned *a, uint64_t des
 void wgmma_commit();
 /** wgmma.wait_group: computes the calling thread's groups but the newest `pending`. */
 void wgmma_wait(int pending);
+
+/**
+ * mbarrier (sm_90) in the block's dynamic shared memory at `offset`: init with an arrival count; arrive (after adding
+ * `expect_tx` bytes to the transaction count, 0 for a plain arrive); wait until the phase of parity `parity` has
+ * completed (the fiber sleeps until then, so a producer and its consumers take turns). A phase completes when every
+ * expected arrival came and the transaction count is back at zero. Using a barrier before its init fails the launch.
+ */
+void mbarrier_init(size_t offset, unsigned count);
+void mbarrier_arrive(size_t offset, unsigned expect_tx);
+void mbarrier_wait(size_t offset, unsigned parity);
+/**
+ * A 2-D tensor map (what cuTensorMapEncodeTiled makes, in the emulator's own layout, in CUtensorMap's 128 bytes):
+ * 16-bit elements, `inner` × `rows` from `base` with `pitch` bytes between rows, boxes of `box_inner` × `box_rows`,
+ * the 128-byte swizzle. Refuses (cudaErrorInvalidValue, with the reason on stderr) what the driver refuses: unaligned
+ * base or pitch, boxes over 256, and anything the emulator does not model (box rows other than 128 bytes).
+ */
+cudaError_t encode_tensor_map_2d(void *map, const void *base, uint64_t inner, uint64_t rows, uint64_t pitch,
+                                 unsigned box_inner, unsigned box_rows);
+/**
+ * cp.async.bulk.tensor.2d (TMA) of the box at (c0 inner, c1 row) into shared memory at `dst` (1024-byte aligned),
+ * 128-byte swizzled, elements outside the tensor zero; then the box's bytes complete the transaction count of the
+ * mbarrier at `mbar`. Done at once (the copy cannot be observed early: consumers wait on the mbarrier).
+ */
+void tma_load_2d(size_t dst, const void *map, int c0, int c1, size_t mbar);
 
 // ---- launches -----------------------------------------------------------------------------------------------
 struct Config {

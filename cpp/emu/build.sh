@@ -23,7 +23,7 @@ rewrite() {
 # -fno-strict-aliasing: CUDA code reinterprets registers and memory between types (uint4 as halves, etc.), which
 # nvcc allows and g++ would otherwise optimise on. -fno-ipa-reference*: __shared__ arrays become static variables that
 # other fibers write while a thread waits at a barrier; g++ must not conclude that the call cannot change them.
-flags=(-std=c++17 -O2 -g -fPIC -fno-strict-aliasing -fno-ipa-reference -fno-ipa-reference-addressable -DALMA_EMU -Wno-unknown-pragmas -I"$here/include" -I"$here" -I"$here/../include"
+flags=(-std=c++17 -O2 -g -fPIC -Wno-psabi -fno-strict-aliasing -fno-ipa-reference -fno-ipa-reference-addressable -DALMA_EMU -Wno-unknown-pragmas -I"$here/include" -I"$here" -I"$here/../include"
        -I"$out/emu-src")
 objs=()
 for f in "$src"/*.cuh; do rewrite "$f" > "$out/emu-src/$(basename "$f")"; done

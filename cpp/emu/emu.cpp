@@ -108,7 +108,7 @@ alma_emu_switch:
 #define ALMA_EMU_FAST_SWITCH 1
 #endif
 
-enum State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
+enum State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, AT_MBARRIER, DONE };
 static const size_t STACK = 256 * 1024;  // per fiber, the lowest page inaccessible
 
 // A wgmma.mma_async a thread issued and has not waited for yet (group: its commit group, counted from 0).
@@ -120,6 +120,14 @@ struct WgmmaOp {
     unsigned group;
     bool trans_b;                  // B N-major
     std::vector<uint32_t> a_regs;  // A from registers: the warp's 32 lanes × 4 (empty: A in shared memory)
+};
+
+// An mbarrier of the running block: arrivals still expected in the current phase, the transaction count (bytes
+// expected and not yet arrived), the phase, and the threads asleep in a wait on it.
+struct Mbarrier {
+    unsigned count = 0, pending = 0, phase = 0;
+    long long tx = 0;
+    std::vector<unsigned> waiters;
 };
 
 struct Fiber {
@@ -147,6 +155,7 @@ struct Scheduler {
     std::vector<double> products;   // [parity][warp][16 * 8]: the warp's A·B of its latest mma.sync
     std::vector<uint64_t> product_of, releases;  // [parity][warp]: release the product was computed after; [warp]
     std::vector<unsigned char> smem;
+    std::map<size_t, Mbarrier> mbarriers;  // by shared-memory offset
     const std::function<void()> *body = nullptr;
     Fiber *running = nullptr;
     // The block being run: fibers ready to run (in order), threads at __syncthreads, exited threads, and per warp
@@ -338,6 +347,7 @@ static bool run_block(Scheduler &s, const char *name, Block &b) {
     s.error.clear();
     s.ready.clear();
     s.next = 0;
+    s.mbarriers.clear();
     for (unsigned i = 0; i < n; i++) {
         Fiber &f = s.fibers[i];
         if (f.stack == nullptr) {
@@ -372,10 +382,11 @@ static bool run_block(Scheduler &s, const char *name, Block &b) {
     if (s.done == n) return true;
     std::string why = "barriers that cannot complete:";
     for (unsigned w = 0; w < warps; w++) {
-        unsigned lo = w * 32, hi = lo + 32 < n ? lo + 32 : n, c[4] = {0, 0, 0, 0};
+        unsigned lo = w * 32, hi = lo + 32 < n ? lo + 32 : n, c[5] = {0, 0, 0, 0, 0};
         for (unsigned i = lo; i < hi; i++) c[s.fibers[i].state]++;
         why += " warp " + std::to_string(w) + " (" + std::to_string(c[AT_BLOCK_BARRIER]) + " at __syncthreads, " +
-               std::to_string(c[AT_WARP_BARRIER]) + " at a warp operation, " + std::to_string(c[DONE]) + " exited);";
+               std::to_string(c[AT_WARP_BARRIER]) + " at a warp operation, " + std::to_string(c[AT_MBARRIER]) +
+               " waiting on an mbarrier, " + std::to_string(c[DONE]) + " exited);";
     }
     fail_kernel(name, b, why);
     return false;
@@ -555,6 +566,7 @@ const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle: return "invalid resource handle";
     case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+    case cudaErrorNotSupported: return "operation not supported";
     case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
     case cudaErrorLaunchFailure: return "unspecified launch failure (alma-emu: see stderr)";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
@@ -598,6 +610,7 @@ cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device) 
     if (device != 0) return note(cudaErrorInvalidDevice);
     if (attr == cudaDevAttrComputeCapabilityMajor) *value = 9;
     else if (attr == cudaDevAttrComputeCapabilityMinor) *value = 0;
+    else if (attr == cudaDevAttrMultiProcessorCount) *value = 8;  // as cudaGetDeviceProperties says
     else return note(cudaErrorInvalidValue);
     return cudaSuccess;
 }
@@ -863,11 +876,14 @@ static float wgmma_operand(bool bf16, uint64_t desc, int row, int k, bool mn_maj
     return bf16 ? bf16_to_f32(bits) : f16_to_f32(bits);
 }
 
+// N 8..256 in steps of 8, issued by a thread whose warpgroup (four warps from a multiple of four) is whole in the
+// block; a block may have further warps that issue no wgmma (a producer warp).
 static void check_wgmma_shape(int n) {
     unsigned threads = current_block->dim.x * current_block->dim.y * current_block->dim.z;
-    if (n < 8 || n > 256 || n % 8 != 0 || threads % 128 != 0) {
-        fprintf(stderr, "alma-emu: wgmma m64n%dk16 in a block of %u threads (N 8..256 in steps of 8, whole warpgroups)\n",
-                n, threads);
+    unsigned group_end = (current_thread->linear / 128 + 1) * 128;
+    if (n < 8 || n > 256 || n % 8 != 0 || group_end > threads) {
+        fprintf(stderr, "alma-emu: wgmma m64n%dk16 by thread %u of a block of %u threads (N 8..256 in steps of 8, "
+                        "a whole warpgroup)\n", n, current_thread->linear, threads);
         abort();
     }
 }
@@ -924,6 +940,124 @@ void wgmma_wait(int pending) {
         }
     }
     f.wgmma.swap(left);
+}
+
+// ---- mbarriers and TMA (sm_90) ------------------------------------------------------------------------------------
+static Mbarrier &mbarrier_at(size_t offset, const char *what) {
+    auto it = sched->mbarriers.find(offset);
+    if (it == sched->mbarriers.end()) {
+        fprintf(stderr, "alma-emu: %s on shared offset %zu, where no mbarrier was initialised in this block\n", what,
+                offset);
+        abort();
+    }
+    return it->second;
+}
+
+void mbarrier_init(size_t offset, unsigned count) {
+    if (offset % 8 != 0 || offset + 8 > current_block->dynamic_bytes || count == 0) {
+        fprintf(stderr, "alma-emu: mbarrier.init at shared offset %zu with count %u (8-byte aligned, inside the "
+                        "block's %zu bytes, count >= 1)\n", offset, count, current_block->dynamic_bytes);
+        abort();
+    }
+    Mbarrier &m = sched->mbarriers[offset];
+    m = Mbarrier();
+    m.count = m.pending = count;
+}
+
+/** Ends the current phase of m if it is complete: the next phase expects every arrival again; wakes the waiters. */
+static void mbarrier_check(Mbarrier &m) {
+    if (m.pending != 0 || m.tx != 0) return;
+    m.phase++;
+    m.pending = m.count;
+    Scheduler &s = *sched;
+    for (unsigned i : m.waiters) {
+        s.fibers[i].state = READY;
+        s.ready.push_back(i);
+    }
+    m.waiters.clear();
+}
+
+void mbarrier_arrive(size_t offset, unsigned expect_tx) {
+    Mbarrier &m = mbarrier_at(offset, "mbarrier.arrive");
+    if (m.pending == 0) {
+        fprintf(stderr, "alma-emu: mbarrier at shared offset %zu: more arrivals than its count %u in a phase\n",
+                offset, m.count);
+        abort();
+    }
+    m.tx += expect_tx;
+    m.pending--;
+    mbarrier_check(m);
+}
+
+void mbarrier_wait(size_t offset, unsigned parity) {
+    Scheduler &s = *sched;
+    // The phase of parity `parity` is complete once the current phase has the other parity.
+    while ((mbarrier_at(offset, "mbarrier.try_wait").phase & 1u) == (parity & 1u)) {
+        Fiber *f = s.running;
+        mbarrier_at(offset, "mbarrier.try_wait").waiters.push_back(f->t.linear);
+        f->state = AT_MBARRIER;
+        to_scheduler();
+    }
+}
+
+// The emulator's tensor map, in the 128 bytes of a CUtensorMap.
+struct TensorMap2d {
+    const unsigned char *base;
+    uint64_t inner, rows, pitch;
+    unsigned box_inner, box_rows;
+    uint64_t magic;
+};
+static const uint64_t TENSOR_MAP_MAGIC = 0x616c6d61746d6170ull;  // "almatmap"
+static_assert(sizeof(TensorMap2d) <= 128, "fits in a CUtensorMap");
+
+cudaError_t encode_tensor_map_2d(void *map, const void *base, uint64_t inner, uint64_t rows, uint64_t pitch,
+                                 unsigned box_inner, unsigned box_rows) {
+    const char *why = nullptr;
+    if (((uintptr_t)map & 63) != 0) why = "the map is not 64-byte aligned";
+    else if (((uintptr_t)base & 15) != 0) why = "the base address is not 16-byte aligned";
+    else if (inner == 0 || rows == 0 || inner > ((uint64_t)1 << 32) || rows > ((uint64_t)1 << 32)) why = "a dimension is 0 or over 2^32";
+    else if (pitch % 16 != 0 || pitch < inner * 2 || pitch >= ((uint64_t)1 << 40)) why = "the row pitch is not a multiple of 16 bytes covering a row";
+    else if (box_rows == 0 || box_rows > 256) why = "box rows not in 1..256";
+    else if (box_inner * 2 != 128) why = "the emulator models boxes of 128-byte rows (64 16-bit elements) only";
+    if (why != nullptr) {
+        fprintf(stderr, "alma-emu: cuTensorMapEncodeTiled refused: %s\n", why);
+        return note(cudaErrorInvalidValue);
+    }
+    TensorMap2d t{(const unsigned char *)base, inner, rows, pitch, box_inner, box_rows, TENSOR_MAP_MAGIC};
+    memset(map, 0, 128);
+    memcpy(map, &t, sizeof t);
+    return cudaSuccess;
+}
+
+void tma_load_2d(size_t dst, const void *map, int c0, int c1, size_t mbar) {
+    TensorMap2d t;
+    memcpy(&t, map, sizeof t);
+    if (t.magic != TENSOR_MAP_MAGIC) {
+        fprintf(stderr, "alma-emu: cp.async.bulk.tensor with a tensor map that encode_tensor_map_2d did not make\n");
+        abort();
+    }
+    size_t bytes = (size_t)t.box_rows * 128;
+    if (dst % 1024 != 0 || dst + bytes > current_block->dynamic_bytes) {
+        fprintf(stderr, "alma-emu: TMA box of %zu bytes to shared offset %zu (1024-byte aligned for the 128-byte "
+                        "swizzle, inside the block's %zu bytes)\n", bytes, dst, current_block->dynamic_bytes);
+        abort();
+    }
+    unsigned char *smem = current_block->dynamic_smem;
+    for (unsigned r = 0; r < t.box_rows; r++)
+        for (unsigned chunk = 0; chunk < 8; chunk++) {
+            size_t linear = dst + (size_t)r * 128 + chunk * 16, at = linear ^ (((linear >> 7) & 7) << 4);
+            long long row = (long long)c1 + r;
+            for (unsigned e = 0; e < 8; e++) {
+                long long col = (long long)c0 + chunk * 8 + e;
+                unsigned short v = 0;
+                if (row >= 0 && col >= 0 && (uint64_t)row < t.rows && (uint64_t)col < t.inner)
+                    memcpy(&v, t.base + (uint64_t)row * t.pitch + (uint64_t)col * 2, 2);
+                memcpy(smem + at + e * 2, &v, 2);
+            }
+        }
+    Mbarrier &m = mbarrier_at(mbar, "cp.async.bulk.tensor's mbarrier");
+    m.tx -= (long long)bytes;
+    mbarrier_check(m);
 }
 
 }  // namespace alma_emu

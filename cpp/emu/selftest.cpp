@@ -97,6 +97,56 @@ __global__ void dynamic_smem(float *out) {
     out[threadIdx.x] = smem[threadIdx.x];  // never written: NaN
 }
 
+// A tensor map's 128 bytes, as a kernel parameter.
+struct alignas(64) Map {
+    unsigned char bytes[128];
+};
+
+// TMA through two stages: one producer thread (warp 1, lane 0) copies the boxes of 64 columns × 8 rows of a 16-bit
+// matrix, row of boxes after row of boxes, each stage reused once warp 0 released it; warp 0 waits for each box,
+// reads it back through the 128-byte swizzle into out (boxes_c × 64 columns), and releases the stage (32 arrivals).
+__global__ void tma_ring(Map map, unsigned short *out, int boxes_c, int boxes_r) {
+    unsigned char *smem = alma_emu::current_block->dynamic_smem;
+    size_t full = 2048, empty = 2064;  // two mbarriers each, after the two 1 KB stages
+    if (threadIdx.x == 0)
+        for (int s = 0; s < 2; s++) {
+            alma_emu::mbarrier_init(full + 8 * s, 1);
+            alma_emu::mbarrier_init(empty + 8 * s, 32);
+        }
+    __syncthreads();
+    int n = boxes_c * boxes_r;
+    if (threadIdx.x >= 32) {
+        if (threadIdx.x == 32)
+            for (int i = 0; i < n; i++) {
+                int s = i % 2;
+                if (i >= 2) alma_emu::mbarrier_wait(empty + 8 * s, (i / 2 - 1) & 1);
+                alma_emu::mbarrier_arrive(full + 8 * s, 1024);
+                alma_emu::tma_load_2d(1024 * s, &map, (i % boxes_c) * 64, (i / boxes_c) * 8, full + 8 * s);
+            }
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int s = i % 2, bc = i % boxes_c, br = i / boxes_c;
+        alma_emu::mbarrier_wait(full + 8 * s, (i / 2) & 1);
+        for (int r = 0; r < 8; r++)
+            for (int h = 0; h < 2; h++) {
+                int c = 2 * threadIdx.x + h;
+                size_t linear = 1024 * s + r * 128 + c * 2, at = linear ^ (((linear >> 7) & 7) << 4);
+                unsigned short v;
+                memcpy(&v, smem + at, 2);
+                out[(br * 8 + r) * boxes_c * 64 + bc * 64 + c] = v;
+            }
+        __syncwarp();
+        alma_emu::mbarrier_arrive(empty + 8 * s, 0);
+    }
+}
+
+// Waits on a barrier nobody arrives at (a deadlock the emulator must report), or one never initialised.
+__global__ void mbarrier_stuck(int init) {
+    if (init) alma_emu::mbarrier_init(0, 1);
+    alma_emu::mbarrier_wait(0, 0);
+}
+
 enum Outcome { OK = 0, OTHER_ERROR = 1, LAUNCH_FAILURE = 2, CRASHED = -1 };
 /** Runs fn in a child process and says how it ended (by the child's cudaGetLastError(), or a crash). */
 template <typename F> static int in_child(F fn) {
@@ -236,6 +286,40 @@ int main() {
               LAUNCH(3, 256, mirror, ints);
           }) == LAUNCH_FAILURE,
           "the failure is sticky");
+
+    // mbarriers and TMA: a 13 × 72 matrix through a two-stage ring of 64 × 8 boxes; outside it, zeros.
+    {
+        const int rows = 13, cols = 72, bc = 2, br = 2;
+        unsigned short *m = nullptr, *out = nullptr;
+        CHECK(cudaMalloc((void **)&m, rows * cols * 2) == cudaSuccess, "malloc");
+        CHECK(cudaMalloc((void **)&out, bc * 64 * br * 8 * 2) == cudaSuccess, "malloc");
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) m[r * cols + c] = (unsigned short)(r * 1000 + c + 1);
+        Map map;
+        CHECK(alma_emu::encode_tensor_map_2d(&map, m, cols, rows, cols * 2, 64, 8) == cudaSuccess, "encode");
+        CHECK(alma_emu::encode_tensor_map_2d(&map, m, cols, rows, cols * 2 + 2, 64, 8) == cudaErrorInvalidValue,
+              "a pitch that is not a multiple of 16 bytes is refused");
+        cudaGetLastError();
+        CHECK(cudaFuncSetAttribute(tma_ring, cudaFuncAttributeMaxDynamicSharedMemorySize, 4096) == cudaSuccess, "attr");
+        alma_emu::launch(alma_emu::Config(1, 64, 4096), "tma_ring", tma_ring, map, out, bc, br);
+        CHECK(cudaGetLastError() == cudaSuccess, "tma_ring launch");
+        int wrong = 0;
+        for (int r = 0; r < br * 8; r++)
+            for (int c = 0; c < bc * 64; c++) {
+                unsigned short want = r < rows && c < cols ? (unsigned short)(r * 1000 + c + 1) : 0;
+                if (out[r * bc * 64 + c] != want && wrong++ < 3)
+                    CHECK(false, "TMA element (%d, %d) = %u, want %u", r, c, out[r * bc * 64 + c], want);
+            }
+        CHECK(wrong == 0, "%d TMA elements wrong", wrong);
+        cudaFree(m);
+        cudaFree(out);
+    }
+    CHECK(in_child([&] { alma_emu::launch(alma_emu::Config(1, 32, 64), "mbarrier_stuck", mbarrier_stuck, 1); }) ==
+              LAUNCH_FAILURE,
+          "a wait on an mbarrier that never completes fails the launch");
+    CHECK(in_child([&] { alma_emu::launch(alma_emu::Config(1, 32, 64), "mbarrier_stuck", mbarrier_stuck, 0); }) ==
+              CRASHED,
+          "a wait on an uninitialised mbarrier aborts");
 
     if (failures == 0) printf("alma-emu selftest: all checks passed\n");
     return failures == 0 ? 0 : 1;

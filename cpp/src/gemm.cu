@@ -1,8 +1,8 @@
 // Prefill matrix product C[m, n] = A[m, k] · W[n, k]ᵀ.
 //  - bf16/f16: tensor cores through mma.sync.m16n8k16 (sm_80 and later), 128×128×32 block tiles, 8 warps of 64×32,
 //    cp.async double buffering, f32 accumulation. k % 8 == 0 (16-byte chunks); m and n arbitrary (zero-filled edges).
-//    On Hopper, alma_gemm_set_variant(1..6) switches to a shape of the wgmma kernel of gemm_wgmma.cu (same
-//    contract).
+//    On Hopper, alma_gemm_set_variant(1..9) switches to a shape of the wgmma kernels of gemm_wgmma.cu (same
+//    contract; 7-9 load with TMA).
 //  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
 //    weights, any shape; exact float32 products (what the CPU backend computes).
 #include "wgmma.cuh"
@@ -135,9 +135,9 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const T *
         }
 }
 
-// 0: mma.sync (any sm_80+ device), 1..6: the wgmma shapes of gemm_wgmma.cu (compute capability 9.0 only).
+// 0: mma.sync (any sm_80+ device), 1..9: the wgmma shapes of gemm_wgmma.cu (compute capability 9.0 only).
 int gemm_variant = 0;
-constexpr int GEMM_VARIANTS = 7;
+constexpr int GEMM_VARIANTS = 10;
 
 }  // namespace
 
@@ -147,6 +147,8 @@ int alma_gemm_wgmma(int variant, const void *d_a, const void *d_w, int type, flo
 extern "C" int alma_gemm_set_variant(int variant) {
     return alma_set_wgmma_variant(variant, &gemm_variant, GEMM_VARIANTS);
 }
+
+extern "C" int alma_gemm_variant(void) { return gemm_variant; }
 
 extern "C" int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k,
                          void *stream) {

@@ -203,6 +203,8 @@ final class AlmaCuda {
 
     static native int alma_gemm_set_variant(int variant);
 
+    static native int alma_gemm_variant();
+
     static native int alma_attention_prefill_set_variant(int variant);
 
     // ---- attention

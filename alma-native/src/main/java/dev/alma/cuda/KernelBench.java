@@ -130,7 +130,7 @@ public final class KernelBench {
             add("# Hopper wgmma kernels: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
             return;
         }
-        add("# Hopper wgmma kernels (alma_gemm_set_variant 1..6 / alma_attention_prefill_set_variant 1..2)");
+        add("# Hopper wgmma kernels (alma_gemm_set_variant 1..9, 7..9 fed by TMA / alma_attention_prefill_set_variant 1..2)");
         for (int v = 1; v < GEMM_VARIANTS; v++)
             for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, v);
         gemm(s(4096), s(4096), s(4096), CudaWeight.F16, CudaBackend.WGMMA_GEMM_VARIANT);
@@ -138,8 +138,8 @@ public final class KernelBench {
         prefillAttention(s(8192), s(32), s(32), 128, true, CudaBackend.WGMMA_PREFILL_VARIANT);
     }
 
-    /** alma_gemm_set_variant's choices: 0 mma.sync, 1..6 the wgmma shapes. */
-    private static final int GEMM_VARIANTS = 7;
+    /** alma_gemm_set_variant's choices: 0 mma.sync, 1..9 the wgmma shapes (7..9: TMA, warp-specialised). */
+    private static final int GEMM_VARIANTS = 10;
 
     private interface Launch {
         int run();

@@ -1,0 +1,76 @@
+// Hopper's asynchronous copies (sm_90): mbarriers in shared memory, and the tensor memory accelerator (TMA) loading
+// 2-D boxes of a tensor map into shared memory in the 128-byte swizzled layout that wgmma reads (wgmma.cuh).
+//
+// mbarrier: a 64-bit object in shared memory that counts arrivals and transaction bytes per phase. Initialised with
+// the number of arrivals a phase expects; a phase completes when all of them came and every byte announced with
+// arrive.expect_tx was written by a TMA copy naming the barrier. Waiters name the phase by its parity (0 for the
+// first, 1 for the second, ...); waiting on the parity of the phase before the first (1) returns at once.
+#pragma once
+#include "common.cuh"
+
+#ifdef ALMA_EMU
+// The emulator's stand-in: its own tensor-map layout in the same 128 bytes (cpp/emu/emu.cpp).
+struct alignas(64) CUtensorMap {
+    unsigned long long opaque[16];
+};
+#else
+#include <cuda.h>  // CUtensorMap and its enums (types only: the encoder is reached through the runtime)
+#endif
+
+/**
+ * Host: fills `map` for a row-major matrix of 16-bit elements (`type` ALMA_BF16 or ALMA_F16), `rows` rows of `cols`
+ * elements from `base` (16-byte aligned, cols % 8 == 0), read in boxes of 64 columns × `box_rows` rows with the
+ * 128-byte swizzle, elements outside the matrix read as zero. 0 or a CUDA error (cudaErrorNotSupported where the
+ * driver has no cuTensorMapEncodeTiled). tma.cu.
+ */
+int alma_tensor_map_16bit(CUtensorMap *map, const void *base, int type, int rows, int cols, int box_rows);
+
+#ifdef ALMA_EMU
+__device__ __forceinline__ void mbar_init(uint64_t *bar, unsigned count) {
+    alma_emu::mbarrier_init(alma_emu::shared_offset(bar), count);
+}
+__device__ __forceinline__ void mbar_init_fence() {}
+__device__ __forceinline__ void mbar_arrive(uint64_t *bar) { alma_emu::mbarrier_arrive(alma_emu::shared_offset(bar), 0); }
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t *bar, unsigned bytes) {
+    alma_emu::mbarrier_arrive(alma_emu::shared_offset(bar), bytes);
+}
+__device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
+    alma_emu::mbarrier_wait(alma_emu::shared_offset(bar), parity);
+    __asm__ __volatile__("" ::: "memory");  // shared memory changed while this fiber slept
+}
+__device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap *map, int c0, int c1, uint64_t *bar) {
+    alma_emu::tma_load_2d(alma_emu::shared_offset(dst), map, c0, c1, alma_emu::shared_offset(bar));
+}
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define ALMA_HAVE_TMA 1
+__device__ __forceinline__ unsigned smem_u32(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(uint64_t *bar, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(count) : "memory");
+}
+// Makes initialised barriers visible to the async proxy (the TMA unit) and the other threads (with a __syncthreads).
+__device__ __forceinline__ void mbar_init_fence() {
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t *bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_u32(bar)) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t *bar, unsigned bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(bytes)
+                 : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
+    asm volatile("{\n.reg .pred done;\nalma_mbar_wait:\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+                 "@!done bra alma_mbar_wait;\n}\n" ::"r"(smem_u32(bar)),
+                 "r"(parity)
+                 : "memory");
+}
+// The box at (c0 columns, c1 rows) of the tensor map (a __grid_constant__ kernel parameter) into shared memory at dst
+// (1024-byte aligned), completing the box's bytes on `bar`.
+__device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap *map, int c0, int c1, uint64_t *bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], "
+                 "[%4];\n" ::"r"(smem_u32(dst)),
+                 "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(smem_u32(bar))
+                 : "memory");
+}
+#endif
