@@ -58,12 +58,36 @@ __device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t *bar, unsigned by
     asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(bytes)
                  : "memory");
 }
-__device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
-    asm volatile("{\n.reg .pred done;\nalma_mbar_wait:\n"
-                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-                 "@!done bra alma_mbar_wait;\n}\n" ::"r"(smem_u32(bar)),
-                 "r"(parity)
+// One try (the hardware may suspend the thread a while before it answers no): whether the phase of that parity is
+// complete.
+__device__ __forceinline__ bool mbar_try_wait(uint64_t *bar, unsigned parity) {
+    unsigned done;
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(smem_u32(bar)), "r"(parity)
                  : "memory");
+    return done != 0;
+}
+__device__ __forceinline__ uint64_t global_ns() {
+    uint64_t t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+// Waits for the phase of that parity. A wait that lasts ALMA_MBAR_TIMEOUT_NS (a kernel waiting for bytes or arrivals
+// that never come) traps: the launch fails with an error instead of hanging the process.
+#ifndef ALMA_MBAR_TIMEOUT_NS
+#define ALMA_MBAR_TIMEOUT_NS 10000000000ull
+#endif
+__device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
+    if (mbar_try_wait(bar, parity)) return;
+    uint64_t start = global_ns();
+    while (!mbar_try_wait(bar, parity)) {
+        if (global_ns() - start > ALMA_MBAR_TIMEOUT_NS) {
+            printf("alma: mbarrier wait (parity %u) timed out in block %d, thread %d\n", parity, (int)blockIdx.x,
+                   (int)threadIdx.x);
+            __trap();
+        }
+    }
 }
 // The box at (c0 columns, c1 rows) of the tensor map (a __grid_constant__ kernel parameter) into shared memory at dst
 // (1024-byte aligned), completing the box's bytes on `bar`.
