@@ -6,6 +6,7 @@
 #   7B/13B models), jmh.txt, memcheck.txt, racecheck.txt, summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
 # ALMA_CHECK_STEPS (default "tests bench clibench jmh memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+# ALMA_PREFILL_SHAPES (e.g. "7 8") adds 1024-token prompt runs of `alma bench` with those wgmma GEMM shapes.
 # Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
 # ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
 set -uo pipefail
@@ -119,6 +120,14 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.wgmma=$wgmma)" \
       >> "$out/clibench.txt"
     timeout 120 "${java[@]}" -Dalma.cuda.wgmma=$wgmma dev.alma.cli.Main bench --model random:7b --device cuda \
+      --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1 >> "$out/clibench.txt" 2>&1
+    echo "exit $?" >> "$out/clibench.txt"
+  done
+  # ALMA_PREFILL_SHAPES="7 8": the same 1024-token prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).
+  for shape in ${ALMA_PREFILL_SHAPES:-}; do
+    echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.gemmShape=$shape)" \
+      >> "$out/clibench.txt"
+    timeout 120 "${java[@]}" -Dalma.cuda.gemmShape=$shape dev.alma.cli.Main bench --model random:7b --device cuda \
       --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1 >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   done

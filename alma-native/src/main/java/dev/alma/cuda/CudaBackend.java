@@ -52,8 +52,16 @@ public final class CudaBackend implements Backend {
      * it is there to time the fold against the launch it saves on the same card (cpp/gpu-check.sh). On by default.
      */
     public static final String ROPE_FOLD_PROPERTY = "alma.cuda.ropeFold";
+    /**
+     * System property choosing the wgmma GEMM shape of prompts on a compute capability 9.0 device: 1 to 9 (cpp/src/
+     * gemm_wgmma.cu lists them; 7-9 are fed by TMA), for timing them through the model on a GPU
+     * (cpp/gpu-check.sh). Default {@link #WGMMA_GEMM_VARIANT}; ignored where the wgmma kernels are not used.
+     */
+    public static final String GEMM_SHAPE_PROPERTY = "alma.cuda.gemmShape";
     /** The wgmma GEMM shape (alma_gemm_set_variant) used on compute capability 9.0: the fastest in cpp/PERF.md. */
     static final int WGMMA_GEMM_VARIANT = 4;
+    /** The wgmma GEMM shapes alma_gemm_set_variant accepts. */
+    static final int WGMMA_GEMM_SHAPES = 9;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 
@@ -96,6 +104,7 @@ public final class CudaBackend implements Backend {
      */
     public CudaBackend(int device, boolean tensorCores) {
         this.tensorCores = tensorCores;
+        int gemmShape = gemmShape();
         String why = CudaRuntime.unavailableReason();
         if (why != null) throw new CudaException("CUDA is unavailable: " + why);
         int count = CudaRuntime.deviceCount();
@@ -120,10 +129,23 @@ public final class CudaBackend implements Backend {
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
-            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(WGMMA_GEMM_VARIANT), "alma_gemm_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
                     "alma_attention_prefill_set_variant");
         }
+    }
+
+    /** {@link #GEMM_SHAPE_PROPERTY}, checked: 1..{@link #WGMMA_GEMM_SHAPES}. */
+    static int gemmShape() {
+        String v = System.getProperty(GEMM_SHAPE_PROPERTY);
+        if (v == null || v.isBlank()) return WGMMA_GEMM_VARIANT;
+        try {
+            int shape = Integer.parseInt(v.strip());
+            if (shape >= 1 && shape <= WGMMA_GEMM_SHAPES) return shape;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CudaException("-D" + GEMM_SHAPE_PROPERTY + "=" + v + ": a wgmma GEMM shape is 1.." + WGMMA_GEMM_SHAPES);
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */

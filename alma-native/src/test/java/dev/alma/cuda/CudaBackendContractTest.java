@@ -56,6 +56,33 @@ class CudaBackendContractTest extends BackendContract {
     }
 
     /**
+     * {@code -Dalma.cuda.gemmShape=N} makes a backend on a compute capability 9.0 device (the emulator is one) select
+     * wgmma GEMM shape N for prompts, here a TMA-fed one, and products stay right.
+     */
+    @Test
+    void gemmShapePropertySelectsTheWgmmaShape() {
+        int before = AlmaCuda.alma_gemm_variant();
+        System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, "8");
+        try (CudaBackend b = new CudaBackend(0)) {
+            System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+            org.junit.jupiter.api.Assumptions.assumeTrue(b.capability() == 90 && System.getProperty(
+                    CudaBackend.WGMMA_PROPERTY) == null, "no wgmma kernels here: the property is ignored");
+            assertEquals(8, AlmaCuda.alma_gemm_variant());
+            java.util.Random rnd = new java.util.Random(10);
+            int rows = 130, cols = 72, n = 133;
+            float[] w = TestData.round(TestData.random(rnd, rows * cols, 1f), DType.BF16);
+            float[][] x = TestData.randomRows(rnd, n, cols, 1f);
+            Activations out = b.allocate(n, rows);
+            b.matmul(TestData.load(b, x, n, cols), b.weight(TestData.tensor("w", DType.BF16, rows, cols, w)), n, out);
+            double err = TestData.relError(TestData.read(b, out, n), Twins.gemm16(cpu, DType.BF16, rows, cols, w, x));
+            assertTrue(err <= F32_TOL, "GEMM shape 8: " + err);
+        } finally {
+            System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+            CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(before), "alma_gemm_set_variant");
+        }
+    }
+
+    /**
      * {@code -Dalma.cuda.ropeFold=false} (for timing the fold on a GPU) swaps the one folded launch for the Q/K/V GEMV
      * and the RoPE kernel, greedy and with beams, and gives the same q, k and v.
      */

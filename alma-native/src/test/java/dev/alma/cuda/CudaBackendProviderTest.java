@@ -39,4 +39,25 @@ class CudaBackendProviderTest {
             assertFalse(expectGpu);
         }
     }
+
+    /** -Dalma.cuda.gemmShape: 1..9, the default without it; anything else is an error naming the property and value. */
+    @Test
+    void gemmShapePropertyIsCheckedBeforeAnyDeviceIsTouched() {
+        String before = System.getProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+        try {
+            System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+            assertEquals(CudaBackend.WGMMA_GEMM_VARIANT, CudaBackend.gemmShape());
+            System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, " 8 ");
+            assertEquals(8, CudaBackend.gemmShape());
+            for (String bad : new String[]{"0", "10", "seven", "-1"}) {
+                System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, bad);
+                CudaException e = assertThrows(CudaException.class, CudaBackend::gemmShape);
+                assertTrue(e.getMessage().contains("alma.cuda.gemmShape=" + bad) && e.getMessage().contains("1..9"),
+                        e.getMessage());
+            }
+        } finally {
+            if (before == null) System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+            else System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, before);
+        }
+    }
 }
