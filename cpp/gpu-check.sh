@@ -100,37 +100,23 @@ fi
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
-  for spec in "random:7b --beams 5" "random:13b"; do
-    set -- $spec
-    model=$1; shift
-    echo "== alma bench --model $model --device cuda --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 $*" \
-      >> "$out/clibench.txt"
-    timeout 120 "${java[@]}" dev.alma.cli.Main bench --model "$model" --device cuda --prompt-tokens 64 \
-      --new-tokens 32 --runs 3 --warmup 1 "$@" >> "$out/clibench.txt" 2>&1
+  # One `alma bench` run into clibench.txt: PROPERTY (a -D option, or "" for none), then the bench's arguments.
+  clibench() {
+    local prop=$1; shift
+    echo "== alma bench --device cuda $*${prop:+ ($prop)}" >> "$out/clibench.txt"
+    timeout 120 "${java[@]}" ${prop:+-D$prop} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
-  done
+  }
+  decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
+  prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
+  clibench "" --model random:7b "${decode[@]}" --beams 5
+  clibench "" --model random:13b "${decode[@]}"
   # The RoPE fold against the launch it saves, on the same card: the 7B decode again with it off.
-  echo "== alma bench --model random:7b --device cuda --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 --beams 5 (alma.cuda.ropeFold=false)" \
-    >> "$out/clibench.txt"
-  timeout 120 "${java[@]}" -Dalma.cuda.ropeFold=false dev.alma.cli.Main bench --model random:7b --device cuda \
-    --prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1 --beams 5 >> "$out/clibench.txt" 2>&1
-  echo "exit $?" >> "$out/clibench.txt"
+  clibench alma.cuda.ropeFold=false --model random:7b "${decode[@]}" --beams 5
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
-  for wgmma in false true; do
-    echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.wgmma=$wgmma)" \
-      >> "$out/clibench.txt"
-    timeout 120 "${java[@]}" -Dalma.cuda.wgmma=$wgmma dev.alma.cli.Main bench --model random:7b --device cuda \
-      --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1 >> "$out/clibench.txt" 2>&1
-    echo "exit $?" >> "$out/clibench.txt"
-  done
-  # ALMA_PREFILL_SHAPES="7 8": the same 1024-token prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).
-  for shape in ${ALMA_PREFILL_SHAPES:-}; do
-    echo "== alma bench --model random:7b --device cuda --prompt-tokens 1024 --new-tokens 4 (alma.cuda.gemmShape=$shape)" \
-      >> "$out/clibench.txt"
-    timeout 120 "${java[@]}" -Dalma.cuda.gemmShape=$shape dev.alma.cli.Main bench --model random:7b --device cuda \
-      --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1 >> "$out/clibench.txt" 2>&1
-    echo "exit $?" >> "$out/clibench.txt"
-  done
+  for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
+  # ALMA_PREFILL_SHAPES="7 8": the same prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).
+  for shape in ${ALMA_PREFILL_SHAPES:-}; do clibench alma.cuda.gemmShape=$shape "${prompts[@]}"; done
   say "alma bench ($(( $(date +%s) - start )) s):"
   grep -vE "^WARNING" "$out/clibench.txt" | sed 's/^/  /' | tee -a "$summary"
 fi
