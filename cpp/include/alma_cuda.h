@@ -39,6 +39,13 @@ int alma_device_count(int *count);
 /** Name (NUL-terminated, truncated to len-1 bytes), compute capability major*10+minor and SM count. */
 int alma_device_info(int device, char *name, int len, int *capability, int *sms);
 int alma_set_device(int device);
+/**
+ * Programmatic dependent launch (sm_90) of the decode GEMVs and the paged attention, process-wide: on (1), each may
+ * start while the kernel before it drains, loading its first weight chunks meanwhile, and waits for that kernel's
+ * results before touching activations; off (0, the default), ordinary launches. Results are the same either way.
+ * cudaErrorNotSupported on a device older than compute capability 9.0.
+ */
+int alma_set_pdl(int on);
 int alma_mem_info(size_t *free_bytes, size_t *total_bytes);
 int alma_malloc(void **d_ptr, size_t bytes);
 int alma_free(void *d_ptr);

@@ -106,6 +106,8 @@ attention_paged_kernel(const float *q, int q_stride, float *pages, const int *ta
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
     __shared__ float accs[PAGED_WARPS][32 * VEC * C];
+    pdl_launch_dependents();
+    pdl_wait();  // everything below reads activations or the cache (common.cuh: programmatic dependent launch)
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int i = blockIdx.x, h = blockIdx.y, split = blockIdx.z;
     int kv_dim = kv_heads * head_dim;
@@ -283,17 +285,14 @@ int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const i
     cudaStream_t s = alma_stream(stream);
     dim3 grid(n, heads, splits);
     int threads = PAGED_WARPS * 32;
-#define ALMA_PAGED(VEC, C)                                                                                          \
-    attention_paged_kernel<VEC, C><<<grid, threads, 0, s>>>(d_q, q_stride, d_pages, d_tables, table_stride,          \
-                                                            d_positions, d_workspace, d_counters, d_out, out_stride, \
-                                                            heads, kv_heads, head_dim, layer, layers, page_size,     \
-                                                            scale, splits, d_k, d_v, kv_stride, d_page, d_slot)
     // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
-    if (head_dim % 4 == 0 && head_dim <= 128) ALMA_PAGED(4, 1);
-    else if (head_dim % 4 == 0) ALMA_PAGED(4, 2);
-    else ALMA_PAGED(1, ALMA_MAX_HEAD_DIM / 32);
-#undef ALMA_PAGED
-    ALMA_CHECK_LAUNCH();
+    auto kernel = head_dim % 4 == 0 && head_dim <= 128 ? attention_paged_kernel<4, 1>
+                  : head_dim % 4 == 0                  ? attention_paged_kernel<4, 2>
+                                                       : attention_paged_kernel<1, ALMA_MAX_HEAD_DIM / 32>;
+    ALMA_CHECK(alma_launch_pdl("attention_paged_kernel", kernel, grid, threads, 0, s, d_q, q_stride, d_pages, d_tables,
+                               table_stride, d_positions, d_workspace, d_counters, d_out, out_stride, heads, kv_heads,
+                               head_dim, layer, layers, page_size, scale, splits, d_k, d_v, kv_stride, d_page,
+                               d_slot));
     return 0;
 }
 

@@ -27,6 +27,56 @@
 
 static inline cudaStream_t alma_stream(void *s) { return (cudaStream_t)s; }
 
+// ---- programmatic dependent launch (PDL, sm_90) ----------------------------------------------------------------
+// With alma_set_pdl(1) the decode GEMVs and the paged attention are launched by alma_launch_pdl with programmatic
+// stream serialization: such a kernel may start while the kernel before it in the stream still runs, once every
+// block of that one has called pdl_launch_dependents (they do at the top). A kernel launched so calls pdl_wait —
+// which returns when its predecessor has completed and its memory is visible — before it reads or writes anything a
+// kernel writes; before it, it may only read what no kernel writes (the GEMVs load the first chunks of their weight
+// rows into registers there). Elsewhere (sm_80, the CPU emulator) both are no-ops and launches are ordinary.
+extern int alma_pdl;  // runtime.cu
+
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// kernel<<<grid, block, smem, s>>>(args...), as a programmatic dependent launch while alma_pdl is set; `name` is the
+// kernel's, for the emulator's messages. Returns the launch error.
+template <typename... P, typename... A>
+static inline cudaError_t alma_launch_pdl(const char *name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
+                                          cudaStream_t s, A... args) {
+#ifdef ALMA_EMU
+    alma_emu::launch(alma_emu::Config(grid, block, smem, s), name, kernel, args...);
+    return cudaGetLastError();
+#else
+    (void)name;
+    if (!alma_pdl) {
+        kernel<<<grid, block, smem, s>>>(args...);
+        return cudaGetLastError();
+    }
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.dynamicSmemBytes = smem;
+    config.stream = s;
+    config.attrs = attr;
+    config.numAttrs = 1;
+    cudaError_t err = cudaLaunchKernelEx(&config, kernel, static_cast<P>(args)...);
+    return err != cudaSuccess ? err : cudaGetLastError();
+#endif
+}
+
 static inline unsigned alma_blocks(size_t count, unsigned threads) {
     size_t b = (count + threads - 1) / threads;
     return (unsigned)(b > 65535u * 32u ? 65535u * 32u : b);
@@ -54,10 +104,14 @@ template <> __device__ __forceinline__ float from_f32<float>(float v) { return v
 template <> __device__ __forceinline__ __half from_f32<__half>(float v) { return __float2half_rn(v); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
-// 16 bytes of a weight row as floats: 8 halves or 4 floats.
+// 16 bytes of a weight row as floats: 8 halves or 4 floats (load), or loaded raw now and unpacked later.
 template <typename T> struct Vec16;
 template <> struct Vec16<float> {
     static constexpr int N = 4;
+    __device__ __forceinline__ static void unpack(uint4 v, float *out) {
+        const float *f = reinterpret_cast<const float *>(&v);
+        out[0] = f[0]; out[1] = f[1]; out[2] = f[2]; out[3] = f[3];
+    }
     __device__ __forceinline__ static void load(const float *p, float *out) {
         float4 v = __ldg(reinterpret_cast<const float4 *>(p));
         out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
@@ -65,11 +119,13 @@ template <> struct Vec16<float> {
 };
 template <typename H> struct Vec16Half {
     static constexpr int N = 8;
-    __device__ __forceinline__ static void load(const H *p, float *out) {
-        uint4 v = __ldg(reinterpret_cast<const uint4 *>(p));
+    __device__ __forceinline__ static void unpack(uint4 v, float *out) {
         const H *h = reinterpret_cast<const H *>(&v);
 #pragma unroll
         for (int i = 0; i < 8; i++) out[i] = to_f32(h[i]);
+    }
+    __device__ __forceinline__ static void load(const H *p, float *out) {
+        unpack(__ldg(reinterpret_cast<const uint4 *>(p)), out);
     }
 };
 template <> struct Vec16<__half> : Vec16Half<__half> {};

@@ -7,6 +7,27 @@
 #include "common.cuh"
 
 constexpr int GEMV_WARPS = 4;
+// 16-byte chunks of its weight row a lane loads before the kernel waits for its predecessor (pdl_wait, common.cuh)
+// in the kernels launched while programmatic dependent launch is on (alma_set_pdl) for one token; otherwise none,
+// and the kernels are the ones measured in cpp/PERF.md's runs 8-13.
+constexpr int GEMV_PRELOAD = 4;
+
+// The first PRE chunks of a lane's share of a weight row (raw 16-byte loads; 16-byte rows only).
+template <int PRE> struct RowHead {
+    uint4 v[PRE > 0 ? PRE : 1];
+};
+
+// Loads a lane's head of weight row w: weights are never written by a kernel, so this may run before pdl_wait.
+template <typename T, int PRE>
+__device__ __forceinline__ void preload_row(const T *w, int cols, bool vec, RowHead<PRE> &head) {
+    if (!vec) return;
+    int lane = threadIdx.x & 31, chunks = cols / Vec16<T>::N;
+#pragma unroll
+    for (int p = 0; p < PRE; p++) {
+        int c = lane + 32 * p;
+        if (c < chunks) head.v[p] = __ldg(reinterpret_cast<const uint4 *>(w + (size_t)c * Vec16<T>::N));
+    }
+}
 
 // The RMSNorm folded into a GEMV (gamma == nullptr: none).
 struct NormArgs {
@@ -15,11 +36,37 @@ struct NormArgs {
     float eps;
 };
 
-// Dot products of weight row w (cols elements) with the N rows of x (with NORM: of γ ⊙ x; with SUMSQ: and the sums
-// of squares of x in ss), reduced over the warp (every lane gets them).
-template <typename T, int N, bool NORM, bool SUMSQ = NORM>
-__device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, bool vec, const float *gamma,
-                                         float acc[N], float ss[N]) {
+// Adds chunk c (V weights in wv, elements c V ..) to the dot products with the N rows of x (with NORM: of γ ⊙ x;
+// with SUMSQ: and to the sums of squares of x).
+template <int V, int N, bool NORM, bool SUMSQ>
+__device__ __forceinline__ void dot_chunk(float wv[V], const float *x, int cols, int c, const float *gamma,
+                                          float acc[N], float ss[N]) {
+    if (NORM) {
+        const float4 *gp = reinterpret_cast<const float4 *>(gamma + (size_t)c * V);
+#pragma unroll
+        for (int q = 0; q < V / 4; q++) {
+            float4 gv = __ldg(gp + q);
+            wv[4 * q] *= gv.x; wv[4 * q + 1] *= gv.y; wv[4 * q + 2] *= gv.z; wv[4 * q + 3] *= gv.w;
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < N; t++) {
+        const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V);
+#pragma unroll
+        for (int q = 0; q < V / 4; q++) {
+            float4 xv = __ldg(xp + q);
+            acc[t] += wv[4 * q] * xv.x + wv[4 * q + 1] * xv.y + wv[4 * q + 2] * xv.z + wv[4 * q + 3] * xv.w;
+            if (SUMSQ) ss[t] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
+        }
+    }
+}
+
+// Dot products of weight row w (cols elements; its head already loaded by preload_row) with the N rows of x (with
+// NORM: of γ ⊙ x; with SUMSQ: and the sums of squares of x in ss), reduced over the warp (every lane gets them).
+// Each lane adds its chunks in order (head first), so the sums do not depend on the preload.
+template <typename T, int N, bool NORM, bool SUMSQ = NORM, int PRE>
+__device__ __forceinline__ void row_dots(const T *w, const RowHead<PRE> &head, const float *x, int cols, bool vec,
+                                         const float *gamma, float acc[N], float ss[N]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int t = 0; t < N; t++) acc[t] = ss[t] = 0.f;
@@ -27,28 +74,20 @@ __device__ __forceinline__ void row_dots(const T *w, const float *x, int cols, b
     if (vec) {
         constexpr int V = Vec16<T>::N;
         int chunks = cols / V;
+#pragma unroll
+        for (int p = 0; p < PRE; p++) {
+            int c = lane + 32 * p;
+            if (c < chunks) {
+                float wv[V];
+                Vec16<T>::unpack(head.v[p], wv);
+                dot_chunk<V, N, NORM, SUMSQ>(wv, x, cols, c, gamma, acc, ss);
+            }
+        }
 #pragma unroll 4
-        for (int c = lane; c < chunks; c += 32) {
+        for (int c = lane + 32 * PRE; c < chunks; c += 32) {
             float wv[V];
             Vec16<T>::load(w + (size_t)c * V, wv);
-            if (NORM) {
-                const float4 *gp = reinterpret_cast<const float4 *>(gamma + (size_t)c * V);
-#pragma unroll
-                for (int q = 0; q < V / 4; q++) {
-                    float4 gv = __ldg(gp + q);
-                    wv[4 * q] *= gv.x; wv[4 * q + 1] *= gv.y; wv[4 * q + 2] *= gv.z; wv[4 * q + 3] *= gv.w;
-                }
-            }
-#pragma unroll
-            for (int t = 0; t < N; t++) {
-                const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V);
-#pragma unroll
-                for (int q = 0; q < V / 4; q++) {
-                    float4 xv = __ldg(xp + q);
-                    acc[t] += wv[4 * q] * xv.x + wv[4 * q + 1] * xv.y + wv[4 * q + 2] * xv.z + wv[4 * q + 3] * xv.w;
-                    if (SUMSQ) ss[t] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
-                }
-            }
+            dot_chunk<V, N, NORM, SUMSQ>(wv, x, cols, c, gamma, acc, ss);
         }
         tail = chunks * V;
     }
@@ -133,8 +172,9 @@ __device__ __forceinline__ void rope_pair(float acc[N], int row, RopeArgs ra) {
     }
 }
 
-template <typename T, int N, bool NORM, bool ROPE = false>
+template <typename T, int N, bool NORM, bool ROPE, int PRE>
 __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, NormArgs nm, RopeArgs ra) {
+    pdl_launch_dependents();
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     // Select the matrix with conditionals (dynamic indexing would put the arguments in local memory). With ROPE the
     // rows of matrices 0 and 1 are multiples of the head dimension (so of GEMV_WARPS): a block is all in one of them.
@@ -154,8 +194,12 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, No
         return;
     }
     if (rotate) r = rope_row(r, ra);
+    const T *row = reinterpret_cast<const T *>(w) + (size_t)r * cols;
+    RowHead<PRE> head;
+    preload_row<T, PRE>(row, cols, vec, head);
+    pdl_wait();
     float acc[N], ss[N];
-    row_dots<T, N, NORM>(reinterpret_cast<const T *>(w) + (size_t)r * cols, x, cols, vec, nm.gamma, acc, ss);
+    row_dots<T, N, NORM>(row, head, x, cols, vec, nm.gamma, acc, ss);
     if (NORM) {
         float inv[N];
         rms_inv<N>(ss, cols, nm.eps, inv);
@@ -173,15 +217,20 @@ __global__ void gemv3_kernel(Gemv3Args a, const float *x, int cols, bool vec, No
     }
 }
 
-template <typename T, int N, bool NORM>
+template <typename T, int N, bool NORM, int PRE>
 __global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, float *y, int rows, int cols, bool vec,
                                    NormArgs nm) {
+    pdl_launch_dependents();
     int r = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (r >= rows) return;
+    RowHead<PRE> gate_head, up_head;
+    preload_row<T, PRE>(wg + (size_t)r * cols, cols, vec, gate_head);
+    preload_row<T, PRE>(wu + (size_t)r * cols, cols, vec, up_head);
+    pdl_wait();
     float g[N], u[N], ss[N];
-    row_dots<T, N, NORM>(wg + (size_t)r * cols, x, cols, vec, nm.gamma, g, ss);
+    row_dots<T, N, NORM>(wg + (size_t)r * cols, gate_head, x, cols, vec, nm.gamma, g, ss);
     float unused[N];  // the sums of squares of x, taken once (with the gate row)
-    row_dots<T, N, NORM, false>(wu + (size_t)r * cols, x, cols, vec, nm.gamma, u, unused);
+    row_dots<T, N, NORM, false>(wu + (size_t)r * cols, up_head, x, cols, vec, nm.gamma, u, unused);
     if (NORM) {
         float inv[N];
         rms_inv<N>(ss, cols, nm.eps, inv);
@@ -211,13 +260,12 @@ static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, Rope
     int total = a.rows[0] + a.rows[1] + a.rows[2];
     bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x) && ((uintptr_t)nm.gamma & 15) == 0;
     unsigned blocks = (total + GEMV_WARPS - 1) / GEMV_WARPS;
-    if (ra.positions != nullptr)
-        gemv3_kernel<T, N, true, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
-    else if (nm.gamma != nullptr)
-        gemv3_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
-    else
-        gemv3_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>(a, x, cols, vec, nm, ra);
-    ALMA_CHECK_LAUNCH();
+    // PRE: one token under PDL preloads weight chunks; the rest are the kernels measured before PDL.
+    constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;
+    auto kernel = ra.positions != nullptr ? (alma_pdl ? gemv3_kernel<T, N, true, true, PRE> : gemv3_kernel<T, N, true, true, 0>)
+                  : nm.gamma != nullptr   ? (alma_pdl ? gemv3_kernel<T, N, true, false, PRE> : gemv3_kernel<T, N, true, false, 0>)
+                                          : (alma_pdl ? gemv3_kernel<T, N, false, false, PRE> : gemv3_kernel<T, N, false, false, 0>);
+    ALMA_CHECK(alma_launch_pdl("gemv3_kernel", kernel, blocks, 32 * GEMV_WARPS, 0, s, a, x, cols, vec, nm, ra));
     return 0;
 }
 
@@ -226,13 +274,11 @@ static int launch_swiglu(const void *wg, const void *wu, const float *x, float *
                          cudaStream_t s) {
     bool vec = vectorizable<T>(cols, wg, wu, wg, x) && ((uintptr_t)nm.gamma & 15) == 0;
     unsigned blocks = (rows + GEMV_WARPS - 1) / GEMV_WARPS;
-    if (nm.gamma != nullptr)
-        gemv_swiglu_kernel<T, N, true><<<blocks, 32 * GEMV_WARPS, 0, s>>>((const T *)wg, (const T *)wu, x, y, rows,
-                                                                           cols, vec, nm);
-    else
-        gemv_swiglu_kernel<T, N, false><<<blocks, 32 * GEMV_WARPS, 0, s>>>((const T *)wg, (const T *)wu, x, y, rows,
-                                                                            cols, vec, nm);
-    ALMA_CHECK_LAUNCH();
+    constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;  // as in launch_gemv3
+    auto kernel = nm.gamma != nullptr ? (alma_pdl ? gemv_swiglu_kernel<T, N, true, PRE> : gemv_swiglu_kernel<T, N, true, 0>)
+                                      : (alma_pdl ? gemv_swiglu_kernel<T, N, false, PRE> : gemv_swiglu_kernel<T, N, false, 0>);
+    ALMA_CHECK(alma_launch_pdl("gemv_swiglu_kernel", kernel, blocks, 32 * GEMV_WARPS, 0, s, (const T *)wg,
+                               (const T *)wu, x, y, rows, cols, vec, nm));
     return 0;
 }
 

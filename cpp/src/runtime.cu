@@ -2,6 +2,8 @@
 #include "common.cuh"
 #include <string.h>
 
+int alma_pdl = 0;  // common.cuh: programmatic dependent launches of the decode kernels
+
 extern "C" {
 
 const char *alma_error_string(int code) { return cudaGetErrorString((cudaError_t)code); }
@@ -25,6 +27,17 @@ int alma_device_info(int device, char *name, int len, int *capability, int *sms)
 }
 
 int alma_set_device(int device) { ALMA_CHECK(cudaSetDevice(device)); return 0; }
+
+int alma_set_pdl(int on) {
+    if (on) {
+        int dev = 0, major = 0;
+        ALMA_CHECK(cudaGetDevice(&dev));
+        ALMA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+        if (major < 9) return (int)cudaErrorNotSupported;
+    }
+    alma_pdl = on != 0;
+    return 0;
+}
 
 int alma_mem_info(size_t *free_bytes, size_t *total_bytes) {
     ALMA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));

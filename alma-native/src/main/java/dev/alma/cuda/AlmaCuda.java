@@ -23,6 +23,8 @@ final class AlmaCuda {
 
     static native int alma_set_device(int device);
 
+    static native int alma_set_pdl(int on);
+
     static native int alma_mem_info(@Cast("size_t*") long[] free, @Cast("size_t*") long[] total);
 
     static native int alma_malloc(@Cast("void**") long[] ptr, @Cast("size_t") long bytes);

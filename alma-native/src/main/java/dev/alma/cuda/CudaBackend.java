@@ -53,6 +53,11 @@ public final class CudaBackend implements Backend {
      */
     public static final String ROPE_FOLD_PROPERTY = "alma.cuda.ropeFold";
     /**
+     * System property: {@code true} launches the decode GEMVs and paged attention as programmatic dependent launches
+     * on a compute capability 9.0 or later device ({@link #usePdl}); off by default until measured on a GPU.
+     */
+    public static final String PDL_PROPERTY = "alma.cuda.pdl";
+    /**
      * System property choosing the wgmma GEMM shape of prompts on a compute capability 9.0 device: 1 to 9 (cpp/src/
      * gemm_wgmma.cu lists them; 7-9 are fed by TMA), for timing them through the model on a GPU
      * (cpp/gpu-check.sh). Default {@link #WGMMA_GEMM_VARIANT}; ignored where the wgmma kernels are not used.
@@ -128,6 +133,8 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
+        if (capability >= 90 && "true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false")))
+            CudaRuntime.check(AlmaCuda.alma_set_pdl(1), "alma_set_pdl");
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
@@ -301,6 +308,22 @@ public final class CudaBackend implements Backend {
         use();
         settle();
         tape.enable(on);
+    }
+
+    /**
+     * Launches the decode GEMVs and the paged attention as programmatic dependent launches (compute capability 9.0
+     * and later): each may start while the kernel before it drains — a one-token GEMV loading its first weight chunks
+     * meanwhile — and waits for that kernel's results before it reads activations. Results are the same either way.
+     * Process-wide (as {@code alma_set_pdl} is); this backend's captured graphs are dropped. Returns whether it is now
+     * on (never on an older device).
+     */
+    public synchronized boolean usePdl(boolean on) {
+        use();
+        settle();
+        boolean enable = on && capability >= 90;
+        tape.close();
+        CudaRuntime.check(AlmaCuda.alma_set_pdl(enable ? 1 : 0), "alma_set_pdl");
+        return enable;
     }
 
     /** Times every launch made one by one from now on with {@code p} (null: stops); benchmarks. */

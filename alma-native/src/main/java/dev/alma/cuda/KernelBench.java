@@ -120,9 +120,13 @@ public final class KernelBench {
             if (per > 1) decodeAttention(s(4096), s(32), s(32), 128, 1);
         }
         CudaBackend.minSplitTiles = 1;
-        decode(1, false);
-        decode(5, false);
-        decode(1, true);
+        decode(1, false, false);
+        decode(5, false, false);
+        decode(1, true, false);
+        if (gpu.capability() >= 90) {  // programmatic dependent launches (alma_set_pdl), graphs only
+            decode(1, false, true);
+            decode(5, false, true);
+        }
         // Last, so that a fault in them (a sticky error ends the process's CUDA context) spoils nothing above.
         int rc = AlmaCuda.alma_gemm_set_variant(1);
         CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
@@ -252,6 +256,22 @@ public final class KernelBench {
         double ggbs = bytes / (gms * 1e6);
         row("  in a graph of 32", rows + "x" + cols, gms,
                 String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", ggbs, 100 * ggbs / copyGbs));
+        if (n == 1 && !tensorCores && gpu.capability() >= 90) {
+            // The same graph with programmatic dependent launches: each GEMV starts, loading its first weight chunks,
+            // while the one before it drains.
+            gpu.usePdl(true);
+            try {
+                double pms = timeGraph("alma_gemv (PDL)", 32, () -> {
+                    CudaWeight wi = w[next[0]++ % copies];
+                    return AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
+                });
+                double pgbs = bytes / (pms * 1e6);
+                row("  in a graph of 32, PDL", rows + "x" + cols, pms,
+                        String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", pgbs, 100 * pgbs / copyGbs));
+            } finally {
+                gpu.usePdl(false);
+            }
+        }
         for (CudaWeight c : w) c.close();
         x.close();
         y.close();
@@ -490,9 +510,10 @@ public final class KernelBench {
 
     /**
      * Whole decode steps of a LLaMA-7B-shape model (random bf16 weights, or Q8_0 for the matrices when {@code int8}),
-     * {@code beams} sequences per step; bf16 launched one by one and then as CUDA graphs, Q8_0 as graphs only.
+     * {@code beams} sequences per step; bf16 launched one by one and then as CUDA graphs, Q8_0 and programmatic
+     * dependent launches ({@code pdl}) as graphs only.
      */
-    private void decode(int beams, boolean int8) {
+    private void decode(int beams, boolean int8, boolean pdl) {
         int hidden = s(4096), inter = s(11008), heads = s(32), kvHeads = s(32), vocab = s(32000), prompt = s(128);
         int layers = div > 1 ? 2 : quick ? 8 : 32;
         LlamaConfig cfg = config(hidden, inter, layers, heads, kvHeads, vocab);
@@ -529,8 +550,8 @@ public final class KernelBench {
                 int n = state[0].length;
                 gpu.embed(embed, state[0], x);
                 for (int l = 0; l < layers; l++) {
-                    gpu.rmsNormMatmul(x, ones, 1e-5f, n, h, qkv[l], qkvOut);
-                    gpu.ropeQk(q, heads, k, kvHeads, hd, state[2], 10000.0, false);
+                    gpu.rmsNormQkvRope(x, ones, 1e-5f, n, h, qkv[l], qkvOut, heads, kvHeads, hd, state[2], 10000.0,
+                            false);
                     gpu.attention(q, k, v, cache, l, state[1], state[2], n, att);
                     gpu.matmulAdd(att, w[l][3], n, out, x);
                     gpu.rmsNormGateUpSwiglu(x, ones, 1e-5f, n, h, w[l][4], w[l][5], gate, up);
@@ -558,32 +579,37 @@ public final class KernelBench {
                 hostNs[0] += System.nanoTime() - h0;  // launching, or recording for a graph
                 beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
             };
-            String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ");
+            String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ") + (pdl ? "PDL " : "");
             String mode = beams == 1 ? "greedy" : beams + " beams";
-            for (boolean graphs : int8 ? new boolean[]{true} : new boolean[]{false, true}) {
-                gpu.useGraphs(graphs);
-                LaunchTape.Stats before = gpu.graphStats();
-                long t0 = 0;
-                for (int s = 0; s < steps + 2; s++) {
-                    if (s == 2) {
-                        gpu.synchronize();
-                        t0 = System.nanoTime();
-                        hostNs[0] = 0;
+            if (pdl) gpu.usePdl(true);
+            try {
+                for (boolean graphs : int8 || pdl ? new boolean[]{true} : new boolean[]{false, true}) {
+                    gpu.useGraphs(graphs);
+                    LaunchTape.Stats before = gpu.graphStats();
+                    long t0 = 0;
+                    for (int s = 0; s < steps + 2; s++) {
+                        if (s == 2) {
+                            gpu.synchronize();
+                            t0 = System.nanoTime();
+                            hostNs[0] = 0;
+                        }
+                        decodeStep.run();
                     }
-                    decodeStep.run();
+                    double sec = (System.nanoTime() - t0) / 1e9 / steps;
+                    double rate = 1 / sec * (div > 1 ? 1 : 32.0 / layers);  // scaled to 32 layers in quick mode
+                    LaunchTape.Stats st = gpu.graphStats();
+                    row("decode " + what + (graphs ? "graph" : "eager"), mode,
+                            sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s; host %.2f ms%s", rate, beams == 1 ? "tok/s" : "steps/s",
+                                    layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",
+                                    hostNs[0] / 1e6 / steps,
+                                    graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
+                                            st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
+                                            : ""));
                 }
-                double sec = (System.nanoTime() - t0) / 1e9 / steps;
-                double rate = 1 / sec * (div > 1 ? 1 : 32.0 / layers);  // scaled to 32 layers in quick mode
-                LaunchTape.Stats st = gpu.graphStats();
-                row("decode " + what + (graphs ? "graph" : "eager"), mode,
-                        sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s; host %.2f ms%s", rate, beams == 1 ? "tok/s" : "steps/s",
-                                layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",
-                                hostNs[0] / 1e6 / steps,
-                                graphs ? String.format(Locale.ROOT, "; graphs captured %d, replayed %d%s",
-                                        st.captures() - before.captures(), st.replays() - before.replays(), st.disabledBecause() == null ? "" : "; OFF: " + st.disabledBecause())
-                                        : ""));
+                if (!int8 && !pdl) profileStep(decodeStep, what + mode);
+            } finally {
+                if (pdl) gpu.usePdl(false);
             }
-            if (!int8) profileStep(decodeStep, what + mode);
         }
         for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();
         ((CudaWeight) embed).close();
