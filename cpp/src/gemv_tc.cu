@@ -85,11 +85,14 @@ __device__ __forceinline__ void stash(float (*red)[16][8], const float *c) {
     red[warp][g + 8][2 * t + 1] = c[3];
 }
 
-template <typename T, bool SWIGLU, bool NORM, int SPLIT, int UNROLL>
+// PRE (the kernels launched under programmatic dependent launch, common.cuh): the weights of a warp's first UNROLL
+// chunks are loaded before pdl_wait, while the kernel before this one drains; the products are the same.
+template <typename T, bool SWIGLU, bool NORM, int SPLIT, int UNROLL, bool PRE = false>
 __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const float *X, int cols, int n) {
     __shared__ float red[SWIGLU ? 2 : 1][SPLIT][16][8];
     __shared__ float sumsq[NORM ? SPLIT : 1][8];  // per warp and token: its share of the sum of x²
     __shared__ float inv_rms[8];
+    pdl_launch_dependents();
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     // The matrix of this block, by conditionals (dynamic indexing would put the arguments in local memory).
     int b = blockIdx.x;
@@ -122,22 +125,44 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     int chunks = (cols + 31) / 32;
     int per = (chunks + SPLIT - 1) / SPLIT;
     int begin = warp * per, end = min(chunks, begin + per);
-    for (int ch0 = begin; ch0 < end; ch0 += UNROLL) {
-        uint4 va[UNROLL], vb[UNROLL], ua[UNROLL], ub[UNROLL], vx[UNROLL];
+    uint4 va[UNROLL], vb[UNROLL], ua[UNROLL], ub[UNROLL], vx[UNROLL];
+    bool preloaded = false;  // PRE: the weights of the first UNROLL chunks are in va .. ub already
+    if (PRE) {
 #pragma unroll
-        for (int u = 0; u < UNROLL; u++) {  // every load of the UNROLL chunks first
-            int k = (ch0 + u) * 32 + 8 * t;
-            va[u] = vb[u] = ua[u] = ub[u] = vx[u] = make_uint4(0, 0, 0, 0);
-            if (ch0 + u < end && k < cols) {  // cols % 8 == 0: the 8 elements are all in range
+        for (int u = 0; u < UNROLL; u++) {
+            int k = (begin + u) * 32 + 8 * t;
+            va[u] = vb[u] = ua[u] = ub[u] = make_uint4(0, 0, 0, 0);
+            if (begin + u < end && k < cols) {
                 va[u] = __ldg(reinterpret_cast<const uint4 *>(W + ra + k));
                 vb[u] = __ldg(reinterpret_cast<const uint4 *>(W + rb + k));
                 if (SWIGLU) {
                     ua[u] = __ldg(reinterpret_cast<const uint4 *>(U + ra + k));
                     ub[u] = __ldg(reinterpret_cast<const uint4 *>(U + rb + k));
                 }
+            }
+        }
+        preloaded = true;
+    }
+    pdl_wait();  // x, y, h and the positions are written by kernels
+    for (int ch0 = begin; ch0 < end; ch0 += UNROLL) {
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {  // every load of the UNROLL chunks first
+            int k = (ch0 + u) * 32 + 8 * t;
+            vx[u] = make_uint4(0, 0, 0, 0);
+            if (!PRE || !preloaded) va[u] = vb[u] = ua[u] = ub[u] = make_uint4(0, 0, 0, 0);
+            if (ch0 + u < end && k < cols) {  // cols % 8 == 0: the 8 elements are all in range
+                if (!PRE || !preloaded) {
+                    va[u] = __ldg(reinterpret_cast<const uint4 *>(W + ra + k));
+                    vb[u] = __ldg(reinterpret_cast<const uint4 *>(W + rb + k));
+                    if (SWIGLU) {
+                        ua[u] = __ldg(reinterpret_cast<const uint4 *>(U + ra + k));
+                        ub[u] = __ldg(reinterpret_cast<const uint4 *>(U + rb + k));
+                    }
+                }
                 vx[u] = NORM ? load_x8_norm<T>(xr + k, args.gamma + k, ss) : load_x8<T>(xr + k);
             }
         }
+        preloaded = false;
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             chunk_mma<T>(c, va[u], vb[u], vx[u]);
@@ -196,16 +221,17 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     }
 }
 
-template <bool SWIGLU, bool NORM, int SPLIT, int UNROLL>
+template <bool SWIGLU, bool NORM, int SPLIT, int UNROLL, bool PRE = false>
 int launch_shape(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
     unsigned blocks = (unsigned)a.blocks[0] + (SWIGLU ? 0u : (unsigned)a.blocks[1] + (unsigned)a.blocks[2]);
     if (type == ALMA_BF16)
-        gemv_tc_kernel<__nv_bfloat16, SWIGLU, NORM, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
+        ALMA_CHECK(alma_launch_pdl("gemv_tc_kernel", gemv_tc_kernel<__nv_bfloat16, SWIGLU, NORM, SPLIT, UNROLL, PRE>,
+                                   blocks, SPLIT * 32, 0, s, a, x, cols, n));
     else if (type == ALMA_F16)
-        gemv_tc_kernel<__half, SWIGLU, NORM, SPLIT, UNROLL><<<blocks, SPLIT * 32, 0, s>>>(a, x, cols, n);
+        ALMA_CHECK(alma_launch_pdl("gemv_tc_kernel", gemv_tc_kernel<__half, SWIGLU, NORM, SPLIT, UNROLL, PRE>, blocks,
+                                   SPLIT * 32, 0, s, a, x, cols, n));
     else
         return (int)cudaErrorInvalidValue;
-    ALMA_CHECK_LAUNCH();
     return 0;
 }
 
@@ -216,7 +242,10 @@ int launch_variant(TcArgs a, int type, const float *x, int cols, int n, cudaStre
     case 1: return launch_shape<SWIGLU, NORM, TC_VARIANTS[1].split, TC_VARIANTS[1].unroll>(a, type, x, cols, n, s);
     case 2: return launch_shape<SWIGLU, NORM, TC_VARIANTS[2].split, TC_VARIANTS[2].unroll>(a, type, x, cols, n, s);
     case 3: return launch_shape<SWIGLU, NORM, TC_VARIANTS[3].split, TC_VARIANTS[3].unroll>(a, type, x, cols, n, s);
-    default: return launch_shape<SWIGLU, NORM, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll>(a, type, x, cols, n, s);
+    default:  // under PDL, the default shape preloads its first weights
+        if (alma_pdl)
+            return launch_shape<SWIGLU, NORM, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll, true>(a, type, x, cols, n, s);
+        return launch_shape<SWIGLU, NORM, TC_VARIANTS[0].split, TC_VARIANTS[0].unroll>(a, type, x, cols, n, s);
     }
 }
 

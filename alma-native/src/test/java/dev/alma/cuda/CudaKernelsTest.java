@@ -125,47 +125,52 @@ class CudaKernelsTest {
     }
 
     /**
-     * One token's GEMVs launched while programmatic dependent launch is on (the kernels that load their first weight
-     * chunks before waiting for their predecessor) give the products of the ordinary ones bit for bit, and match the
-     * twin: rows shorter than the preloaded chunks, covered by them in part, and much longer; plain, accumulating,
-     * gate/up + SwiGLU with the RMSNorm folded in, and Q/K/V with RMSNorm and RoPE folded in.
+     * The decode GEMVs launched while programmatic dependent launch is on (one token: CUDA-core kernels, five:
+     * tensor-core ones, both loading their first weight chunks before waiting for their predecessor) give the
+     * products of the ordinary launches bit for bit, and match the twin: rows shorter than the preloaded chunks,
+     * covered by them in part, and much longer; plain, accumulating, gate/up + SwiGLU with the RMSNorm folded in, and
+     * Q/K/V with RMSNorm and RoPE folded in.
      */
     @Test
-    void oneTokenGemvsUnderPdlGiveTheOrdinaryProducts() {
+    void decodeGemvsUnderPdlGiveTheOrdinaryProducts() {
         Random rnd = new Random(28);
         try {
-            for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32})
-                for (int cols : new int[]{8, 72, 1000, 1032, 4104}) {
-                    int rows = 40, heads = 2, kvHeads = 1, hd = 16;
-                    float[] w = round(random(rnd, rows * cols, 1f), type), wu = round(random(rnd, rows * cols, 1f), type);
-                    float[] gamma = random(rnd, cols, 2f);
-                    float[][] wqkv = new float[3][];
-                    int[] qkvRows = {heads * hd, kvHeads * hd, kvHeads * hd};
-                    for (int j = 0; j < 3; j++) wqkv[j] = round(random(rnd, qkvRows[j] * cols, 1f), type);
-                    float[][] x = randomRows(rnd, 1, cols, 1f), base = randomRows(rnd, 1, rows, 1f);
-                    Weight gw = gpu.weight(tensor("w", type, rows, cols, w)), gu = gpu.weight(tensor("u", type, rows, cols, wu));
-                    Weight gg = gpu.weight(tensor("gamma", DType.F32, 0, cols, gamma));
-                    Weight[] gqkv = new Weight[3];
-                    for (int j = 0; j < 3; j++) gqkv[j] = gpu.weight(tensor("qkv" + j, type, qkvRows[j], cols, wqkv[j]));
-                    List<float[][]> results = new java.util.ArrayList<>();
-                    for (boolean pdl : new boolean[]{false, true}) {
-                        gpu.usePdl(pdl);
-                        Activations xa = load(gpu, x, 1, cols), y = gpu.allocate(1, rows), acc = load(gpu, base, 1, rows);
-                        Activations g = gpu.allocate(1, rows), u = gpu.allocate(1, rows), h = gpu.allocate(1, cols);
-                        Activations[] qkv = {gpu.allocate(1, qkvRows[0]), gpu.allocate(1, qkvRows[1]), gpu.allocate(1, qkvRows[2])};
-                        gpu.matmul(xa, gw, 1, y);
-                        gpu.matmulAdd(xa, gw, 1, gpu.allocate(1, rows), acc);
-                        gpu.rmsNormGateUpSwiglu(xa, gg, 1e-5f, 1, h, gw, gu, g, u);
-                        gpu.rmsNormQkvRope(xa, gg, 1e-5f, 1, h, gqkv, qkv, heads, kvHeads, hd, new int[]{37}, 10000.0, false);
-                        results.add(new float[][]{read(gpu, y, 1)[0], read(gpu, acc, 1)[0], read(gpu, g, 1)[0],
-                                read(gpu, qkv[0], 1)[0], read(gpu, qkv[1], 1)[0], read(gpu, qkv[2], 1)[0]});
+            for (int n : new int[]{1, 5})
+                for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32})
+                    for (int cols : new int[]{8, 72, 1000, 1032, 4104}) {
+                        int rows = 40, heads = 2, kvHeads = 1, hd = 16;
+                        float[] w = round(random(rnd, rows * cols, 1f), type), wu = round(random(rnd, rows * cols, 1f), type);
+                        float[] gamma = random(rnd, cols, 2f);
+                        float[][] wqkv = new float[3][];
+                        int[] qkvRows = {heads * hd, kvHeads * hd, kvHeads * hd}, positions = new int[n];
+                        for (int j = 0; j < 3; j++) wqkv[j] = round(random(rnd, qkvRows[j] * cols, 1f), type);
+                        for (int i = 0; i < n; i++) positions[i] = 37 + i;
+                        float[][] x = randomRows(rnd, n, cols, 1f), base = randomRows(rnd, n, rows, 1f);
+                        Weight gw = gpu.weight(tensor("w", type, rows, cols, w)), gu = gpu.weight(tensor("u", type, rows, cols, wu));
+                        Weight gg = gpu.weight(tensor("gamma", DType.F32, 0, cols, gamma));
+                        Weight[] gqkv = new Weight[3];
+                        for (int j = 0; j < 3; j++) gqkv[j] = gpu.weight(tensor("qkv" + j, type, qkvRows[j], cols, wqkv[j]));
+                        List<float[][][]> results = new java.util.ArrayList<>();
+                        for (boolean pdl : new boolean[]{false, true}) {
+                            gpu.usePdl(pdl);
+                            Activations xa = load(gpu, x, n, cols), y = gpu.allocate(n, rows), acc = load(gpu, base, n, rows);
+                            Activations g = gpu.allocate(n, rows), u = gpu.allocate(n, rows), h = gpu.allocate(n, cols);
+                            Activations[] qkv = {gpu.allocate(n, qkvRows[0]), gpu.allocate(n, qkvRows[1]), gpu.allocate(n, qkvRows[2])};
+                            gpu.matmul(xa, gw, n, y);
+                            gpu.matmulAdd(xa, gw, n, gpu.allocate(n, rows), acc);
+                            gpu.rmsNormGateUpSwiglu(xa, gg, 1e-5f, n, h, gw, gu, g, u);
+                            gpu.rmsNormQkvRope(xa, gg, 1e-5f, n, h, gqkv, qkv, heads, kvHeads, hd, positions, 10000.0, false);
+                            results.add(new float[][][]{read(gpu, y, n), read(gpu, acc, n), read(gpu, g, n),
+                                    read(gpu, qkv[0], n), read(gpu, qkv[1], n), read(gpu, qkv[2], n)});
+                        }
+                        String what = type + " n=" + n + " cols " + cols;
+                        for (int j = 0; j < results.get(0).length; j++)
+                            for (int i = 0; i < n; i++)
+                                assertArrayEquals(results.get(0)[j][i], results.get(1)[j][i], what + ", product " + j + " row " + i + " under PDL");
+                        double tol = n > 1 && type != DType.F32 ? BackendContract.HALF_TOL : BackendContract.F32_TOL;
+                        double err = relError(results.get(1)[0], Reference.matmul(x, w, rows, cols));
+                        assertTrue(err <= tol, what + ": " + err);
                     }
-                    String what = type + " cols " + cols;
-                    for (int j = 0; j < results.get(0).length; j++)
-                        assertArrayEquals(results.get(0)[j], results.get(1)[j], what + ", product " + j + " under PDL");
-                    double err = relError(new float[][]{results.get(1)[0]}, Reference.matmul(x, w, rows, cols));
-                    assertTrue(err <= BackendContract.F32_TOL, what + ": " + err);
-                }
         } finally {
             gpu.usePdl(false);
         }
