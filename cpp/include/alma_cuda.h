@@ -151,7 +151,7 @@ int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type
                   void *stream);
 /**
  * Picks the launch shape of the tensor-core GEMVs (warps splitting K, loads issued together) for this process:
- * 0 (the default) to 3. A benchmarking hook; results are the same for every variant up to rounding order.
+ * 0 (the default) to 5. A benchmarking hook; results are the same for every variant up to rounding order.
  */
 int alma_gemv_tc_set_variant(int variant);
 /** y[t] = silu(Wg x[t]) * (Wu x[t]) on tensor cores (beam search), as alma_gemv_tc; y is [n, rows]. */

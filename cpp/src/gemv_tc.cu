@@ -21,8 +21,9 @@ struct TcVariant {
     int split, unroll;
 };
 // Measured on an H200 (cpp/PERF.md): {8, 4} reads 2x11008x4096 bf16 gate/up weights for 5 tokens at 77% of the
-// copy bandwidth, {8, 2} at 59%, {16, 2} 66%, {16, 1} 65%.
-constexpr TcVariant TC_VARIANTS[] = {{8, 4}, {8, 2}, {16, 2}, {16, 1}};
+// copy bandwidth, {8, 2} at 59%, {16, 2} 66%, {16, 1} 65%. {4, 8} and {8, 6} (more loads in flight per warp) were
+// added after run 13 for the next sweep.
+constexpr TcVariant TC_VARIANTS[] = {{8, 4}, {8, 2}, {16, 2}, {16, 1}, {4, 8}, {8, 6}};
 constexpr int TC_VARIANT_COUNT = sizeof(TC_VARIANTS) / sizeof(TC_VARIANTS[0]);
 int tc_variant = 0;
 
@@ -237,8 +238,10 @@ int launch_shape(TcArgs a, int type, const float *x, int cols, int n, cudaStream
 
 template <bool SWIGLU, bool NORM>
 int launch_variant(TcArgs a, int type, const float *x, int cols, int n, cudaStream_t s) {
-    static_assert(TC_VARIANT_COUNT == 4, "one case per variant");
+    static_assert(TC_VARIANT_COUNT == 6, "one case per variant");
     switch (tc_variant) {
+    case 4: return launch_shape<SWIGLU, NORM, TC_VARIANTS[4].split, TC_VARIANTS[4].unroll>(a, type, x, cols, n, s);
+    case 5: return launch_shape<SWIGLU, NORM, TC_VARIANTS[5].split, TC_VARIANTS[5].unroll>(a, type, x, cols, n, s);
     case 1: return launch_shape<SWIGLU, NORM, TC_VARIANTS[1].split, TC_VARIANTS[1].unroll>(a, type, x, cols, n, s);
     case 2: return launch_shape<SWIGLU, NORM, TC_VARIANTS[2].split, TC_VARIANTS[2].unroll>(a, type, x, cols, n, s);
     case 3: return launch_shape<SWIGLU, NORM, TC_VARIANTS[3].split, TC_VARIANTS[3].unroll>(a, type, x, cols, n, s);

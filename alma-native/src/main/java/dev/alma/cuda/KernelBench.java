@@ -30,7 +30,7 @@ public final class KernelBench {
     private final long stream;
     private final boolean quick;
     /** Launch shapes of the tensor-core GEMV (alma_gemv_tc_set_variant). */
-    private static final int TC_VARIANTS = 4;
+    private static final int TC_VARIANTS = 6;
 
     /** Every size is divided by this (16 with --tiny, else 1). */
     private final int div;

@@ -260,7 +260,7 @@ class CudaKernelsTest {
     @Test
     void everyTensorCoreGemvLaunchShapeMatchesTheExactlyRoundedTwin() {
         Random rnd = new Random(25);
-        forEachVariant(AlmaCuda::alma_gemv_tc_set_variant, "alma_gemv_tc_set_variant", 4, variant -> {
+        forEachVariant(AlmaCuda::alma_gemv_tc_set_variant, "alma_gemv_tc_set_variant", 6, variant -> {
             for (int[] s : new int[][]{{37, 1000, 2}, {100, 136, 5}, {16, 264, 8}, {49, 8, 3}}) {
                 int rows = s[0], cols = s[1], n = s[2];
                 DType type = variant % 2 == 0 ? DType.BF16 : DType.F16;
