@@ -96,8 +96,9 @@ fi
 
 # `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
 # back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; the 7B decode with the RoPE fold off
-# (-Dalma.cuda.ropeFold=false) and with programmatic dependent launches (-Dalma.cuda.pdl=true); then 1024-token
-# prompts on the 7B shape with the mma.sync and the wgmma prompt kernels.
+# (-Dalma.cuda.ropeFold=false), with programmatic dependent launches (-Dalma.cuda.pdl=true) and with the paged
+# attention's short-split path (-Dalma.cuda.pagedShort=true); then 1024-token prompts on the 7B shape with the mma.sync
+# and the wgmma prompt kernels.
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
@@ -116,6 +117,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   clibench alma.cuda.ropeFold=false --model random:7b "${decode[@]}" --beams 5
   # Programmatic dependent launches of the decode GEMVs and attention against ordinary ones (the first run).
   clibench alma.cuda.pdl=true --model random:7b "${decode[@]}" --beams 5
+  # The paged attention's short-split path (contexts of 64-96 keys here: every split takes it).
+  clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
   for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
   # ALMA_PREFILL_SHAPES="7 8": the same prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).

@@ -245,6 +245,14 @@ int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pa
 /** Floats of workspace alma_attention_paged needs. */
 size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits);
 /**
+ * The paged attention's path for splits of at most 32 keys, process-wide (a benchmarking hook): 0 (the default) the
+ * general one, 1 the short-split one (head dims up to 128 that are multiples of 4: the page-table entries and all
+ * key and value rows of a split loaded at once). The same results bit for bit.
+ */
+int alma_attention_paged_set_variant(int variant);
+/** The path alma_attention_paged_set_variant selected last (0 unless it was called). */
+int alma_attention_paged_variant(void);
+/**
  * Attention of n query tokens over the paged cache: token i attends to positions 0..positions[i] of the sequence
  * whose page table is d_tables[i * table_stride ..]. The key range is split into `splits` parts computed by
  * different blocks and combined (flash-decoding) by the last of them to finish, in the same launch;

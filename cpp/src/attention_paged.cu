@@ -12,12 +12,24 @@
 // scores into probabilities against the running maximum, then each warp accumulates every fourth value row. The
 // four warps' accumulators are summed once at the end. Loads of several keys are issued before their arithmetic so
 // that each warp keeps PAGED_UNROLL rows in flight.
+//
+// Short splits (alma_attention_paged_set_variant(1), head dims up to 128 in 16-byte rows; written after run 13, for
+// the next sweep): a split of at most SHORT_KEYS keys — every split of a translation-length context — reads its
+// page-table entries once into shared memory and then all of its key and value rows at once (eight of each per
+// warp), so that the dependent global loads per block drop from ~11 (table, keys, table, values, per group of four
+// keys) to ~3. The arithmetic is the general path's, in the same order: the results are bit for bit the same.
 #include "common.cuh"
 
 constexpr int PAGED_WARPS = 4;
 constexpr int PAGED_CHUNK = 256;
 constexpr int PAGED_UNROLL = 4;
 constexpr int PAGED_SPLIT_ALIGN = 32;  // keys per split are a multiple of this
+constexpr int SHORT_UNROLL = 8;        // key (and value) rows per warp in a short split
+constexpr int SHORT_KEYS = PAGED_WARPS * SHORT_UNROLL;
+static_assert(SHORT_KEYS <= PAGED_CHUNK, "a short split is one chunk");
+
+// 0: every split by the general path; 1: splits of at most SHORT_KEYS keys by the short path.
+int paged_variant = 0;
 
 __device__ __forceinline__ size_t page_offset(int page, int layer, int kv, int slot, int layers, int page_size,
                                               int kv_dim) {
@@ -95,14 +107,52 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
     return v;
 }
 
-// C groups of VEC dimensions per lane: head_dim <= 32 * VEC * C.
+// The kernels' arguments (attention_paged_kernel and attention_paged_short_kernel below).
+#define ALMA_PAGED_PARAMS                                                                                            \
+    const float *q, int q_stride, float *pages, const int *tables, int table_stride, const int *positions, float *ws, \
+        int *counters, float *out, int out_stride, int heads, int kv_heads, int head_dim, int layer, int layers,     \
+        int page_size, float scale, int splits, const float *k_new, const float *v_new, int kv_stride,               \
+        const int *page_new, const int *slot_new
+#define ALMA_PAGED_ARGS                                                                                             \
+    q, q_stride, pages, tables, table_stride, positions, ws, counters, out, out_stride, heads, kv_heads, head_dim,  \
+        layer, layers, page_size, scale, splits, k_new, v_new, kv_stride, page_new, slot_new
+
+// The score of the chunk's key j (the warp's query slice qr against its key row k) into probs[j] (j < count).
 template <int VEC, int C>
-__global__ void __launch_bounds__(PAGED_WARPS * 32)
-attention_paged_kernel(const float *q, int q_stride, float *pages, const int *tables, int table_stride,
-                       const int *positions, float *ws, int *counters, float *out, int out_stride, int heads,
-                       int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
-                       const float *k_new, const float *v_new, int kv_stride, const int *page_new,
-                       const int *slot_new) {
+__device__ __forceinline__ void store_score(const float (&qr)[C][VEC], const float (&k)[C][VEC], int j, int count,
+                                            float *probs) {
+    float dot = 0.f;
+#pragma unroll
+    for (int c = 0; c < C; c++)
+#pragma unroll
+        for (int e = 0; e < VEC; e++) dot += qr[c][e] * k[c][e];
+    dot = warp_sum(dot);
+    if ((threadIdx.x & 31) == 0 && j < count) probs[j] = dot;
+}
+
+// Turns a chunk's `count` scores in probs into probabilities against the running maximum m (raised to the chunk's),
+// adds their sum to the running sum l (rescaled to the new maximum; the last barrier also publishes probs) and returns
+// the factor the accumulators are rescaled by (0 on the first chunk, m = -inf).
+__device__ __forceinline__ float softmax_chunk(float *probs, int count, float &m, float &l, float *red) {
+    float mx = -INFINITY;
+    for (int t = threadIdx.x; t < count; t += blockDim.x) mx = fmaxf(mx, probs[t]);
+    float m_new = fmaxf(m, block_reduce<true>(mx, red));
+    float corr = expf(m - m_new);
+    float sum = 0.f;
+    for (int t = threadIdx.x; t < count; t += blockDim.x) {
+        float p = expf(probs[t] - m_new);
+        probs[t] = p;
+        sum += p;
+    }
+    l = l * corr + block_reduce<false>(sum, red);
+    m = m_new;
+    return corr;
+}
+
+// C groups of VEC dimensions per lane: head_dim <= 32 * VEC * C. SHORT: splits of at most SHORT_KEYS keys take the
+// short path (C == 1).
+template <int VEC, int C, bool SHORT>
+__device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
     __shared__ float accs[PAGED_WARPS][32 * VEC * C];
@@ -146,6 +196,57 @@ attention_paged_kernel(const float *q, int q_stride, float *pages, const int *ta
     }
     float m = -INFINITY, l = 0.f;
 
+    if constexpr (SHORT) {
+        static_assert(C == 1, "the short path holds eight key and eight value rows per lane");
+        if (end - start <= SHORT_KEYS) {
+            // The split's page-table entries, once; then every key and value row of the warp's keys at once.
+            __shared__ int short_pages[SHORT_KEYS];
+            int count = max(end - start, 0), p0 = start / page_size;
+            int np = count > 0 ? (end - 1) / page_size - p0 + 1 : 0;
+            if (threadIdx.x < np) short_pages[threadIdx.x] = table[p0 + threadIdx.x];
+            __syncthreads();
+            float k[SHORT_UNROLL][1][VEC], v[SHORT_UNROLL][1][VEC];
+            int d = lane * VEC;
+#pragma unroll
+            for (int u = 0; u < SHORT_UNROLL; u++) {
+                int j = warp + u * PAGED_WARPS, key = start + j;
+                const float *kr = nullptr, *vr = nullptr;
+                if (j < count) {
+                    if (fresh.k != nullptr && key == fresh.position) {
+                        kr = fresh.k;
+                        vr = fresh.v;
+                    } else {
+                        int page = short_pages[key / page_size - p0], slot = key % page_size;
+                        kr = head + page_offset(page, layer, 0, slot, layers, page_size, kv_dim);
+                        vr = head + page_offset(page, layer, 1, slot, layers, page_size, kv_dim);
+                    }
+                }
+                if (kr != nullptr && d < head_dim) {
+                    load_vec<VEC>(kr + d, k[u][0]);
+                    load_vec<VEC>(vr + d, v[u][0]);
+                } else {
+#pragma unroll
+                    for (int e = 0; e < VEC; e++) k[u][0][e] = v[u][0][e] = 0.f;
+                }
+            }
+            // From here as the general path's one chunk: scores, probabilities, value rows (same order).
+#pragma unroll
+            for (int u = 0; u < SHORT_UNROLL; u++) store_score<VEC, 1>(qr, k[u], warp + u * PAGED_WARPS, count, probs);
+            __syncthreads();
+            float corr = softmax_chunk(probs, count, m, l, red);
+#pragma unroll
+            for (int e = 0; e < VEC; e++) acc[0][e] *= corr;
+#pragma unroll
+            for (int u = 0; u < SHORT_UNROLL; u++) {
+                int j = warp + u * PAGED_WARPS;
+                float p = j < count ? probs[j] : 0.f;
+#pragma unroll
+                for (int e = 0; e < VEC; e++) acc[0][e] += p * v[u][0][e];
+            }
+            end = start;  // the general loop below has nothing left to do
+        }
+    }
+
     for (int c0 = start; c0 < end; c0 += PAGED_CHUNK) {
         int count = min(end - c0, PAGED_CHUNK);
         // Scores of the chunk's keys, each by one warp.
@@ -153,31 +254,11 @@ attention_paged_kernel(const float *q, int q_stride, float *pages, const int *ta
             float k[PAGED_UNROLL][C][VEC];
             load_rows<VEC, C>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
 #pragma unroll
-            for (int u = 0; u < PAGED_UNROLL; u++) {
-                float dot = 0.f;
-#pragma unroll
-                for (int c = 0; c < C; c++)
-#pragma unroll
-                    for (int e = 0; e < VEC; e++) dot += qr[c][e] * k[u][c][e];
-                dot = warp_sum(dot);
-                int j = j0 + u * PAGED_WARPS;
-                if (lane == 0 && j < count) probs[j] = dot;
-            }
+            for (int u = 0; u < PAGED_UNROLL; u++) store_score<VEC, C>(qr, k[u], j0 + u * PAGED_WARPS, count, probs);
         }
         __syncthreads();
         // Probabilities against the running maximum; the accumulator is rescaled to it.
-        float mx = -INFINITY;
-        for (int t = threadIdx.x; t < count; t += blockDim.x) mx = fmaxf(mx, probs[t]);
-        float m_new = fmaxf(m, block_reduce<true>(mx, red));
-        float corr = expf(m - m_new);  // 0 on the first chunk (m = -inf)
-        float sum = 0.f;
-        for (int t = threadIdx.x; t < count; t += blockDim.x) {
-            float p = expf(probs[t] - m_new);
-            probs[t] = p;
-            sum += p;
-        }
-        l = l * corr + block_reduce<false>(sum, red);  // its barrier also publishes probs
-        m = m_new;
+        float corr = softmax_chunk(probs, count, m, l, red);
 #pragma unroll
         for (int c = 0; c < C; c++)
 #pragma unroll
@@ -254,6 +335,18 @@ attention_paged_kernel(const float *q, int q_stride, float *pages, const int *ta
     if (threadIdx.x == 0) counters[i * heads + h] = 0;  // ready for the next launch
 }
 
+template <int VEC, int C>
+__global__ void __launch_bounds__(PAGED_WARPS * 32) attention_paged_kernel(ALMA_PAGED_PARAMS) {
+    attention_paged<VEC, C, false>(ALMA_PAGED_ARGS);
+}
+
+// The short-split variant; ptxas spills its 16 rows in flight under the plain bounds, not with four blocks per SM.
+__global__ void __launch_bounds__(PAGED_WARPS * 32, 4) attention_paged_short_kernel(ALMA_PAGED_PARAMS) {
+    attention_paged<4, 1, true>(ALMA_PAGED_ARGS);
+}
+#undef ALMA_PAGED_PARAMS
+#undef ALMA_PAGED_ARGS
+
 extern "C" {
 
 int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
@@ -265,6 +358,14 @@ int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pa
     ALMA_CHECK_LAUNCH();
     return 0;
 }
+
+int alma_attention_paged_set_variant(int variant) {
+    ALMA_REQUIRE(variant == 0 || variant == 1);
+    paged_variant = variant;
+    return 0;
+}
+
+int alma_attention_paged_variant(void) { return paged_variant; }
 
 size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits) {
     return (size_t)n * heads * splits * (head_dim + 2);
@@ -286,7 +387,8 @@ int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const i
     dim3 grid(n, heads, splits);
     int threads = PAGED_WARPS * 32;
     // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
-    auto kernel = head_dim % 4 == 0 && head_dim <= 128 ? attention_paged_kernel<4, 1>
+    auto kernel = head_dim % 4 == 0 && head_dim <= 128 ? (paged_variant == 1 ? attention_paged_short_kernel
+                                                                             : attention_paged_kernel<4, 1>)
                   : head_dim % 4 == 0                  ? attention_paged_kernel<4, 2>
                                                        : attention_paged_kernel<1, ALMA_MAX_HEAD_DIM / 32>;
     ALMA_CHECK(alma_launch_pdl("attention_paged_kernel", kernel, grid, threads, 0, s, d_q, q_stride, d_pages, d_tables,

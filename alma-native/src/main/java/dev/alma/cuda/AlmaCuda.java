@@ -227,6 +227,10 @@ final class AlmaCuda {
 
     static native @Cast("size_t") long alma_attention_paged_workspace(int n, int heads, int headDim, int splits);
 
+    static native int alma_attention_paged_set_variant(int variant);
+
+    static native int alma_attention_paged_variant();
+
     static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("float*") long pages,
                                            @Cast("const int*") long tables, int tableStride,
                                            @Cast("const int*") long positions, @Cast("float*") long out,

@@ -58,6 +58,12 @@ public final class CudaBackend implements Backend {
      */
     public static final String PDL_PROPERTY = "alma.cuda.pdl";
     /**
+     * System property: {@code true} makes the paged attention take its short-split path (splits of at most 32 keys:
+     * page-table entries and all key and value rows loaded at once; the same results), process-wide; off by default
+     * until measured on a GPU.
+     */
+    public static final String PAGED_SHORT_PROPERTY = "alma.cuda.pagedShort";
+    /**
      * System property choosing the wgmma GEMM shape of prompts on a compute capability 9.0 device: 1 to 9 (cpp/src/
      * gemm_wgmma.cu lists them; 7-9 are fed by TMA), for timing them through the model on a GPU
      * (cpp/gpu-check.sh). Default {@link #WGMMA_GEMM_VARIANT}; ignored where the wgmma kernels are not used.
@@ -135,6 +141,8 @@ public final class CudaBackend implements Backend {
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
         if (capability >= 90 && "true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false")))
             CudaRuntime.check(AlmaCuda.alma_set_pdl(1), "alma_set_pdl");
+        if ("true".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "false")))
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(1), "alma_attention_paged_set_variant");
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),

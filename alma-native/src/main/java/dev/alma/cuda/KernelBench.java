@@ -120,6 +120,12 @@ public final class KernelBench {
             if (per > 1) decodeAttention(s(4096), s(32), s(32), 128, 1);
         }
         CudaBackend.minSplitTiles = 1;
+        // The short-split path (alma_attention_paged_set_variant 1) on the same short contexts.
+        CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(1), "alma_attention_paged_set_variant");
+        add("# paged attention, short-split path");
+        decodeAttention(s(160), s(32), s(32), 128, 1);
+        decodeAttention(s(160), s(32), s(32), 128, 5);
+        CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
         decode(1, false, false);
         decode(5, false, false);
         decode(1, true, false);

@@ -82,6 +82,26 @@ class CudaBackendContractTest extends BackendContract {
         }
     }
 
+    /** {@code -Dalma.cuda.pagedShort=true} selects the paged attention's short-split path; without it, the general one. */
+    @Test
+    void pagedShortPropertySelectsTheShortSplitPath() {
+        int before = AlmaCuda.alma_attention_paged_variant();
+        try {
+            System.setProperty(CudaBackend.PAGED_SHORT_PROPERTY, "true");
+            try (CudaBackend b = new CudaBackend(0)) {
+                assertEquals(1, AlmaCuda.alma_attention_paged_variant());
+            } finally {
+                System.clearProperty(CudaBackend.PAGED_SHORT_PROPERTY);
+            }
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
+            try (CudaBackend b = new CudaBackend(0)) {
+                assertEquals(0, AlmaCuda.alma_attention_paged_variant());
+            }
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(before), "alma_attention_paged_set_variant");
+        }
+    }
+
     /**
      * {@code -Dalma.cuda.ropeFold=false} (for timing the fold on a GPU) swaps the one folded launch for the Q/K/V GEMV
      * and the RoPE kernel, greedy and with beams, and gives the same q, k and v.

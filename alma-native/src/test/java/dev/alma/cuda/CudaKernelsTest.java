@@ -394,6 +394,66 @@ class CudaKernelsTest {
         assertTrue(err <= BackendContract.F32_TOL, "decode over " + len + " keys: " + err);
     }
 
+    /**
+     * The paged attention's short-split path (alma_attention_paged_set_variant(1): a split's page-table entries and
+     * all its key and value rows loaded at once) gives the general path's outputs bit for bit, and the twin's: one
+     * token and three forked beams after prompts of 1 to 300 keys (splits of at most 32 keys, and longer ones that
+     * stay on the general path), grouped queries, head dims 64, 96 (lanes past the row) and 128.
+     */
+    @Test
+    void shortSplitPagedAttentionEqualsTheGeneralPath() {
+        Random rnd = new Random(29);
+        try {
+            for (int hd : new int[]{64, 96, 128})
+                for (int len : new int[]{1, 7, 32, 33, 160, 300}) {
+                    int heads = 8, kvHeads = 2;
+                    LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 4096,
+                            false, 1, 2, "float32", false);
+                    float[][] q = randomRows(rnd, len + 4, heads * hd, 1f), k = randomRows(rnd, len + 4, kvHeads * hd, 1f),
+                            v = randomRows(rnd, len + 4, kvHeads * hd, 1f);
+                    float[][][] outs = new float[3][][];
+                    for (int run = 0; run < 3; run++) {  // general path, short path, the CPU twin
+                        dev.alma.backend.Backend be = run < 2 ? gpu : cpu;
+                        if (run < 2) CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(run), "variant");
+                        try (KvCache cache = be.kvCache(cfg, len + 64)) {
+                            int seq = cache.create();
+                            int[] pos = new int[len], seqs = new int[len];
+                            for (int i = 0; i < len; i++) pos[i] = i;
+                            java.util.Arrays.fill(seqs, seq);
+                            be.attention(load(be, java.util.Arrays.copyOf(q, len), len, heads * hd),
+                                    load(be, java.util.Arrays.copyOf(k, len), len, kvHeads * hd),
+                                    load(be, java.util.Arrays.copyOf(v, len), len, kvHeads * hd), cache, 0, seqs, pos,
+                                    len, be.allocate(len, heads * hd));
+                            List<float[]> rows = new java.util.ArrayList<>();
+                            Activations o1 = be.allocate(1, heads * hd);
+                            be.attention(load(be, new float[][]{q[len]}, 1, heads * hd),
+                                    load(be, new float[][]{k[len]}, 1, kvHeads * hd),
+                                    load(be, new float[][]{v[len]}, 1, kvHeads * hd), cache, 0, new int[]{seq},
+                                    new int[]{len}, 1, o1);
+                            rows.addAll(List.of(read(be, o1, 1)));
+                            int[] beams = {seq, cache.fork(seq), cache.fork(seq)};
+                            float[][] bq = {q[len + 1], q[len + 2], q[len + 3]}, bk = {k[len + 1], k[len + 2], k[len + 3]},
+                                    bv = {v[len + 1], v[len + 2], v[len + 3]};
+                            Activations o3 = be.allocate(3, heads * hd);
+                            be.attention(load(be, bq, 3, heads * hd), load(be, bk, 3, kvHeads * hd),
+                                    load(be, bv, 3, kvHeads * hd), cache, 0, beams, new int[]{len + 1, len + 1, len + 1},
+                                    3, o3);
+                            rows.addAll(List.of(read(be, o3, 3)));
+                            outs[run] = rows.toArray(float[][]::new);
+                        }
+                    }
+                    String what = "head dim " + hd + ", " + len + " keys";
+                    for (int i = 0; i < outs[0].length; i++)
+                        assertArrayEquals(outs[0][i], outs[1][i], what + ": short path, row " + i);
+                    double err = relError(outs[1], outs[2]);
+                    assertTrue(err <= BackendContract.F32_TOL, what + ": " + err);
+                }
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "variant");
+        }
+        assertEquals(1, AlmaCuda.alma_attention_paged_set_variant(2));  // cudaErrorInvalidValue
+    }
+
     @Test
     void badArgumentsAreReportedNotCrashed() {
         CudaException e = assertThrows(CudaException.class,
