@@ -61,6 +61,14 @@ fi
 say "device: $(head -1 "$out/device.txt" 2>/dev/null || echo none)"
 say "cuBLAS directory: ${cublas_dir:-not found}"
 
+# clibench.txt (stdin) as one line per `alma bench` run: prefill tok/s | decode tok/s | beam steps/s | its options.
+clibench_table() {
+  awk 'function flush() { if (run != "") printf "%9s | %9s | %9s | %s\n", p, d, b, run }
+       /^== alma bench/ { flush(); run = $0; sub(/^== alma bench --device cuda /, "", run); p = d = b = "-"; next }
+       /^prefill / { p = $4 } /^decode / { d = $4 } /^beam search/ { b = $5 }
+       END { flush() }'
+}
+
 junit=("${java[@]}" org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors
        --details-theme=ascii)
 steps=" ${ALMA_CHECK_STEPS:-tests bench clibench jmh memcheck racecheck} "
@@ -125,6 +133,9 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   for shape in ${ALMA_PREFILL_SHAPES:-}; do clibench alma.cuda.gemmShape=$shape "${prompts[@]}"; done
   say "alma bench ($(( $(date +%s) - start )) s):"
   grep -vE "^WARNING" "$out/clibench.txt" | sed 's/^/  /' | tee -a "$summary"
+  # The same as one line per run, for comparing the options side by side.
+  say "alma bench, one line per run (prefill tok/s | decode tok/s | beam steps/s | run):"
+  clibench_table < "$out/clibench.txt" | sed 's/^/  /' | tee -a "$summary"
 fi
 
 # JMH (alma-bench's CudaKernelsBenchmark, bf16): each call synchronised, so a score is kernel + launch + sync.
