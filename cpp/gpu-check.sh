@@ -110,11 +110,13 @@ fi
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
-  # One `alma bench` run into clibench.txt: PROPERTY (a -D option, or "" for none), then the bench's arguments.
+  # One `alma bench` run into clibench.txt: PROPERTIES (space-separated name=value, each a -D option; "" for none),
+  # then the bench's arguments.
   clibench() {
-    local prop=$1; shift
-    echo "== alma bench --device cuda $*${prop:+ ($prop)}" >> "$out/clibench.txt"
-    timeout 120 "${java[@]}" ${prop:+-D$prop} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
+    local props=() p label=$1; shift
+    for p in $label; do props+=("-D$p"); done
+    echo "== alma bench --device cuda $*${label:+ ($label)}" >> "$out/clibench.txt"
+    timeout 120 "${java[@]}" ${props[@]+"${props[@]}"} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
@@ -127,6 +129,7 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   clibench alma.cuda.pdl=true --model random:7b "${decode[@]}" --beams 5
   # The paged attention's short-split path (contexts of 64-96 keys here: every split takes it).
   clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
+  clibench "alma.cuda.pdl=true alma.cuda.pagedShort=true" --model random:7b "${decode[@]}" --beams 5
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
   for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
   # ALMA_PREFILL_SHAPES="7 8": the same prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).
