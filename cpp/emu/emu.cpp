@@ -1015,8 +1015,10 @@ cudaError_t encode_tensor_map_2d(void *map, const void *base, uint64_t inner, ui
     const char *why = nullptr;
     if (((uintptr_t)map & 63) != 0) why = "the map is not 64-byte aligned";
     else if (((uintptr_t)base & 15) != 0) why = "the base address is not 16-byte aligned";
-    else if (inner == 0 || rows == 0 || inner > ((uint64_t)1 << 32) || rows > ((uint64_t)1 << 32)) why = "a dimension is 0 or over 2^32";
-    else if (pitch % 16 != 0 || pitch < inner * 2 || pitch >= ((uint64_t)1 << 40)) why = "the row pitch is not a multiple of 16 bytes covering a row";
+    else if (inner == 0 || rows == 0 || inner > ((uint64_t)1 << 32) || rows > ((uint64_t)1 << 32))
+        why = "a dimension is 0 or over 2^32";
+    else if (pitch % 16 != 0 || pitch < inner * 2 || pitch >= ((uint64_t)1 << 40))
+        why = "the row pitch is not a multiple of 16 bytes covering a row";
     else if (box_rows == 0 || box_rows > 256) why = "box rows not in 1..256";
     else if (box_inner * 2 != 128) why = "the emulator models boxes of 128-byte rows (64 16-bit elements) only";
     if (why != nullptr) {

@@ -262,9 +262,11 @@ static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, Rope
     unsigned blocks = (total + GEMV_WARPS - 1) / GEMV_WARPS;
     // PRE: one token under PDL preloads weight chunks; the rest are the kernels measured before PDL.
     constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;
-    auto kernel = ra.positions != nullptr ? (alma_pdl ? gemv3_kernel<T, N, true, true, PRE> : gemv3_kernel<T, N, true, true, 0>)
-                  : nm.gamma != nullptr   ? (alma_pdl ? gemv3_kernel<T, N, true, false, PRE> : gemv3_kernel<T, N, true, false, 0>)
-                                          : (alma_pdl ? gemv3_kernel<T, N, false, false, PRE> : gemv3_kernel<T, N, false, false, 0>);
+    auto kernel = ra.positions != nullptr
+                      ? (alma_pdl ? gemv3_kernel<T, N, true, true, PRE> : gemv3_kernel<T, N, true, true, 0>)
+                  : nm.gamma != nullptr
+                      ? (alma_pdl ? gemv3_kernel<T, N, true, false, PRE> : gemv3_kernel<T, N, true, false, 0>)
+                      : (alma_pdl ? gemv3_kernel<T, N, false, false, PRE> : gemv3_kernel<T, N, false, false, 0>);
     ALMA_CHECK(alma_launch_pdl("gemv3_kernel", kernel, blocks, 32 * GEMV_WARPS, 0, s, a, x, cols, vec, nm, ra));
     return 0;
 }
@@ -275,8 +277,9 @@ static int launch_swiglu(const void *wg, const void *wu, const float *x, float *
     bool vec = vectorizable<T>(cols, wg, wu, wg, x) && ((uintptr_t)nm.gamma & 15) == 0;
     unsigned blocks = (rows + GEMV_WARPS - 1) / GEMV_WARPS;
     constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;  // as in launch_gemv3
-    auto kernel = nm.gamma != nullptr ? (alma_pdl ? gemv_swiglu_kernel<T, N, true, PRE> : gemv_swiglu_kernel<T, N, true, 0>)
-                                      : (alma_pdl ? gemv_swiglu_kernel<T, N, false, PRE> : gemv_swiglu_kernel<T, N, false, 0>);
+    auto kernel = nm.gamma != nullptr
+                      ? (alma_pdl ? gemv_swiglu_kernel<T, N, true, PRE> : gemv_swiglu_kernel<T, N, true, 0>)
+                      : (alma_pdl ? gemv_swiglu_kernel<T, N, false, PRE> : gemv_swiglu_kernel<T, N, false, 0>);
     ALMA_CHECK(alma_launch_pdl("gemv_swiglu_kernel", kernel, blocks, 32 * GEMV_WARPS, 0, s, (const T *)wg,
                                (const T *)wu, x, y, rows, cols, vec, nm));
     return 0;

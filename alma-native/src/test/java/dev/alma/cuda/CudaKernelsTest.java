@@ -138,41 +138,63 @@ class CudaKernelsTest {
             for (int n : new int[]{1, 5})
                 for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32})
                     for (int cols : new int[]{8, 72, 1000, 1032, 4104}) {
-                        int rows = 40, heads = 2, kvHeads = 1, hd = 16;
-                        float[] w = round(random(rnd, rows * cols, 1f), type), wu = round(random(rnd, rows * cols, 1f), type);
-                        float[] gamma = random(rnd, cols, 2f);
-                        float[][] wqkv = new float[3][];
-                        int[] qkvRows = {heads * hd, kvHeads * hd, kvHeads * hd}, positions = new int[n];
-                        for (int j = 0; j < 3; j++) wqkv[j] = round(random(rnd, qkvRows[j] * cols, 1f), type);
-                        for (int i = 0; i < n; i++) positions[i] = 37 + i;
-                        float[][] x = randomRows(rnd, n, cols, 1f), base = randomRows(rnd, n, rows, 1f);
-                        Weight gw = gpu.weight(tensor("w", type, rows, cols, w)), gu = gpu.weight(tensor("u", type, rows, cols, wu));
-                        Weight gg = gpu.weight(tensor("gamma", DType.F32, 0, cols, gamma));
-                        Weight[] gqkv = new Weight[3];
-                        for (int j = 0; j < 3; j++) gqkv[j] = gpu.weight(tensor("qkv" + j, type, qkvRows[j], cols, wqkv[j]));
-                        List<float[][][]> results = new java.util.ArrayList<>();
-                        for (boolean pdl : new boolean[]{false, true}) {
-                            gpu.usePdl(pdl);
-                            Activations xa = load(gpu, x, n, cols), y = gpu.allocate(n, rows), acc = load(gpu, base, n, rows);
-                            Activations g = gpu.allocate(n, rows), u = gpu.allocate(n, rows), h = gpu.allocate(n, cols);
-                            Activations[] qkv = {gpu.allocate(n, qkvRows[0]), gpu.allocate(n, qkvRows[1]), gpu.allocate(n, qkvRows[2])};
-                            gpu.matmul(xa, gw, n, y);
-                            gpu.matmulAdd(xa, gw, n, gpu.allocate(n, rows), acc);
-                            gpu.rmsNormGateUpSwiglu(xa, gg, 1e-5f, n, h, gw, gu, g, u);
-                            gpu.rmsNormQkvRope(xa, gg, 1e-5f, n, h, gqkv, qkv, heads, kvHeads, hd, positions, 10000.0, false);
-                            results.add(new float[][][]{read(gpu, y, n), read(gpu, acc, n), read(gpu, g, n),
-                                    read(gpu, qkv[0], n), read(gpu, qkv[1], n), read(gpu, qkv[2], n)});
-                        }
+                        DecodeProducts p = new DecodeProducts(rnd, type, n, cols);
+                        float[][][] plain = p.run(false), pdl = p.run(true);
                         String what = type + " n=" + n + " cols " + cols;
-                        for (int j = 0; j < results.get(0).length; j++)
+                        for (int j = 0; j < plain.length; j++)
                             for (int i = 0; i < n; i++)
-                                assertArrayEquals(results.get(0)[j][i], results.get(1)[j][i], what + ", product " + j + " row " + i + " under PDL");
+                                assertArrayEquals(plain[j][i], pdl[j][i], what + ", product " + j + " row " + i);
                         double tol = n > 1 && type != DType.F32 ? BackendContract.HALF_TOL : BackendContract.F32_TOL;
-                        double err = relError(results.get(1)[0], Reference.matmul(x, w, rows, cols));
+                        double err = relError(pdl[0], Reference.matmul(p.x, p.w, DecodeProducts.ROWS, cols));
                         assertTrue(err <= tol, what + ": " + err);
                     }
         } finally {
             gpu.usePdl(false);
+        }
+    }
+
+    /**
+     * The decode GEMVs of random weights for {@code n} random rows of {@code cols}: a plain product, one added to a
+     * residual, gate/up + SwiGLU with the RMSNorm folded in, and Q/K/V with RMSNorm and RoPE folded in.
+     */
+    private static final class DecodeProducts {
+        static final int ROWS = 40, HEADS = 2, KV_HEADS = 1, HD = 16;
+        final int n, cols;
+        final float[] w;
+        final float[][] x, base;
+        final int[] qkvRows = {HEADS * HD, KV_HEADS * HD, KV_HEADS * HD}, positions;
+        final Weight gw, gu, gamma;
+        final Weight[] gqkv = new Weight[3];
+
+        DecodeProducts(Random rnd, DType type, int n, int cols) {
+            this.n = n;
+            this.cols = cols;
+            w = round(random(rnd, ROWS * cols, 1f), type);
+            gw = gpu.weight(tensor("w", type, ROWS, cols, w));
+            gu = gpu.weight(tensor("u", type, ROWS, cols, round(random(rnd, ROWS * cols, 1f), type)));
+            gamma = gpu.weight(tensor("gamma", DType.F32, 0, cols, random(rnd, cols, 2f)));
+            for (int j = 0; j < 3; j++)
+                gqkv[j] = gpu.weight(tensor("qkv" + j, type, qkvRows[j], cols,
+                        round(random(rnd, qkvRows[j] * cols, 1f), type)));
+            positions = new int[n];
+            for (int i = 0; i < n; i++) positions[i] = 37 + i;
+            x = randomRows(rnd, n, cols, 1f);
+            base = randomRows(rnd, n, ROWS, 1f);
+        }
+
+        /** The products (each [n][rows]) with programmatic dependent launch on or off. */
+        float[][][] run(boolean pdl) {
+            gpu.usePdl(pdl);
+            Activations xa = load(gpu, x, n, cols), y = gpu.allocate(n, ROWS), acc = load(gpu, base, n, ROWS);
+            Activations g = gpu.allocate(n, ROWS), u = gpu.allocate(n, ROWS), h = gpu.allocate(n, cols);
+            Activations[] qkv = new Activations[3];
+            for (int j = 0; j < 3; j++) qkv[j] = gpu.allocate(n, qkvRows[j]);
+            gpu.matmul(xa, gw, n, y);
+            gpu.matmulAdd(xa, gw, n, gpu.allocate(n, ROWS), acc);
+            gpu.rmsNormGateUpSwiglu(xa, gamma, 1e-5f, n, h, gw, gu, g, u);
+            gpu.rmsNormQkvRope(xa, gamma, 1e-5f, n, h, gqkv, qkv, HEADS, KV_HEADS, HD, positions, 10000.0, false);
+            return new float[][][]{read(gpu, y, n), read(gpu, acc, n), read(gpu, g, n), read(gpu, qkv[0], n),
+                    read(gpu, qkv[1], n), read(gpu, qkv[2], n)};
         }
     }
 
