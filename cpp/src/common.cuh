@@ -82,6 +82,9 @@ static inline unsigned alma_blocks(size_t count, unsigned threads) {
     return (unsigned)(b > 65535u * 32u ? 65535u * 32u : b);
 }
 
+// The shared-memory address of p (a generic pointer into shared memory), as PTX instructions take it.
+__device__ __forceinline__ unsigned smem_address(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -16,7 +16,7 @@ template <int N> __device__ __forceinline__ void cp_async_wait() {}
 #define ALMA_MMA_16816(OPS, c, a, b) alma_emu::mma_16816(OPS[0] == 'b', c, a, b)
 #else
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    unsigned s = smem_address(smem);
     int bytes = valid ? 16 : 0;  // 0: fill the 16 bytes with zeros
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }

@@ -54,7 +54,6 @@ __device__ __forceinline__ uint64_t wgmma_desc_k(uint64_t desc, int kk) { return
 
 #ifdef ALMA_EMU
 // cpp/emu: the products are computed when wgmma_wait requires them, from shared memory as it is then.
-__device__ __forceinline__ unsigned smem_address(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
 __device__ __forceinline__ void fence_proxy_async() {}
 __device__ __forceinline__ void wgmma_fence() {}
 __device__ __forceinline__ void wgmma_commit() { alma_emu::wgmma_commit(); }
@@ -78,7 +77,6 @@ __device__ __forceinline__ void wgmma_m64n128k16_bf16_rs_nb(float *d, const unsi
 }
 #elif defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define ALMA_HAVE_WGMMA 1
-__device__ __forceinline__ unsigned smem_address(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
 // Makes this thread's completed generic-proxy writes to shared memory (cp.async included) visible to wgmma.
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }

@@ -247,42 +247,27 @@ public final class KernelBench {
         CudaWeight x = random(DType.F32, n, cols);
         CudaActivations y = (CudaActivations) gpu.allocate(n, rows);
         int[] next = {0};
-        double ms = time(tensorCores ? "alma_gemv_tc" : "alma_gemv", () -> {
+        String name = tensorCores ? "alma_gemv_tc" : "alma_gemv";
+        Launch one = () -> {  // each call on the next copy of the weight
             CudaWeight wi = w[next[0]++ % copies];
             return tensorCores
                     ? AlmaCuda.alma_gemv_tc(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream)
                     : AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
-        });
-        double gbs = bytes / (ms * 1e6);
-        row("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, rows + "x" + cols, ms,
-                String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
-        String gemvTarget = "GEMV bf16 n=" + n + (tensorCores ? " tc " : " ") + rows + "x" + cols + ", % of copy";
+        };
+        String shape = rows + "x" + cols;
+        String gemvTarget = "GEMV bf16 n=" + n + (tensorCores ? " tc " : " ") + shape + ", % of copy";
         String tcHow = tensorCores ? ", tc shape " + tcShape : "";
-        target(gemvTarget, 100 * gbs / copyGbs, "alone" + tcHow);
+        gemvRow("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, shape, bytes, time(name, one), gemvTarget,
+                "alone" + tcHow);
         // As a decode step runs them: back to back in a CUDA graph (no launch gap between them).
-        double gms = timeGraph(tensorCores ? "alma_gemv_tc" : "alma_gemv", 32, () -> {
-            CudaWeight wi = w[next[0]++ % copies];
-            return tensorCores
-                    ? AlmaCuda.alma_gemv_tc(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream)
-                    : AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
-        });
-        double ggbs = bytes / (gms * 1e6);
-        row("  in a graph of 32", rows + "x" + cols, gms,
-                String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", ggbs, 100 * ggbs / copyGbs));
-        target(gemvTarget, 100 * ggbs / copyGbs, "32 in a graph" + tcHow);
+        gemvRow("  in a graph of 32", shape, bytes, timeGraph(name, 32, one), gemvTarget, "32 in a graph" + tcHow);
         if (n == 1 && !tensorCores && gpu.capability() >= 90) {
             // The same graph with programmatic dependent launches: each GEMV starts, loading its first weight chunks,
             // while the one before it drains.
             gpu.usePdl(true);
             try {
-                double pms = timeGraph("alma_gemv (PDL)", 32, () -> {
-                    CudaWeight wi = w[next[0]++ % copies];
-                    return AlmaCuda.alma_gemv(wi.data.ptr, wi.type, x.data.ptr, y.data.ptr, rows, cols, n, stream);
-                });
-                double pgbs = bytes / (pms * 1e6);
-                row("  in a graph of 32, PDL", rows + "x" + cols, pms,
-                        String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", pgbs, 100 * pgbs / copyGbs));
-                target(gemvTarget, 100 * pgbs / copyGbs, "32 in a graph, PDL");
+                gemvRow("  in a graph of 32, PDL", shape, bytes, timeGraph(name + " (PDL)", 32, one), gemvTarget,
+                        "32 in a graph, PDL");
             } finally {
                 gpu.usePdl(false);
             }
@@ -290,6 +275,13 @@ public final class KernelBench {
         for (CudaWeight c : w) c.close();
         x.close();
         y.close();
+    }
+
+    /** A GEMV row: {@code ms} per call reading {@code bytes}, as GB/s and % of copy, noted for {@code target}. */
+    private void gemvRow(String kernel, String shape, long bytes, double ms, String target, String how) {
+        double gbs = bytes / (ms * 1e6);
+        row(kernel, shape, ms, String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
+        target(target, 100 * gbs / copyGbs, how);
     }
 
     /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and scales up to 2e-4 (|w| ≤ 0.026): for timing. */
@@ -343,10 +335,8 @@ public final class KernelBench {
                     : AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr,
                             rows, cols, 1, stream);
         });
-        double gbs = bytes / (ms * 1e6);
-        row("gemv gate/up+swiglu" + (n > 1 ? " tc n=" + n : ""), "2x " + rows + "x" + cols, ms, String.format(Locale.ROOT,
-                "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
-        target("GEMV gate/up+SwiGLU n=" + n + " 2x" + rows + "x" + cols + ", % of copy", 100 * gbs / copyGbs,
+        gemvRow("gemv gate/up+swiglu" + (n > 1 ? " tc n=" + n : ""), "2x " + rows + "x" + cols, bytes, ms,
+                "GEMV gate/up+SwiGLU n=" + n + " 2x" + rows + "x" + cols + ", % of copy",
                 n > 1 ? "tc shape " + tcShape : "alone");
         for (int i = 0; i < copies; i++) {
             g[i].close();
