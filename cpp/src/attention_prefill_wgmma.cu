@@ -72,8 +72,7 @@ __global__ void __launch_bounds__(WTHREADS, 1)
 #if defined(ALMA_EMU) || defined(ALMA_HAVE_WGMMA)
     using L = Layout<N_MAJOR>;
     extern __shared__ unsigned char smem_raw[];  // 16-byte aligned
-    unsigned raw = smem_address(smem_raw);
-    unsigned char *smem = smem_raw + ((1024 - (raw & 1023)) & 1023);
+    unsigned char *smem = swizzle_aligned(smem_raw);
     unsigned smem0 = smem_address(smem);
     int qb = gridDim.x - 1 - blockIdx.x;  // the blocks with the most keys first
     int h = blockIdx.y, kvh = h / group;

@@ -108,8 +108,7 @@ __global__ void __launch_bounds__(HTHREADS, MIN_BLOCKS)
     static_assert(AHEAD >= 1 && (STAGES == AHEAD + 1 || STAGES == AHEAD + 2), "a stage per tile in flight");
     constexpr int STAGE = Stage<BN>::BYTES, ACC = BN / 2, DRAIN = STAGES - AHEAD - 1;
     extern __shared__ unsigned char smem_raw[];  // 16-byte aligned
-    unsigned raw = smem_address(smem_raw);
-    unsigned char *smem = smem_raw + ((1024 - (raw & 1023)) & 1023);
+    unsigned char *smem = swizzle_aligned(smem_raw);
     unsigned smem0 = smem_address(smem);
     int wg = threadIdx.x >> 7;  // warpgroup: tokens 64 wg .. 64 wg + 63 of the block tile
     int tile_m, tile_n;
@@ -173,8 +172,7 @@ __global__ void __launch_bounds__(TMA_THREADS, MIN_BLOCKS)
     static_assert(STAGES >= 2, "a stage multiplied while the next one loads");
     constexpr int STAGE = Stage<BN>::BYTES, ACC = BN / 2, CONSUMER_WARPS = 8;
     extern __shared__ unsigned char smem_raw[];  // 16-byte aligned
-    unsigned raw = smem_address(smem_raw);
-    unsigned char *smem = smem_raw + ((1024 - (raw & 1023)) & 1023);
+    unsigned char *smem = swizzle_aligned(smem_raw);
     unsigned smem0 = smem_address(smem);
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + TmaSmem<BN, STAGES>::BARRIERS), *empty = full + STAGES;
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;

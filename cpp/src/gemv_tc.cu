@@ -128,6 +128,9 @@ __global__ void __launch_bounds__(SPLIT * 32) gemv_tc_kernel(TcArgs args, const 
     int begin = warp * per, end = min(chunks, begin + per);
     uint4 va[UNROLL], vb[UNROLL], ua[UNROLL], ub[UNROLL], vx[UNROLL];
     bool preloaded = false;  // PRE: the weights of the first UNROLL chunks are in va .. ub already
+    // The preload repeats the loop's weight loads rather than sharing a helper with it: with a shared helper the
+    // loads interleave differently with those of x and ptxas gives the PDL-off kernels other register counts than
+    // the ones measured in runs 8-13 (70 -> 52 for the plain bf16 one).
     if (PRE) {
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {

@@ -30,6 +30,13 @@ static inline int alma_set_wgmma_variant(int variant, int *slot, int count = 2) 
     return 0;
 }
 
+// The first 1024-byte aligned address at or after dynamic shared memory `raw` (16-byte aligned): where swizzled tiles
+// start, so that the swizzle's XOR of address bits 7-9 into bits 4-6 matches the layout below. Kernels reserve 1024
+// bytes more than their tiles for it.
+__device__ __forceinline__ unsigned char *swizzle_aligned(unsigned char *raw) {
+    return raw + ((1024 - (smem_address(raw) & 1023)) & 1023);
+}
+
 // Bytes of one 128-byte-swizzled row of 64 16-bit elements, and the offset of its chunk c (16 bytes, 8 elements).
 constexpr int SWIZZLE_ROW = 128;
 __device__ __forceinline__ int swizzled_offset(int row, int chunk) {

@@ -139,8 +139,7 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
-        if (capability >= 90 && "true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false")))
-            CudaRuntime.check(AlmaCuda.alma_set_pdl(1), "alma_set_pdl");
+        if ("true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false"))) usePdl(true);
         if ("true".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "false")))
             CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(1), "alma_attention_paged_set_variant");
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
