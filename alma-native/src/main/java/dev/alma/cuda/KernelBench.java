@@ -367,28 +367,26 @@ public final class KernelBench {
     private final java.util.Map<String, Double> cublasTflops = new java.util.HashMap<>();
 
     /** Issue 8's targets: for each, the best figure measured in this run and how it was measured. */
-    private final java.util.Map<String, Double> targetBest = new java.util.LinkedHashMap<>();
-    private final java.util.Map<String, String> targetHow = new java.util.HashMap<>();
+    private final java.util.Map<String, Best> targets = new java.util.LinkedHashMap<>();
+
+    private record Best(double value, String how) {
+    }
 
     /** The tensor-core GEMV launch shape selected now (alma_gemv_tc_set_variant). */
     private int tcShape;
 
     /** Notes {@code value} for the target {@code name} if it is the best so far ({@code how}: the option that gave it). */
     private void target(String name, double value, String how) {
-        Double best = targetBest.get(name);
-        if (best == null || value > best) {
-            targetBest.put(name, value);
-            targetHow.put(name, how);
-        }
+        targets.merge(name, new Best(value, how), (old, now) -> now.value() > old.value() ? now : old);
     }
 
     /** The targets with their best figures, as comment lines (also when the run ends early on an error). */
     private void printTargets() {
-        if (targetBest.isEmpty()) return;
+        if (targets.isEmpty()) return;
         add("# issue 8's targets: the best of this run (GEMV >= 85% of copy, GEMM >= 80% of cuBLAS, causal attention at"
                 + " 4k tokens >= 300 TFLOP/s, decode >= 180 tok/s, 5 beams >= 150 steps/s)");
-        for (var e : targetBest.entrySet())
-            add(String.format(Locale.ROOT, "#   %-48s %8.1f  (%s)", e.getKey(), e.getValue(), targetHow.get(e.getKey())));
+        for (var e : targets.entrySet())
+            add(String.format(Locale.ROOT, "#   %-48s %8.1f  (%s)", e.getKey(), e.getValue().value(), e.getValue().how()));
     }
 
     /**
