@@ -33,6 +33,13 @@ final class BF16Matrix extends CpuMatrix {
         Simd.V.dot4BF16(w, r0 * rb, r1 * rb, r2 * rb, r3 * rb, x, xOff, cols, out, o0, o1, o2, o3);
     }
 
+    /** A few activation rows (beams) through {@link FewTokens}, more through {@link Gemm}. */
+    @Override
+    void matmul(float[] x, int n, float[] out, int r0, int r1) {
+        if (FewTokens.applies(n)) FewTokens.matmul(w, FewTokens.Half.BF16, rows, cols, x, n, out, r0, r1);
+        else super.matmul(x, n, out, r0, r1);
+    }
+
     @Override
     void row(int r, float[] out, int off) {
         long base = (long) r * cols * 2;

@@ -54,7 +54,10 @@ class CpuBackendTest {
     @Test
     void matmulMatchesFloat64ForEveryPlainType() {
         // n = 1 rows: four streams per chunk plus remainder rows (37, 1031), several chunks of a large matrix (1031)
-        int[][] shapes = {{1, 1, 1}, {1, 37, 45}, {1, 1031, 515}, {3, 67, 129}, {5, 130, 17}, {2, 8, 256}};
+        // 2-8 rows (FewTokens for F16/BF16): one pass of five, two passes (7, 8), rows and columns past the vectors;
+        // 9 and 33 rows: Gemm
+        int[][] shapes = {{1, 1, 1}, {1, 37, 45}, {1, 1031, 515}, {3, 67, 129}, {5, 130, 17}, {2, 8, 256},
+                {5, 1031, 515}, {7, 45, 100}, {8, 33, 48}, {4, 6, 5}, {9, 20, 40}, {33, 13, 70}};
         for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16}) {
             for (int[] s : shapes) {
                 int n = s[0], rows = s[1], cols = s[2];
@@ -77,6 +80,29 @@ class CpuBackendTest {
                 }
             }
         }
+    }
+
+    @Test
+    void fewTokenHalfProductsStayExactOnSubnormalWeights() {
+        // f16 weights of 1e-7..1e-5 are subnormal halves; the few-token kernel widens them without the 2^112 multiply
+        int n = 5, rows = 12, cols = 96;
+        float[] w = random(rows * cols);
+        for (int i = 0; i < w.length; i++) w[i] *= 1e-5f;
+        Tensor t = tensor("w", DType.F16, w, rows, cols);
+        float[] stored = t.toFloatArray();
+        float[] x = random(n * cols);
+        CpuActivations out = (CpuActivations) BE.allocate(n, rows);
+        BE.matmul(act(x, n, cols), BE.weight(t), n, out);
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < rows; r++) {
+                double ref = 0, mag = 0;
+                for (int c = 0; c < cols; c++) {
+                    ref += (double) stored[r * cols + c] * x[i * cols + c];
+                    mag += Math.abs((double) stored[r * cols + c] * x[i * cols + c]);
+                }
+                assertTrue(mag > 0);
+                assertEquals(ref, out.data[i * rows + r], 1e-6 * mag, "token " + i + ", row " + r);
+            }
     }
 
     @Test
