@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code x · Wᵀ} through {@link CpuBackend#matmul} for each weight type: {@code tokens = 1} is the decode
- * matrix-vector product (memory-bound: read as GB/s of weights against the STREAM figure), larger counts the prefill
- * matrix-matrix product (compute-bound: GFLOP/s against the FMA peak). The weights (32768 × 2048 by default) are
+ * matrix-vector product (memory-bound: read as GB/s of weights against the STREAM figure), {@code 5} a step of
+ * ALMA's 5-beam search, {@code 64} the prefill matrix-matrix product (compute-bound: GFLOP/s against the FMA peak). The weights (32768 × 2048 by default) are
  * larger than the 32 MB L3 for every type, so each call streams them from memory.
  */
 @State(Scope.Benchmark)
@@ -35,7 +35,7 @@ public class MatmulBench {
     @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K"})
     public DType type;
 
-    @Param({"1", "64"})
+    @Param({"1", "5", "64"})
     public int tokens;
 
     @Param({"32768"})

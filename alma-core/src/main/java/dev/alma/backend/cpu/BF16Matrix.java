@@ -33,11 +33,19 @@ final class BF16Matrix extends CpuMatrix {
         Simd.V.dot4BF16(w, r0 * rb, r1 * rb, r2 * rb, r3 * rb, x, xOff, cols, out, o0, o1, o2, o3);
     }
 
-    /** A few activation rows (beams) through {@link FewTokens}, more through {@link Gemm}. */
     @Override
-    void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        if (FewTokens.applies(n)) FewTokens.matmul(w, FewTokens.Half.BF16, rows, cols, x, n, out, r0, r1);
-        else super.matmul(x, n, out, r0, r1);
+    boolean hasFewTokenKernel() {
+        return true;
+    }
+
+    @Override
+    float fewTokenScale() {
+        return FewTokens.Half.BF16.scale;
+    }
+
+    @Override
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        FewTokens.dot4x5(w, FewTokens.Half.BF16, cols, ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
     }
 
     @Override

@@ -51,28 +51,27 @@ abstract class CpuMatrix {
         for (int r = r0 + 4 * q; r < r1; r++) out[r] = dot(r, x, 0);
     }
 
-    /**
-     * Row {@code r} times the activations at {@code x[i0..]}, {@code x[i1..]}, {@code x[i2..]}, {@code x[i3..]},
-     * into {@code out[0..3]}; the default makes four {@link #dot} calls.
-     */
-    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
-        out[0] = dot(r, x, i0);
-        out[1] = dot(r, x, i1);
-        out[2] = dot(r, x, i2);
-        out[3] = dot(r, x, i3);
+    /** Whether this type implements {@link #dot4x5}, through which {@link #matmul} multiplies a few activation rows. */
+    boolean hasFewTokenKernel() {
+        return false;
     }
 
-    /** {@link #matmul} row by row, four activation rows at a time ({@link #dotX4}), the last {@code n % 4} by {@link #dot}. */
-    final void matmulByFours(float[] x, int n, float[] out, int r0, int r1) {
-        float[] t = new float[4];
-        for (int r = r0; r < r1; r++) {
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                dotX4(r, x, i * cols, (i + 1) * cols, (i + 2) * cols, (i + 3) * cols, t);
-                for (int k = 0; k < 4; k++) out[(i + k) * rows + r] = t[k];
-            }
-            for (; i < n; i++) out[i * rows + r] = dot(r, x, i * cols);
-        }
+    /**
+     * The factor {@link FewTokens} scales the activations by before {@link #dot4x5} (a kernel's widening may leave
+     * the weights scaled by a power of two).
+     */
+    float fewTokenScale() {
+        return 1f;
+    }
+
+    /**
+     * Four weight rows times five activation rows, each weight vector widened once for the five: for activation row
+     * {@code j} at {@code xs[xj ..]} (scaled by {@link #fewTokenScale}) and weight row {@code k} of
+     * {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types that
+     * {@link #hasFewTokenKernel}.
+     */
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        throw new UnsupportedOperationException(tensor.type() + " has no few-token kernel");
     }
 
     /** Bytes of one stored row. */
@@ -85,12 +84,14 @@ abstract class CpuMatrix {
 
     /**
      * For the {@code n} activation rows {@code x[i*cols ..]}, writes {@code out[i*rows + r] = dot(r, x_i)} for weight
-     * rows {@code r} in {@code [r0, r1)}. The default decodes the weight rows ({@link #row}) a few at a time and
-     * multiplies them with every activation row in register tiles ({@link Gemm}), so each weight is read from
-     * memory and decoded once per call.
+     * rows {@code r} in {@code [r0, r1)}. A few activation rows (beams) go through {@link FewTokens} where this type
+     * {@link #hasFewTokenKernel}; otherwise the weight rows are decoded ({@link #row}) a few at a time and multiplied
+     * with every activation row in register tiles ({@link Gemm}). Either way each weight is read from memory once
+     * per call.
      */
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        Gemm.matmul(this, x, n, out, r0, r1);
+        if (hasFewTokenKernel() && FewTokens.applies(n)) FewTokens.matmul(this, x, n, out, r0, r1);
+        else Gemm.matmul(this, x, n, out, r0, r1);
     }
 
     /**

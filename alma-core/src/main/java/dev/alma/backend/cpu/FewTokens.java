@@ -1,5 +1,6 @@
 package dev.alma.backend.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -9,14 +10,17 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch) on 16-bit weights (F16,
- * BF16). Each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows,
- * and a thread reads four weight rows a quarter of its range apart, as the one-token product does
- * ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before tiling them
- * with the tokens; for a prompt that cost is spread over many tokens, for five it is most of the product (F16,
- * 32768 × 2048, one thread: decoding alone 11.8 ms, the whole five-token product 22-25 ms; here 9.5-12.5 ms).
- * When there are more than {@code TOKENS} activation rows, further passes over the same four weight rows read them
- * from the cache.
+ * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch) on F16, BF16 and Q8_0
+ * weights. Each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
+ * ({@link CpuMatrix#dot4x5}), and a thread reads four weight rows a quarter of its range apart, as the one-token
+ * product does ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before
+ * tiling them with the tokens: for a prompt that cost is spread over many tokens, for five it is most of the
+ * product. When there are more than {@code TOKENS} activation rows, further passes over the same four weight rows
+ * read them from the cache.
+ *
+ * <p>One thread, 32768 × 2048, five tokens (a harness outside the repository, best of 20): F16 decoding alone took
+ * 11.8 ms and Gemm's whole product 22-25 ms, this kernel 9.5-12.5 ms; Q8_0 took 14.2-14.3 ms as a four-token block
+ * kernel plus a fifth dot product per row, 7.7-7.8 ms here.
  */
 final class FewTokens {
     /** Activation rows per pass over four weight rows (20 accumulators). */
@@ -24,12 +28,63 @@ final class FewTokens {
     /** Up to this many activation rows go through here; more through {@link Gemm}. */
     static final int MAX = 8;
 
-    /** How 16-bit weights widen to floats: the bits shifted left and masked, the activations scaled. */
+    /** {@code -Dalma.cpu.fewTokens=false} sends every product of several activation rows to {@link Gemm}. */
+    private static final boolean ENABLED = !"false".equals(System.getProperty("alma.cpu.fewTokens"));
+
+    private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
+
+    private FewTokens() {
+    }
+
+    /** Whether {@link #matmul} takes {@code n} activation rows (the kernels need the Vector API). */
+    static boolean applies(int n) {
+        return ENABLED && n >= 2 && n <= MAX && SimdQuant.AVAILABLE;
+    }
+
+    /**
+     * {@code out[i*m.rows + r] = W[r] · x[i*m.cols ..]} for activation rows {@code i < n} and weight rows
+     * {@code r0 <= r < r1}, through {@code m}'s {@link CpuMatrix#dot4x5}.
+     */
+    static void matmul(CpuMatrix m, float[] x, int n, float[] out, int r0, int r1) {
+        int cols = m.cols;
+        float scale = m.fewTokenScale();
+        float[] xs = x;
+        if (scale != 1f) {
+            xs = SCALED.get();
+            if (xs.length < n * cols) SCALED.set(xs = new float[n * cols]);
+            for (int i = 0; i < n * cols; i++) xs[i] = x[i] * scale;
+        }
+        float[] sums = new float[4 * TOKENS];
+        int q = (r1 - r0) / 4;
+        for (int r = r0; r < r0 + q; r++) rows4(m, xs, n, out, sums, r, r + q, r + 2 * q, r + 3 * q, 4);
+        for (int r = r0 + 4 * q; r < r1; r++) rows4(m, xs, n, out, sums, r, r, r, r, 1);
+    }
+
+    /** Weight rows {@code ra..rd} (the first {@code distinct} of them distinct) times every activation row. */
+    private static void rows4(CpuMatrix m, float[] xs, int n, float[] out, float[] sums, int ra, int rb, int rc, int rd,
+                              int distinct) {
+        int cols = m.cols, last = n - 1;  // a pass with fewer than TOKENS rows left repeats the last one
+        for (int t = 0; t < n; t += TOKENS) {
+            m.dot4x5(ra, rb, rc, rd, xs, t * cols, Math.min(t + 1, last) * cols, Math.min(t + 2, last) * cols,
+                    Math.min(t + 3, last) * cols, Math.min(t + 4, last) * cols, sums);
+            for (int j = 0; j < TOKENS && t + j < n; j++) {
+                int o = (t + j) * m.rows;
+                out[o + ra] = sums[4 * j];
+                if (distinct > 1) {
+                    out[o + rb] = sums[4 * j + 1];
+                    out[o + rc] = sums[4 * j + 2];
+                    out[o + rd] = sums[4 * j + 3];
+                }
+            }
+        }
+    }
+
+    /** How 16-bit weights widen to floats in {@link V#rows4x5}: the bits shifted left and masked. */
     enum Half {
         /**
-         * f16: exponent and mantissa moved to float position without the 2^112 multiply of an exact conversion (which
-         * is slow on the f16 subnormals), so the widened weights are 2^-112 times their value; the activations are
-         * scaled by 2^56 and the sums by the other 2^56, keeping the products far from float underflow.
+         * f16: exponent and mantissa moved to float position without the 2^112 multiply of an exact conversion (slow
+         * on the f16 subnormals), so the widened weights are 2^-112 times their value; the activations are scaled by
+         * 2^56 ({@link #scale}) and the sums by the other 2^56, keeping the products far from float underflow.
          */
         F16(13, 0x8FFFE000, 0x1.0p56f),
         /** bf16: the top half of a float. */
@@ -37,6 +92,7 @@ final class FewTokens {
 
         final int shift;
         final int mask;
+        /** What the activations are scaled by. */
         final float scale;
 
         Half(int shift, int mask, float scale) {
@@ -51,63 +107,29 @@ final class FewTokens {
         }
     }
 
-    private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
-
-    private FewTokens() {
-    }
-
-    /** {@code -Dalma.cpu.fewTokens=false} sends every product of several activation rows to {@link Gemm}. */
-    private static final boolean ENABLED = !"false".equals(System.getProperty("alma.cpu.fewTokens"));
-
-    /** Whether {@link #matmul} takes {@code n} activation rows. */
-    static boolean applies(int n) {
-        return ENABLED && n >= 2 && n <= MAX && Simd.AVAILABLE;
-    }
-
     /**
-     * {@code out[i*rows + r] = W[r] · x[i*cols ..]} for activation rows {@code i < n} and weight rows
-     * {@code r0 <= r < r1} of the row-major 16-bit matrix {@code w} ({@code rows × cols}).
+     * {@link CpuMatrix#dot4x5} of a row-major 16-bit matrix {@code w} with {@code cols} columns: the vector kernel
+     * over whole vectors, the columns past them one by one.
      */
-    static void matmul(MemorySegment w, Half kind, int rows, int cols, float[] x, int n, float[] out, int r0, int r1) {
-        float[] xs = x;
-        if (kind.scale != 1f) {
-            xs = SCALED.get();
-            if (xs.length < n * cols) SCALED.set(xs = new float[n * cols]);
-            for (int i = 0; i < n * cols; i++) xs[i] = x[i] * kind.scale;
-        }
-        float[] sums = new float[4 * TOKENS];
-        int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++) rows4(w, kind, rows, cols, x, xs, n, out, sums, r, r + q, r + 2 * q, r + 3 * q, 4);
-        for (int r = r0 + 4 * q; r < r1; r++) rows4(w, kind, rows, cols, x, xs, n, out, sums, r, r, r, r, 1);
-    }
-
-    /**
-     * Weight rows {@code ra..rd} (the first {@code distinct} of them distinct) times every activation row ({@code x},
-     * and {@code xs} scaled for the kernel).
-     */
-    private static void rows4(MemorySegment w, Half kind, int rows, int cols, float[] x, float[] xs, int n, float[] out, float[] sums,
-                              int ra, int rb, int rc, int rd, int distinct) {
+    static void dot4x5(MemorySegment w, Half kind, int cols, int ra, int rb, int rc, int rd, float[] xs, int x0, int x1,
+                       int x2, int x3, int x4, float[] sums) {
         int vec = cols - cols % V.L;
         long bytes = 2L * cols;
-        int[] r = {ra, rb, rc, rd};
-        for (int t = 0; t < n; t += TOKENS) {
-            int last = n - 1;  // a pass with fewer than TOKENS rows left repeats the last one
-            V.rows4x5(w, ra * bytes, rb * bytes, rc * bytes, rd * bytes, kind.shift, kind.mask, xs, t * cols,
-                    Math.min(t + 1, last) * cols, Math.min(t + 2, last) * cols, Math.min(t + 3, last) * cols,
-                    Math.min(t + 4, last) * cols, vec, sums);
-            for (int j = 0; j < TOKENS && t + j < n; j++) {
-                int xo = (t + j) * cols;
-                for (int k = 0; k < distinct; k++) {
-                    float s = sums[4 * j + k] * kind.scale;
-                    long base = r[k] * bytes;
-                    for (int c = vec; c < cols; c++) s += kind.widen(w.get(dev.alma.tensor.Layouts.I16, base + 2L * c)) * x[xo + c];
-                    out[(t + j) * rows + r[k]] = s;
-                }
+        V.rows4x5(w, ra * bytes, rb * bytes, rc * bytes, rd * bytes, kind.shift, kind.mask, xs, x0, x1, x2, x3, x4,
+                vec, sums);
+        for (int i = 0; i < sums.length; i++) sums[i] *= kind.scale;
+        if (vec == cols) return;
+        int[] r = {ra, rb, rc, rd}, xo = {x0, x1, x2, x3, x4};
+        for (int j = 0; j < TOKENS; j++)
+            for (int k = 0; k < 4; k++) {
+                float tail = 0;
+                for (int c = vec; c < cols; c++)
+                    tail += kind.widen(w.get(dev.alma.tensor.Layouts.I16, r[k] * bytes + 2L * c)) * xs[xo[j] + c];
+                sums[4 * j + k] += tail / kind.scale;
             }
-        }
     }
 
-    /** The Vector-API kernel; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
+    /** The Vector-API kernels; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
     static final class V {
         static final int L = Simd.V.L;
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -115,7 +137,7 @@ final class FewTokens {
         private V() {
         }
 
-        /** Weight vector at byte {@code off} widened as {@code bits << shift & mask}. */
+        /** The 16-bit weight vector at byte {@code off} widened as {@code bits << shift & mask}. */
         private static FloatVector widen(MemorySegment w, long off, int shift, int mask) {
             IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.V.S, w, off, LE)
                     .convertShape(VectorOperators.S2I, Simd.V.I, 0);
@@ -123,8 +145,8 @@ final class FewTokens {
         }
 
         /**
-         * The dot products of the first {@code vec} columns of the weight rows at byte offsets {@code o0..o3} with
-         * the activation rows at {@code x[x0..]} .. {@code x[x4..]}: {@code sums[4*j + k]} for activation row
+         * The dot products of the first {@code vec} columns of the 16-bit weight rows at byte offsets {@code o0..o3}
+         * with the activation rows at {@code x[x0..]} .. {@code x[x4..]}: {@code sums[4*j + k]} for activation row
          * {@code j} and weight row {@code k}.
          */
         static void rows4x5(MemorySegment w, long o0, long o1, long o2, long o3, int shift, int mask, float[] x,
@@ -168,6 +190,69 @@ final class FewTokens {
             sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
             sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
             sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+        }
+
+        /**
+         * As {@link #rows4x5} for the Q8_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): a block's
+         * values are widened and multiplied by its scale once for the five activation rows.
+         */
+        static void rows4x5Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x,
+                                int x0, int x1, int x2, int x3, int x4, float[] sums) {
+            FloatVector z = FloatVector.zero(Simd.V.F);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
+            for (int b = 0; b < blocks; b++) {
+                long off = (long) b * Q8_0Matrix.BLOCK_BYTES;
+                FloatVector d0 = scale(w, o0 + off), d1 = scale(w, o1 + off), d2 = scale(w, o2 + off), d3 = scale(w, o3 + off);
+                for (int h = 0; h < 32; h += L) {
+                    long p = off + 2 + h;
+                    FloatVector w0 = q8(w, o0 + p).mul(d0), w1 = q8(w, o1 + p).mul(d1);
+                    FloatVector w2 = q8(w, o2 + p).mul(d2), w3 = q8(w, o3 + p).mul(d3);
+                    int k = 32 * b + h;
+                    FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + k);
+                    a00 = w0.fma(y, a00);
+                    a01 = w1.fma(y, a01);
+                    a02 = w2.fma(y, a02);
+                    a03 = w3.fma(y, a03);
+                    y = FloatVector.fromArray(Simd.V.F, x, x1 + k);
+                    a10 = w0.fma(y, a10);
+                    a11 = w1.fma(y, a11);
+                    a12 = w2.fma(y, a12);
+                    a13 = w3.fma(y, a13);
+                    y = FloatVector.fromArray(Simd.V.F, x, x2 + k);
+                    a20 = w0.fma(y, a20);
+                    a21 = w1.fma(y, a21);
+                    a22 = w2.fma(y, a22);
+                    a23 = w3.fma(y, a23);
+                    y = FloatVector.fromArray(Simd.V.F, x, x3 + k);
+                    a30 = w0.fma(y, a30);
+                    a31 = w1.fma(y, a31);
+                    a32 = w2.fma(y, a32);
+                    a33 = w3.fma(y, a33);
+                    y = FloatVector.fromArray(Simd.V.F, x, x4 + k);
+                    a40 = w0.fma(y, a40);
+                    a41 = w1.fma(y, a41);
+                    a42 = w2.fma(y, a42);
+                    a43 = w3.fma(y, a43);
+                }
+            }
+            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
+            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
+            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
+            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
+            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+        }
+
+        /** The f16 scale of the Q8_0 block at {@code p} in every lane. */
+        private static FloatVector scale(MemorySegment w, long p) {
+            return FloatVector.broadcast(Simd.V.F, QuantMatrix.f16(w, p));
+        }
+
+        /** L int8 values at {@code off} as floats. */
+        private static FloatVector q8(MemorySegment w, long off) {
+            return (FloatVector) ByteVector.fromMemorySegment(SimdQuant.V.B, w, off, LE)
+                    .convertShape(VectorOperators.B2F, Simd.V.F, 0);
         }
 
         private static float sum(FloatVector v) {

@@ -101,32 +101,26 @@ final class PanelMatrix extends CpuMatrix {
         }
     }
 
-    /**
-     * A few activation rows over Q8_0 panels go through the four-token block kernel panel by panel ({@link #dotX4});
-     * otherwise {@link Gemm} tiles the rows ({@link #row} joins the panels).
-     */
     @Override
-    void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        if (panels[0] instanceof Q8_0Matrix && Q8_0Matrix.fewRowsKernel(n)) matmulByFours(x, n, out, r0, r1);
-        else super.matmul(x, n, out, r0, r1);
+    boolean hasFewTokenKernel() {
+        return panels[0].hasFewTokenKernel();
     }
 
     @Override
-    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
-        float[] t = new float[4];
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int p = 0; p < panels.length; p++) {
+    float fewTokenScale() {
+        return panels[0].fewTokenScale();
+    }
+
+    /** Panel by panel, the partial sums added in panel order. */
+    @Override
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        float[] t = new float[sums.length];
+        panels[0].dot4x5(ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
+        for (int p = 1; p < panels.length; p++) {
             int xo = p * width;
-            panels[p].dotX4(r, x, i0 + xo, i1 + xo, i2 + xo, i3 + xo, t);
-            s0 += t[0];
-            s1 += t[1];
-            s2 += t[2];
-            s3 += t[3];
+            panels[p].dot4x5(ra, rb, rc, rd, xs, x0 + xo, x1 + xo, x2 + xo, x3 + xo, x4 + xo, t);
+            for (int i = 0; i < sums.length; i++) sums[i] += t[i];
         }
-        out[0] = s0;
-        out[1] = s1;
-        out[2] = s2;
-        out[3] = s3;
     }
 
     @Override

@@ -27,32 +27,15 @@ final class Q8_0Matrix extends QuantMatrix {
         else super.dot4(r0, r1, r2, r3, x, xOff, out, o0, o1, o2, o3);
     }
 
-    /** Up to this many activation rows are multiplied on the blocks ({@link #matmul}); more go through {@link Gemm}. */
-    static final int FEW_ROWS = 8;
-
-    /**
-     * For a few activation rows (beams, a short batch) each weight block is widened in registers once for four of
-     * them, the last {@code n % 4} by {@link #dot}; a prompt goes through {@link Gemm}, which decodes weight rows to
-     * floats and tiles them with the tokens.
-     */
     @Override
-    void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        if (fewRowsKernel(n)) matmulByFours(x, n, out, r0, r1);
-        else super.matmul(x, n, out, r0, r1);
+    boolean hasFewTokenKernel() {
+        return true;
     }
 
-    /** Whether {@link #matmul} of {@code n} activation rows runs on the blocks ({@link #dotX4}) rather than {@link Gemm}. */
-    static boolean fewRowsKernel(int n) {
-        return n <= FEW_ROWS && SimdQuant.AVAILABLE && SimdQuant.V.L == 16;
-    }
-
-    /**
-     * Row {@code r} times the activations at {@code x[i0..]}, {@code x[i1..]}, {@code x[i2..]}, {@code x[i3..]},
-     * into {@code out[0..3]}, each block widened once for the four (needs {@link #fewRowsKernel}).
-     */
     @Override
-    void dotX4(int r, float[] x, int i0, int i1, int i2, int i3, float[] out) {
-        SimdQuant.V.rowQ8_0x4(w, r * rowBytes, blocks, x, i0, i1, i2, i3, out, 0, 1, 2, 3);
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        FewTokens.V.rows4x5Q8_0(w, ra * rowBytes, rb * rowBytes, rc * rowBytes, rd * rowBytes, blocks, xs,
+                x0, x1, x2, x3, x4, sums);
     }
 
     @Override

@@ -94,30 +94,6 @@ final class SimdQuant {
             out[r3] = a3.reduceLanes(VectorOperators.ADD);
         }
 
-        /**
-         * The Q8_0 row at {@code base} times four activation rows starting at {@code x[i0]}, {@code x[i1]},
-         * {@code x[i2]}, {@code x[i3]}, into {@code out[o0..o3]}: each block is widened and scaled once for the four
-         * (beams, short batches). Needs {@code L == 16}.
-         */
-        static void rowQ8_0x4(MemorySegment w, long base, int blocks, float[] x, int i0, int i1, int i2, int i3,
-                              float[] out, int o0, int o1, int o2, int o3) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int b = 0; b < blocks; b++) {
-                long p = base + (long) b * Q8_0Matrix.BLOCK_BYTES;
-                FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
-                FloatVector lo = widen(bytes(w, p + 2)).mul(d), hi = widen(bytes(w, p + 18)).mul(d);
-                int k = 32 * b;
-                a0 = hi.fma(xs(x, i0 + k + 16), lo.fma(xs(x, i0 + k), a0));
-                a1 = hi.fma(xs(x, i1 + k + 16), lo.fma(xs(x, i1 + k), a1));
-                a2 = hi.fma(xs(x, i2 + k + 16), lo.fma(xs(x, i2 + k), a2));
-                a3 = hi.fma(xs(x, i3 + k + 16), lo.fma(xs(x, i3 + k), a3));
-            }
-            out[o0] = a0.reduceLanes(VectorOperators.ADD);
-            out[o1] = a1.reduceLanes(VectorOperators.ADD);
-            out[o2] = a2.reduceLanes(VectorOperators.ADD);
-            out[o3] = a3.reduceLanes(VectorOperators.ADD);
-        }
-
         /** {@code acc + d · (q · x)} for the Q8_0 block at {@code p}, its activations in {@code x0, x1} (L == 16). */
         private static FloatVector block16(MemorySegment w, long p, FloatVector x0, FloatVector x1, FloatVector acc) {
             FloatVector s = widen(bytes(w, p + 2)).mul(x0);

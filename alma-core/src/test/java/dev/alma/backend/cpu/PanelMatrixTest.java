@@ -66,7 +66,8 @@ class PanelMatrixTest {
                     for (int c = 0; c < cols; c++) assertEquals(whole[c], pieces[3 + c], at + ", row " + r + " column " + c);
                 }
 
-                // few tokens: the Q8_0 four-token kernel per panel (n = 4..8 with remainders); 9: Gemm over joined rows
+                // few tokens: FewTokens summing the panels' products (n = 2..8: one or two passes of five); 9: Gemm over
+                // joined rows
                 for (int n : new int[]{2, 4, 6, 9}) {
                     float[] xs = QuantMatrixTest.randomX(rnd, n * cols), outs = new float[n * rows];
                     m.matmul(xs, n, outs, 0, rows);

@@ -387,7 +387,8 @@ class QuantMatrixTest {
 
     @Test
     void matmulOfSeveralTokensMatchesTheBlockDots() {
-        // 9 rows: two 4-row tiles of the blocked kernel and a remainder row; 6 tokens: a 4-token tile and 2 singles
+        // 9 rows: two quads of rows a quarter apart and a row by itself (Q8_0 through FewTokens); 6 tokens: a pass of
+        // five and a pass of one (the last token repeated)
         int rows = 9, n = 6, cols = 512;
         for (DType type : new DType[]{DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
             Built b = build(type, rows, cols, 99);
