@@ -19,7 +19,8 @@ final class RandomModelCommand implements Runnable {
     @Option(names = "--format", defaultValue = "gguf", description = "gguf (default) or safetensors")
     String format;
 
-    @Option(names = "--type", defaultValue = "f16", description = "matrix storage: f32, f16, bf16, q8_0, q4_0 (GGUF only)")
+    @Option(names = "--type", defaultValue = "f16", description = "matrix storage: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k (the quantized types GGUF only; "
+            + "k-quants need widths that are multiples of 256)")
     String type;
 
     @Option(names = "--hidden", defaultValue = "2048", description = "hidden size")
@@ -55,7 +56,7 @@ final class RandomModelCommand implements Runnable {
         try {
             t = DType.valueOf(type.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new AlmaException("--type '" + type + "' is not one of f32, f16, bf16, q8_0, q4_0");
+            throw new AlmaException("--type '" + type + "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k");
         }
         RandomModelWriter.Shape shape;
         try {

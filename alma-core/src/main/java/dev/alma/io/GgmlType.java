@@ -20,6 +20,7 @@ final class GgmlType {
             case 2 -> DType.Q4_0;
             case 8 -> DType.Q8_0;
             case 12 -> DType.Q4_K;
+            case 13 -> DType.Q5_K;
             case 14 -> DType.Q6_K;
             case 30 -> DType.BF16;
             default -> null;
@@ -34,6 +35,7 @@ final class GgmlType {
             case Q4_0 -> 2;
             case Q8_0 -> 8;
             case Q4_K -> 12;
+            case Q5_K -> 13;
             case Q6_K -> 14;
             case BF16 -> 30;
             default -> throw new IllegalArgumentException(t + " has no GGUF tensor type");

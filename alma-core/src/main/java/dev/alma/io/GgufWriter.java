@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Writes a GGUF v3 file: metadata, then F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K tensors encoded from floats (see
+ * Writes a GGUF v3 file: metadata, then F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K tensors encoded from floats (see
  * {@link Quantizer}). A tensor's values come from an array or are streamed row by row from a {@link Rows} source,
  * so a multi-GB file (a 7B-shape test model) never sits on the heap. Shapes are given row-major like
  * {@link dev.alma.tensor.Tensor}; the file stores them innermost first. The file appears atomically.

@@ -9,10 +9,10 @@ import java.nio.ByteOrder;
  * Encodes float rows in a storage type's little-endian layout: F32, F16, BF16 (round to nearest even), and the
  * block types Q8_0 and Q4_0 with llama.cpp's reference rounding (Q8_0: {@code d = max|x| / 127},
  * {@code q = round(x / d)} (halves away from zero); Q4_0: {@code d = m / -8} for the value {@code m} of largest magnitude,
- * {@code q = min(15, trunc(x / d + 8.5))}), each scale stored as f16. Q4_K and Q6_K use a plain min/max
+ * {@code q = min(15, trunc(x / d + 8.5))}), each scale stored as f16. Q4_K, Q5_K and Q6_K use a plain min/max
  * scheme (not llama.cpp's error-minimizing search, so their error is somewhat larger than llama.cpp's):
- * Q4_K takes each 32-value sub-block's minimum (at most 0) and range / 15 as 6-bit multiples of the super-block's
- * {@code dmin} and {@code d}; Q6_K takes each 16 values' max|x| / 31 as an int8 multiple of {@code d}.
+ * Q4_K and Q5_K take each 32-value sub-block's minimum (at most 0) and range / 15 (Q5_K: / 31) as 6-bit multiples of
+ * the super-block's {@code dmin} and {@code d}; Q6_K takes each 16 values' max|x| / 31 as an int8 multiple of {@code d}.
  */
 public final class Quantizer {
     private Quantizer() {
@@ -21,7 +21,7 @@ public final class Quantizer {
     /** True when {@link #encode} can write {@code type}. */
     public static boolean supports(DType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -52,6 +52,9 @@ public final class Quantizer {
             }
             case Q4_K -> {
                 for (int b = off; b < off + n; b += 256) q4K(x, b, out);
+            }
+            case Q5_K -> {
+                for (int b = off; b < off + n; b += 256) q5K(x, b, out);
             }
             case Q6_K -> {
                 for (int b = off; b < off + n; b += 256) q6K(x, b, out);
@@ -97,40 +100,74 @@ public final class Quantizer {
         return Float.float16ToFloat(Float.floatToFloat16(v));
     }
 
-    private static void q4K(float[] x, int b, ByteBuffer out) {
-        float[] step = new float[8], low = new float[8];
-        float maxStep = 0, maxLow = 0;
-        for (int k = 0; k < 8; k++) {
-            float min = 0, max = 0;
-            for (int i = 32 * k; i < 32 * k + 32; i++) {
-                min = Math.min(min, x[b + i]);
-                max = Math.max(max, x[b + i]);
+    /**
+     * Q4_K's and Q5_K's scales for the super-block at {@code x[b]}: each 32-value sub-block's minimum (at most 0) and
+     * range / {@code levels} as 6-bit multiples of {@code dmin} and {@code d} (rounded up so that every value fits
+     * the codes).
+     */
+    private record KScales(float d, float dmin, int[] sc, int[] mn) {
+        static KScales of(float[] x, int b, int levels) {
+            float[] step = new float[8], low = new float[8];
+            float maxStep = 0, maxLow = 0;
+            for (int k = 0; k < 8; k++) {
+                float min = 0, max = 0;
+                for (int i = 32 * k; i < 32 * k + 32; i++) {
+                    min = Math.min(min, x[b + i]);
+                    max = Math.max(max, x[b + i]);
+                }
+                low[k] = -min;
+                step[k] = (max - min) / levels;
+                maxStep = Math.max(maxStep, step[k]);
+                maxLow = Math.max(maxLow, low[k]);
             }
-            low[k] = -min;
-            step[k] = (max - min) / 15;
-            maxStep = Math.max(maxStep, step[k]);
-            maxLow = Math.max(maxLow, low[k]);
+            float d = half(maxStep / 63), dmin = half(maxLow / 63);
+            int[] sc = new int[8], mn = new int[8];
+            for (int k = 0; k < 8; k++) {
+                sc[k] = d > 0 ? (int) Math.min(63, Math.ceil(step[k] / d)) : 0;
+                mn[k] = dmin > 0 ? (int) Math.min(63, Math.ceil(low[k] / dmin)) : 0;
+            }
+            return new KScales(d, dmin, sc, mn);
         }
-        float d = half(maxStep / 63), dmin = half(maxLow / 63);
-        int[] sc = new int[8], mn = new int[8];
-        for (int k = 0; k < 8; k++) {
-            // rounded up so that every value fits the 4-bit codes
-            sc[k] = d > 0 ? (int) Math.min(63, Math.ceil(step[k] / d)) : 0;
-            mn[k] = dmin > 0 ? (int) Math.min(63, Math.ceil(low[k] / dmin)) : 0;
+
+        /** Writes d, dmin and the 12 bytes of scales and mins. */
+        void put(ByteBuffer out) {
+            out.putShort(Float.floatToFloat16(d)).putShort(Float.floatToFloat16(dmin));
+            // scales/mins 0-3 in the low 6 bits of bytes 0-7; 4-7 split into nibbles (bytes 8-11) and top bits of 0-7
+            for (int k = 0; k < 4; k++) out.put((byte) (sc[k] | (sc[k + 4] >> 4) << 6));
+            for (int k = 0; k < 4; k++) out.put((byte) (mn[k] | (mn[k + 4] >> 4) << 6));
+            for (int k = 0; k < 4; k++) out.put((byte) ((sc[k + 4] & 15) | (mn[k + 4] & 15) << 4));
         }
-        out.putShort(Float.floatToFloat16(d)).putShort(Float.floatToFloat16(dmin));
-        // scales/mins 0-3 in the low 6 bits of bytes 0-7; 4-7 split into nibbles (bytes 8-11) and top bits of 0-7
-        for (int k = 0; k < 4; k++) out.put((byte) (sc[k] | (sc[k + 4] >> 4) << 6));
-        for (int k = 0; k < 4; k++) out.put((byte) (mn[k] | (mn[k + 4] >> 4) << 6));
-        for (int k = 0; k < 4; k++) out.put((byte) ((sc[k + 4] & 15) | (mn[k + 4] & 15) << 4));
-        byte[] qs = new byte[128];
-        for (int i = 0; i < 256; i++) {
+
+        /** The code in {@code [0, levels]} of value {@code i} of the super-block at {@code x[b]}. */
+        int code(float[] x, int b, int i, int levels) {
             int k = i / 32;
             float s = d * sc[k];
-            int q = s > 0 ? Math.clamp(Math.round((x[b + i] + dmin * mn[k]) / s), 0, 15) : 0;
+            return s > 0 ? Math.clamp(Math.round((x[b + i] + dmin * mn[k]) / s), 0, levels) : 0;
+        }
+    }
+
+    private static void q4K(float[] x, int b, ByteBuffer out) {
+        KScales ks = KScales.of(x, b, 15);
+        ks.put(out);
+        byte[] qs = new byte[128];
+        for (int i = 0; i < 256; i++) {
+            int k = i / 32, q = ks.code(x, b, i, 15);
             qs[32 * (k / 2) + i % 32] |= (byte) (k % 2 == 0 ? q : q << 4);
         }
         out.put(qs);
+    }
+
+    private static void q5K(float[] x, int b, ByteBuffer out) {
+        KScales ks = KScales.of(x, b, 31);
+        ks.put(out);
+        byte[] qh = new byte[32], qs = new byte[128];
+        for (int i = 0; i < 256; i++) {
+            // sub-block k: nibbles as Q4_K's, the fifth bit in bit k of qh byte i % 32
+            int k = i / 32, q = ks.code(x, b, i, 31);
+            qs[32 * (k / 2) + i % 32] |= (byte) (k % 2 == 0 ? q & 15 : (q & 15) << 4);
+            qh[i % 32] |= (byte) ((q >> 4) << k);
+        }
+        out.put(qh).put(qs);
     }
 
     private static void q6K(float[] x, int b, ByteBuffer out) {

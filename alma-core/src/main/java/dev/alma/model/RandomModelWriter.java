@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 
 /**
  * Writes a LLaMA-2 checkpoint of any shape with random weights, for benchmarks and tests that need no download:
- * a GGUF file in llama.cpp's layout (F32, F16, BF16, Q8_0 or Q4_0 matrices; norms in F32; complete {@code llama.*}
+ * a GGUF file in llama.cpp's layout (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K matrices; norms in F32; complete {@code llama.*}
  * and {@code tokenizer.ggml.*} metadata so that llama.cpp loads it too) or a Hugging Face directory
  * ({@code config.json} + {@code model.safetensors}, F32/F16/BF16). Weights are uniform with standard deviation
  * {@code 1/sqrt(fan-in)}, norm scales around 1; every value is a function of the seed and the tensor name, and
@@ -165,6 +165,9 @@ public final class RandomModelWriter {
             case F16 -> 1;
             case Q4_0 -> 2;
             case Q8_0 -> 7;
+            case Q4_K -> 14;  // MOSTLY_Q4_K_S: every matrix Q4_K
+            case Q5_K -> 16;  // MOSTLY_Q5_K_S
+            case Q6_K -> 18;
             case BF16 -> 32;
             default -> throw new IllegalArgumentException("no GGUF file type for " + type);
         };

@@ -15,6 +15,11 @@ public enum DType {
     Q4_0(32, 18),
     /** Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles. */
     Q4_K(256, 144),
+    /**
+     * Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins (as Q4_K), 32 bytes of fifth bits, 128 bytes
+     * of nibbles.
+     */
+    Q5_K(256, 176),
     /** Super-blocks of 256: 128 bytes low nibbles, 64 bytes high bits, 16 int8 scales, f16 d. */
     Q6_K(256, 210),
     I32(1, 4),

@@ -98,6 +98,7 @@ class GgufFileTest {
                 .tensor("q8", DType.Q8_0, new long[]{6, 64}, values)
                 .tensor("q4", DType.Q4_0, new long[]{6, 64}, values)
                 .tensor("q4k", DType.Q4_K, new long[]{3, 256}, GgufWriter.randomRows(5, 1))
+                .tensor("q5k", DType.Q5_K, new long[]{3, 256}, GgufWriter.randomRows(7, 1))
                 .tensor("q6k", DType.Q6_K, new long[]{3, 256}, GgufWriter.randomRows(6, 1))
                 .write(p);
         try (GgufFile f = GgufFile.open(p)) {
@@ -123,6 +124,8 @@ class GgufFileTest {
             assertEquals(6 * 2 * 34, f.tensor("q8").data().byteSize());
             assertEquals(6 * 2 * 18, f.tensor("q4").data().byteSize());
             assertEquals(3 * 144, f.tensor("q4k").data().byteSize());
+            assertEquals(DType.Q5_K, f.tensor("q5k").type());
+            assertEquals(3 * 176, f.tensor("q5k").data().byteSize());
             assertEquals(DType.Q6_K, f.tensor("q6k").type());
             assertArrayEquals(new long[]{3, 256}, f.tensor("q6k").shape());
             for (Tensor t : f.tensors().values())

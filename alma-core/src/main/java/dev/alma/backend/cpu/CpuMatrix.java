@@ -121,6 +121,7 @@ abstract class CpuMatrix {
             case Q8_0 -> new Q8_0Matrix(t);
             case Q4_0 -> new Q4_0Matrix(t);
             case Q4_K -> new Q4KMatrix(t);
+            case Q5_K -> new Q5KMatrix(t);
             case Q6_K -> new Q6KMatrix(t);
             default -> throw new AlmaException(t.name() + ": weight type " + t.type() + " is not supported on the CPU");
         };

@@ -25,37 +25,19 @@ final class Q4KMatrix extends QuantMatrix {
         return dotScalar(w, base, x, xOff, blocks);
     }
 
-    /**
-     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K} with the
-     * sub-blocks' activation sums computed once for the chunk.
-     */
+    /** Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K}. */
     @Override
     void matvec(float[] x, float[] out, int r0, int r1) {
-        if (!SimdQuant.AVAILABLE) {
-            super.matvec(x, out, r0, r1);
-            return;
-        }
-        float[] xsum = runSums(x, 0, cols, 32);
-        int[] sm = new int[16];
-        int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++)
-            for (int k = 0; k < 4; k++) out[r + k * q] = SimdQuant.V.dotQ4K(w, (r + k * q) * rowBytes, x, 0, xsum, blocks, sm);
-        for (int r = r0 + 4 * q; r < r1; r++) out[r] = SimdQuant.V.dotQ4K(w, r * rowBytes, x, 0, xsum, blocks, sm);
+        if (SimdQuant.AVAILABLE)
+            matvecWithRunSums(x, out, r0, r1, (base, xs, xsum, sm) -> SimdQuant.V.dotQ4K(w, base, xs, 0, xsum, blocks, sm));
+        else super.matvec(x, out, r0, r1);
     }
 
+    /** Row {@code r} decoded by the vector code when it is available (prompts and beams go through {@link Gemm}). */
     @Override
     void row(int r, float[] out, int off) {
-        decode(w, r * rowBytes, out, off, blocks);
-    }
-
-    @Override
-    void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        matmulDecodingRows(x, n, out, r0, r1, this::rowVector);
-    }
-
-    /** Row {@code r} decoded by the vector code (only called when {@link SimdQuant#AVAILABLE}). */
-    void rowVector(int r, float[] out) {
-        SimdQuant.V.decodeQ4K(w, r * rowBytes, out, 0, blocks);
+        if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ4K(w, r * rowBytes, out, off, blocks);
+        else decode(w, r * rowBytes, out, off, blocks);
     }
 
     /**

@@ -26,19 +26,11 @@ final class Q6KMatrix extends QuantMatrix {
         return dotScalar(w, base, x, xOff, blocks);
     }
 
+    /** Row {@code r} decoded by the vector code when it is available (prompts and beams go through {@link Gemm}). */
     @Override
     void row(int r, float[] out, int off) {
-        decode(w, r * rowBytes, out, off, blocks);
-    }
-
-    @Override
-    void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        matmulDecodingRows(x, n, out, r0, r1, this::rowVector);
-    }
-
-    /** Row {@code r} decoded by the vector code (only called when {@link SimdQuant#AVAILABLE}). */
-    void rowVector(int r, float[] out) {
-        SimdQuant.V.decodeQ6K(w, r * rowBytes, out, 0, blocks);
+        if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ6K(w, r * rowBytes, out, off, blocks);
+        else decode(w, r * rowBytes, out, off, blocks);
     }
 
     /** The four 6-bit values (minus 32) of position {@code l} in the half at ql {@code pl} and qh {@code ph}. */

@@ -32,31 +32,23 @@ abstract class QuantMatrix extends CpuMatrix {
                     + t.shapeString() + " needs " + rowBytes * rows);
     }
 
-    /** From this many activation rows on, Q4_K and Q6_K matmuls decode each weight row once instead of per dot. */
-    static final int DECODE_ROWS = 4;
-
-    /** Writes a weight row, as floats, to {@code out[0 .. cols)}. */
+    /** The vector dot product of the row at byte {@code base} with {@code x}, given {@code x}'s 32-value run sums. */
     @FunctionalInterface
-    interface RowDecoder {
-        void decode(int r, float[] out);
+    interface RunSumDot {
+        float dot(long base, float[] x, float[] xsum, int[] sm);
     }
 
     /**
-     * The matmul for types whose blocks cost more to unpack than a float dot product (Q4_K, Q6_K): for
-     * {@link #DECODE_ROWS} or more activation rows (a prompt), each weight row is decoded once by {@code decoder}
-     * and multiplied with every activation row as floats (2-4x faster than a block dot per activation row on
-     * AVX-512; for Q8_0 and Q4_0 the block dots stay faster, their bytes being 2-4x fewer than the floats).
+     * {@link CpuMatrix#matvec} of the types whose mins multiply the activations' 32-value run sums (Q4_K, Q5_K): rows in
+     * its four-stream order, the run sums computed once for the chunk ({@code sm}: 16 ints of scratch for the scales).
      */
-    void matmulDecodingRows(float[] x, int n, float[] out, int r0, int r1, RowDecoder decoder) {
-        if (n < DECODE_ROWS || !SimdQuant.AVAILABLE) {
-            super.matmul(x, n, out, r0, r1);
-            return;
-        }
-        float[] wr = new float[cols];
-        for (int r = r0; r < r1; r++) {
-            decoder.decode(r, wr);
-            for (int i = 0; i < n; i++) out[i * rows + r] = Simd.dot(wr, 0, x, i * cols, cols);
-        }
+    void matvecWithRunSums(float[] x, float[] out, int r0, int r1, RunSumDot dot) {
+        float[] xsum = runSums(x, 0, cols, 32);
+        int[] sm = new int[16];
+        int q = (r1 - r0) / 4;
+        for (int r = r0; r < r0 + q; r++)
+            for (int k = 0; k < 4; k++) out[r + k * q] = dot.dot((r + k * q) * rowBytes, x, xsum, sm);
+        for (int r = r0 + 4 * q; r < r1; r++) out[r] = dot.dot(r * rowBytes, x, xsum, sm);
     }
 
     /**

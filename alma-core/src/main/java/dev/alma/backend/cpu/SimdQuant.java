@@ -2,6 +2,7 @@ package dev.alma.backend.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -168,6 +169,48 @@ final class SimdQuant {
             return acc.reduceLanes(VectorOperators.ADD);
         }
 
+        /** As {@link #dotQ4K} for a Q5_K row. */
+        static float dotQ5K(MemorySegment w, long base, float[] x, int xOff, float[] xsum, int blocks, int[] sm) {
+            float s = 0;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q5KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                float mins = 0;
+                for (int k = 0; k < 8; k++) mins += sm[8 + k] * xsum[8 * b + k];
+                s += blockQ5KScaled(w, p, sm, x, xOff + 256 * b) - QuantMatrix.f16(w, p + 2) * mins;
+            }
+            return s;
+        }
+
+        /** The scale part ({@code d·scale·q·x}) of one Q5_K super-block; scales already unpacked. */
+        private static float blockQ5KScaled(MemorySegment w, long p, int[] sm, float[] x, int xi) {
+            float d = QuantMatrix.f16(w, p);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m10 = ByteVector.broadcast(B, (byte) 0x10);
+            FloatVector acc = FloatVector.zero(F);
+            for (int c = 0; c < 4; c++) {
+                FloatVector q1 = FloatVector.zero(F), q2 = q1;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 48 + 32 * c + j), h = bytes(w, p + 16 + j);
+                    q1 = widen(raw.and(m0f).or(fifthBit(h, 2 * c, m10))).fma(xs(x, xi + 64 * c + j), q1);
+                    q2 = widen(shr(raw, 4).and(m0f).or(fifthBit(h, 2 * c + 1, m10))).fma(xs(x, xi + 64 * c + 32 + j), q2);
+                }
+                acc = q1.fma(FloatVector.broadcast(F, d * sm[2 * c]), acc);
+                acc = q2.fma(FloatVector.broadcast(F, d * sm[2 * c + 1]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /**
+         * Bit {@code bit} (0-7) of every byte of {@code h} moved to bit 4 (the value 16), other bits cleared
+         * ({@code m10}: 0x10 in every byte). Shifts as int lanes, as {@link #shr}: for a shift of at most 4 the bit
+         * that lands on bit 4 comes from the same byte.
+         */
+        private static ByteVector fifthBit(ByteVector h, int bit, ByteVector m10) {
+            IntVector v = h.reinterpretAsInts();
+            v = bit <= 4 ? v.lanewise(VectorOperators.LSHL, 4 - bit) : v.lanewise(VectorOperators.LSHR, bit - 4);
+            return v.reinterpretAsBytes().and(m10);
+        }
+
         /*
          * Q6_K is split into small methods that exchange only primitives: one method for a whole super-block
          * exceeds C2's inlining node budget, its vector helpers are then called instead of inlined, and every
@@ -252,6 +295,29 @@ final class SimdQuant {
                     ByteVector raw = bytes(w, p + 16 + 32 * c + j);
                     widen(raw.and(m0f)).fma(d1, m1).intoArray(out, o + 64 * c + j);
                     widen(shr(raw, 4).and(m0f)).fma(d2, m2).intoArray(out, o + 64 * c + 32 + j);
+                }
+            }
+        }
+
+        static void decodeQ5K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            int[] sm = new int[16];
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q5KMatrix.BLOCK_BYTES;
+                Q4KMatrix.scalesAndMins(w, p + 4, sm);
+                decodeBlockQ5K(w, p, sm, out, off + 256 * b);
+            }
+        }
+
+        private static void decodeBlockQ5K(MemorySegment w, long p, int[] sm, float[] out, int o) {
+            float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m10 = ByteVector.broadcast(B, (byte) 0x10);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * sm[2 * c]), m1 = FloatVector.broadcast(F, -dmin * sm[8 + 2 * c]);
+                FloatVector d2 = FloatVector.broadcast(F, d * sm[2 * c + 1]), m2 = FloatVector.broadcast(F, -dmin * sm[9 + 2 * c]);
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector raw = bytes(w, p + 48 + 32 * c + j), h = bytes(w, p + 16 + j);
+                    widen(raw.and(m0f).or(fifthBit(h, 2 * c, m10))).fma(d1, m1).intoArray(out, o + 64 * c + j);
+                    widen(shr(raw, 4).and(m0f).or(fifthBit(h, 2 * c + 1, m10))).fma(d2, m2).intoArray(out, o + 64 * c + 32 + j);
                 }
             }
         }

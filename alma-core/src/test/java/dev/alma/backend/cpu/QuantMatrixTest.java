@@ -97,6 +97,34 @@ class QuantMatrixTest {
         return v;
     }
 
+    static double[] q5KBlock(Random rnd, ByteBuffer out) {
+        int[] sc = new int[8], mn = new int[8], q = new int[256];
+        for (int k = 0; k < 8; k++) {
+            sc[k] = rnd.nextInt(64);
+            mn[k] = rnd.nextInt(64);
+        }
+        for (int i = 0; i < 256; i++) q[i] = rnd.nextInt(32);
+        return q5KPack(randomHalf(rnd, 1e-4f, 2e-3f, false), randomHalf(rnd, 1e-4f, 2e-3f, false), sc, mn, q, out);
+    }
+
+    /**
+     * ggml's block_q5_K: d, dmin, the 12 bytes of scales and mins, qh[32], qs[128]. Value {@code 64c + l} (l < 32)
+     * takes the low nibble of qs[32c + l] and bit 2c of qh[l]; value {@code 64c + 32 + l} the high nibble and bit 2c+1.
+     */
+    static double[] q5KPack(float d, float dmin, int[] sc, int[] mn, int[] q, ByteBuffer out) {
+        out.putShort(Float.floatToFloat16(d)).putShort(Float.floatToFloat16(dmin)).put(packScalesMins(sc, mn));
+        byte[] qh = new byte[32], qs = new byte[128];
+        for (int i = 0; i < 256; i++) {
+            int c = i / 64, hi = i % 64 / 32, l = i % 32;
+            qs[32 * c + l] |= (byte) ((q[i] & 15) << (4 * hi));
+            qh[l] |= (byte) ((q[i] >> 4) << (2 * c + hi));
+        }
+        out.put(qh).put(qs);
+        double[] v = new double[256];
+        for (int i = 0; i < 256; i++) v[i] = (double) d * sc[i / 32] * q[i] - (double) dmin * mn[i / 32];
+        return v;
+    }
+
     static double[] q6KBlock(Random rnd, ByteBuffer out) {
         int[] sc = new int[16], q = new int[256];
         for (int g = 0; g < 16; g++) sc[g] = rnd.nextInt(256) - 128;
@@ -126,6 +154,7 @@ class QuantMatrixTest {
             case Q8_0 -> QuantMatrixTest::q8_0Block;
             case Q4_0 -> QuantMatrixTest::q4_0Block;
             case Q4_K -> QuantMatrixTest::q4KBlock;
+            case Q5_K -> QuantMatrixTest::q5KBlock;
             case Q6_K -> QuantMatrixTest::q6KBlock;
             default -> throw new IllegalArgumentException(type.name());
         };
@@ -160,7 +189,7 @@ class QuantMatrixTest {
         return s;
     }
 
-    private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K};
+    private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K};
 
     @Test
     void rowDecodesEveryBlockAsTheFormatDefines() {
@@ -196,6 +225,7 @@ class QuantMatrixTest {
                     case Q8_0 -> Q8_0Matrix.dotScalar(w, base, x, xOff, blocks);
                     case Q4_0 -> Q4_0Matrix.dotScalar(w, base, x, xOff, blocks);
                     case Q4_K -> Q4KMatrix.dotScalar(w, base, x, xOff, blocks);
+                    case Q5_K -> Q5KMatrix.dotScalar(w, base, x, xOff, blocks);
                     default -> Q6KMatrix.dotScalar(w, base, x, xOff, blocks);
                 };
                 assertEquals(want, scalar, tol, type + " scalar dot, row " + r);
@@ -219,6 +249,7 @@ class QuantMatrixTest {
                     case Q8_0 -> SimdQuant.V.dotQ8_0(w, base, x, 1, blocks);
                     case Q4_0 -> SimdQuant.V.dotQ4_0(w, base, x, 1, blocks);
                     case Q4_K -> SimdQuant.V.dotQ4K(w, base, x, 1, QuantMatrix.runSums(x, 1, b.cols(), 32), blocks, new int[16]);
+                    case Q5_K -> SimdQuant.V.dotQ5K(w, base, x, 1, QuantMatrix.runSums(x, 1, b.cols(), 32), blocks, new int[16]);
                     default -> SimdQuant.V.dotQ6K(w, base, x, 1, blocks);
                 };
                 assertEquals(refDot(b, r, x, 1), v, absDot(b, r, x, 1) * 2e-6, type + " vector dot, row " + r);
@@ -238,7 +269,7 @@ class QuantMatrixTest {
             for (int b = 0; b < rows * cols / type.blockSize(); b++) {
                 int p = b * type.blockBytes();
                 int[] halves = switch (type) {
-                    case Q4_K -> new int[]{p, p + 2};
+                    case Q4_K, Q5_K -> new int[]{p, p + 2};
                     case Q6_K -> new int[]{p + 208};
                     default -> new int[]{p};
                 };
@@ -265,7 +296,7 @@ class QuantMatrixTest {
         Random rnd = new Random(3);
         for (DType type : TYPES) {
             int cols = 512, group = switch (type) {
-                case Q4_K -> 32;
+                case Q4_K, Q5_K -> 32;
                 case Q6_K -> 16;
                 default -> 32;
             };
@@ -287,6 +318,7 @@ class QuantMatrixTest {
                     case Q8_0 -> amax / 127;
                     case Q4_0 -> amax / 8;
                     case Q4_K -> (hi - lo) / 15;
+                    case Q5_K -> (hi - lo) / 31;
                     default -> amax / 31;
                 };
                 // half a step, plus the rounding of the scales (f16; 6-bit / 8-bit multiples for the K types); Q4_0's
@@ -390,7 +422,7 @@ class QuantMatrixTest {
         // 9 rows: two quads of rows a quarter apart and a row by itself (Q8_0 through FewTokens); 6 tokens: a pass of
         // five and a pass of one (the last token repeated)
         int rows = 9, n = 6, cols = 512;
-        for (DType type : new DType[]{DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
+        for (DType type : new DType[]{DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
             Built b = build(type, rows, cols, 99);
             CpuMatrix m = CpuMatrix.of(b.tensor());
             Random rnd = new Random(1);
@@ -421,30 +453,36 @@ class QuantMatrixTest {
     }
 
     @Test
-    void vectorRowDecodersEqualTheScalarDecoders() {
-        assumeTrue(SimdQuant.AVAILABLE, "Vector API not available in this JVM");
-        for (DType type : new DType[]{DType.Q4_K, DType.Q6_K}) {
+    void scalarRowDecodersDecodeEveryBlockAsTheFormatDefines() {
+        // row() takes the vector decoders when the Vector API is there (rowDecodesEveryBlockAsTheFormatDefines); these
+        // are the scalar ones it falls back to
+        for (DType type : new DType[]{DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
             Built b = build(type, 3, 4 * type.blockSize(), 41);
-            CpuMatrix m = CpuMatrix.of(b.tensor());
-            float[] vector = new float[b.cols()];
+            MemorySegment w = MemorySegment.ofArray(b.bytes());
+            int blocks = b.cols() / type.blockSize();
+            float[] scalar = new float[b.cols()];
             for (int r = 0; r < b.rows(); r++) {
-                if (m instanceof Q4KMatrix q) q.rowVector(r, vector);
-                else ((Q6KMatrix) m).rowVector(r, vector);
+                long base = (long) r * blocks * type.blockBytes();
+                switch (type) {
+                    case Q4_K -> Q4KMatrix.decode(w, base, scalar, 0, blocks);
+                    case Q5_K -> Q5KMatrix.decode(w, base, scalar, 0, blocks);
+                    default -> Q6KMatrix.decode(w, base, scalar, 0, blocks);
+                }
                 for (int i = 0; i < b.cols(); i++) {
                     double want = b.values()[r * b.cols() + i];
-                    assertEquals(want, vector[i], Math.abs(want) * 1e-6 + 1e-9, type + " row " + r + " element " + i);
+                    assertEquals(want, scalar[i], Math.abs(want) * 1e-6 + 1e-9, type + " row " + r + " element " + i);
                 }
             }
         }
     }
 
     @Test
-    void matmulOverAPromptDecodesEachRowOnceWithTheSameResults() {
+    void matmulOfOneToNineTokensSkipsRowsOutsideTheRange() {
         Random rnd = new Random(12);
         for (DType type : TYPES) {
             Built b = build(type, 5, 2 * type.blockSize(), 57);
             CpuMatrix m = CpuMatrix.of(b.tensor());
-            for (int n : new int[]{1, QuantMatrix.DECODE_ROWS - 1, QuantMatrix.DECODE_ROWS, 9}) {
+            for (int n : new int[]{1, 3, 5, 9}) {
                 float[] x = randomX(rnd, n * b.cols()), out = new float[n * b.rows()];
                 m.matmul(x, n, out, 1, b.rows());
                 for (int i = 0; i < n; i++) {
@@ -458,7 +496,7 @@ class QuantMatrixTest {
     }
 
     @Test
-    void matmulUsesTheBlockDots() {
+    void q4KMatmulOfTwoTokensMatchesFloat64() {
         Built b = build(DType.Q4_K, 3, 256, 99);
         CpuMatrix m = CpuMatrix.of(b.tensor());
         Random rnd = new Random(1);

@@ -1,0 +1,84 @@
+package dev.alma.backend.cpu;
+
+import dev.alma.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A Q5_K weight matrix: super-blocks of 256 values = f16 {@code d}, f16 {@code dmin}, 12 bytes packing eight 6-bit
+ * scales and mins (as Q4_K, {@link Q4KMatrix#scalesAndMins}), 32 bytes {@code qh} of fifth bits and 128 bytes
+ * {@code qs} of nibbles. Sub-block {@code k} (32 values) decodes to {@code d·scale[k]·q − dmin·min[k]} with the 5-bit
+ * {@code q}: for chunk {@code c} (sub-blocks {@code 2c}, {@code 2c+1}) and {@code l < 32}, qs byte {@code 32c+l} holds
+ * value {@code l} of sub-block {@code 2c} in its low nibble and of {@code 2c+1} in its high nibble, and bits
+ * {@code 2c} and {@code 2c+1} of qh byte {@code l} are their fifth bits (16).
+ */
+final class Q5KMatrix extends QuantMatrix {
+    static final int BLOCK_BYTES = 176;
+
+    Q5KMatrix(Tensor t) {
+        super(t);
+    }
+
+    @Override
+    float dot(int r, float[] x, int xOff) {
+        long base = r * rowBytes;
+        if (SimdQuant.AVAILABLE)
+            return SimdQuant.V.dotQ5K(w, base, x, xOff, runSums(x, xOff, cols, 32), blocks, new int[16]);
+        return dotScalar(w, base, x, xOff, blocks);
+    }
+
+    /** Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ5K}. */
+    @Override
+    void matvec(float[] x, float[] out, int r0, int r1) {
+        if (SimdQuant.AVAILABLE)
+            matvecWithRunSums(x, out, r0, r1, (base, xs, xsum, sm) -> SimdQuant.V.dotQ5K(w, base, xs, 0, xsum, blocks, sm));
+        else super.matvec(x, out, r0, r1);
+    }
+
+    /** Row {@code r} decoded by the vector code when it is available (prompts and beams go through {@link Gemm}). */
+    @Override
+    void row(int r, float[] out, int off) {
+        if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ5K(w, r * rowBytes, out, off, blocks);
+        else decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    /** The 5-bit code of value {@code l} of sub-block {@code 2c + hi} of the super-block at {@code p}. */
+    private static int q(MemorySegment w, long p, int c, int hi, int l) {
+        int nibble = u8(w, p + 48 + 32 * c + l) >>> (4 * hi) & 0xF;
+        return nibble | (u8(w, p + 16 + l) >>> (2 * c + hi) & 1) << 4;
+    }
+
+    static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {
+        int[] sm = new int[16];
+        float s = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p), dmin = f16(w, p + 2);
+            Q4KMatrix.scalesAndMins(w, p + 4, sm);
+            int xi = xOff + 256 * b;
+            for (int k = 0; k < 8; k++) {
+                float qx = 0, sx = 0;
+                for (int l = 0; l < 32; l++) {
+                    float xv = x[xi + 32 * k + l];
+                    qx += q(w, p, k / 2, k % 2, l) * xv;
+                    sx += xv;
+                }
+                s += d * sm[k] * qx - dmin * sm[8 + k] * sx;
+            }
+        }
+        return s;
+    }
+
+    static void decode(MemorySegment w, long base, float[] out, int off, int blocks) {
+        int[] sm = new int[16];
+        for (int b = 0; b < blocks; b++) {
+            long p = base + (long) b * BLOCK_BYTES;
+            float d = f16(w, p), dmin = f16(w, p + 2);
+            Q4KMatrix.scalesAndMins(w, p + 4, sm);
+            for (int k = 0; k < 8; k++) {
+                float dk = d * sm[k], mk = dmin * sm[8 + k];
+                for (int l = 0; l < 32; l++) out[off + 256 * b + 32 * k + l] = dk * q(w, p, k / 2, k % 2, l) - mk;
+            }
+        }
+    }
+}
