@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch) on F16, BF16 and Q8_0
+ * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch) on F16, BF16, Q8_0 and Q4_0
  * weights. Each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
  * ({@link CpuMatrix#dot4x5}), and a thread reads four weight rows a quarter of its range apart, as the one-token
  * product does ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before
@@ -242,6 +242,73 @@ final class FewTokens {
             sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
             sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
             sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+        }
+
+        /**
+         * As {@link #rows4x5} for the Q4_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): each
+         * half block's nibbles are widened, offset by 8 and scaled once for the five activation rows.
+         */
+        static void rows4x5Q4_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x,
+                                int x0, int x1, int x2, int x3, int x4, float[] sums) {
+            ByteVector m0f = ByteVector.broadcast(SimdQuant.V.B, (byte) 0x0F), m8 = ByteVector.broadcast(SimdQuant.V.B, (byte) 8);
+            FloatVector z = FloatVector.zero(Simd.V.F);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
+            for (int b = 0; b < blocks; b++) {
+                long off = (long) b * Q4_0Matrix.BLOCK_BYTES;
+                FloatVector d0 = scale(w, o0 + off), d1 = scale(w, o1 + off), d2 = scale(w, o2 + off), d3 = scale(w, o3 + off);
+                // h = 0: values j.. (low nibbles), h = 16: values 16 + j.. (high nibbles)
+                for (int h = 0; h < 32; h += 16) {
+                    for (int j = 0; j < 16; j += L) {
+                        long p = off + 2 + j;
+                        int shift = h / 4;
+                        FloatVector w0 = q4(w, o0 + p, shift, m0f, m8).mul(d0), w1 = q4(w, o1 + p, shift, m0f, m8).mul(d1);
+                        FloatVector w2 = q4(w, o2 + p, shift, m0f, m8).mul(d2), w3 = q4(w, o3 + p, shift, m0f, m8).mul(d3);
+                        int k = 32 * b + h + j;
+                        FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + k);
+                        a00 = w0.fma(y, a00);
+                        a01 = w1.fma(y, a01);
+                        a02 = w2.fma(y, a02);
+                        a03 = w3.fma(y, a03);
+                        y = FloatVector.fromArray(Simd.V.F, x, x1 + k);
+                        a10 = w0.fma(y, a10);
+                        a11 = w1.fma(y, a11);
+                        a12 = w2.fma(y, a12);
+                        a13 = w3.fma(y, a13);
+                        y = FloatVector.fromArray(Simd.V.F, x, x2 + k);
+                        a20 = w0.fma(y, a20);
+                        a21 = w1.fma(y, a21);
+                        a22 = w2.fma(y, a22);
+                        a23 = w3.fma(y, a23);
+                        y = FloatVector.fromArray(Simd.V.F, x, x3 + k);
+                        a30 = w0.fma(y, a30);
+                        a31 = w1.fma(y, a31);
+                        a32 = w2.fma(y, a32);
+                        a33 = w3.fma(y, a33);
+                        y = FloatVector.fromArray(Simd.V.F, x, x4 + k);
+                        a40 = w0.fma(y, a40);
+                        a41 = w1.fma(y, a41);
+                        a42 = w2.fma(y, a42);
+                        a43 = w3.fma(y, a43);
+                    }
+                }
+            }
+            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
+            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
+            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
+            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
+            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+        }
+
+        /**
+         * L nibbles at {@code off} (the low ones for {@code shift} 0, the high ones for 4) minus 8, as floats; the shift
+         * runs on int lanes and the mask drops what enters from the next byte.
+         */
+        private static FloatVector q4(MemorySegment w, long off, int shift, ByteVector m0f, ByteVector m8) {
+            ByteVector raw = ByteVector.fromMemorySegment(SimdQuant.V.B, w, off, LE);
+            if (shift != 0) raw = raw.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes();
+            return (FloatVector) raw.and(m0f).sub(m8).convertShape(VectorOperators.B2F, Simd.V.F, 0);
         }
 
         /** The f16 scale of the Q8_0 block at {@code p} in every lane. */

@@ -22,9 +22,22 @@ final class Q4_0Matrix extends QuantMatrix {
         return dotScalar(w, base, x, xOff, blocks);
     }
 
+    /** Row {@code r} decoded by the vector code when it is available (prompts go through {@link Gemm}). */
     @Override
     void row(int r, float[] out, int off) {
-        decode(w, r * rowBytes, out, off, blocks);
+        if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ4_0(w, r * rowBytes, out, off, blocks);
+        else decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    @Override
+    boolean hasFewTokenKernel() {
+        return true;
+    }
+
+    @Override
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        FewTokens.V.rows4x5Q4_0(w, ra * rowBytes, rb * rowBytes, rc * rowBytes, rd * rowBytes, blocks, xs,
+                x0, x1, x2, x3, x4, sums);
     }
 
     static float dotScalar(MemorySegment w, long base, float[] x, int xOff, int blocks) {

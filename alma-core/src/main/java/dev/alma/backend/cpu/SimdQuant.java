@@ -134,6 +134,21 @@ final class SimdQuant {
             return acc.reduceLanes(VectorOperators.ADD);
         }
 
+        /** Decodes {@code blocks} Q4_0 blocks at {@code base} to {@code out[o ..]}. */
+        static void decodeQ4_0(MemorySegment w, long base, float[] out, int o, int blocks) {
+            ByteVector m0f = ByteVector.broadcast(B, (byte) 0x0F), m8 = ByteVector.broadcast(B, (byte) 8);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4_0Matrix.BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantMatrix.f16(w, p));
+                int k = o + 32 * b;
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector raw = bytes(w, p + 2 + j);
+                    widen(raw.and(m0f).sub(m8)).mul(d).intoArray(out, k + j);
+                    widen(shr(raw, 4).and(m0f).sub(m8)).mul(d).intoArray(out, k + 16 + j);
+                }
+            }
+        }
+
         /**
          * A Q4_K row times {@code x[xOff .. xOff + 256·blocks)}, given {@code xsum[k]}, the sum of the activations of
          * 32-value sub-block {@code k}: the mins enter as one scalar product per super-block instead of a vector sum
