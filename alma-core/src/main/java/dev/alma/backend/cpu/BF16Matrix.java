@@ -34,8 +34,8 @@ final class BF16Matrix extends CpuMatrix {
     }
 
     @Override
-    boolean hasFewTokenKernel() {
-        return true;
+    int fewTokensMax() {
+        return FewTokens.MAX;
     }
 
     @Override

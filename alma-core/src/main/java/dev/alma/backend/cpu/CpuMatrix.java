@@ -51,9 +51,12 @@ abstract class CpuMatrix {
         for (int r = r0 + 4 * q; r < r1; r++) out[r] = dot(r, x, 0);
     }
 
-    /** Whether this type implements {@link #dot4x5}, through which {@link #matmul} multiplies a few activation rows. */
-    boolean hasFewTokenKernel() {
-        return false;
+    /**
+     * Up to how many activation rows {@link #matmul} goes through {@link FewTokens} ({@link #dot4x5}) for this type: 0
+     * (never) by default.
+     */
+    int fewTokensMax() {
+        return 0;
     }
 
     /**
@@ -67,11 +70,12 @@ abstract class CpuMatrix {
     /**
      * Four weight rows times five activation rows, each weight vector widened once for the five: for activation row
      * {@code j} at {@code xs[xj ..]} (scaled by {@link #fewTokenScale}) and weight row {@code k} of
-     * {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types that
-     * {@link #hasFewTokenKernel}.
+     * {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types with a
+     * {@link #fewTokensMax}. The default decodes the four rows ({@link #row}) into a per-thread buffer and
+     * multiplies them there ({@link FewTokens#decodedDot4x5}).
      */
     void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
-        throw new UnsupportedOperationException(tensor.type() + " has no few-token kernel");
+        FewTokens.decodedDot4x5(this, ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
     }
 
     /** Bytes of one stored row. */
@@ -84,13 +88,13 @@ abstract class CpuMatrix {
 
     /**
      * For the {@code n} activation rows {@code x[i*cols ..]}, writes {@code out[i*rows + r] = dot(r, x_i)} for weight
-     * rows {@code r} in {@code [r0, r1)}. A few activation rows (beams) go through {@link FewTokens} where this type
-     * {@link #hasFewTokenKernel}; otherwise the weight rows are decoded ({@link #row}) a few at a time and multiplied
+     * rows {@code r} in {@code [r0, r1)}. A few activation rows (beams, up to {@link #fewTokensMax}) go through
+     * {@link FewTokens}; otherwise the weight rows are decoded ({@link #row}) a few at a time and multiplied
      * with every activation row in register tiles ({@link Gemm}). Either way each weight is read from memory once
      * per call.
      */
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
-        if (hasFewTokenKernel() && FewTokens.applies(n)) FewTokens.matmul(this, x, n, out, r0, r1);
+        if (n <= fewTokensMax() && FewTokens.applies(n)) FewTokens.matmul(this, x, n, out, r0, r1);
         else Gemm.matmul(this, x, n, out, r0, r1);
     }
 

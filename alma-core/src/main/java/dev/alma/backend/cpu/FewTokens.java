@@ -10,10 +10,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch) on F16, BF16, Q8_0 and Q4_0
- * weights. Each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
- * ({@link CpuMatrix#dot4x5}), and a thread reads four weight rows a quarter of its range apart, as the one-token
- * product does ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before
+ * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch). For F16, BF16, Q8_0 and Q4_0
+ * weights each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
+ * ({@link CpuMatrix#dot4x5}); Q4_K and Q5_K decode four rows to floats first ({@link #decodedDot4x5}). A thread reads
+ * four weight rows a quarter of its range apart, as the one-token product does ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before
  * tiling them with the tokens: for a prompt that cost is spread over many tokens, for five it is most of the
  * product. When there are more than {@code TOKENS} activation rows, further passes over the same four weight rows
  * read them from the cache.
@@ -129,6 +129,26 @@ final class FewTokens {
             }
     }
 
+    private static final ThreadLocal<float[]> DECODED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * {@link CpuMatrix#dot4x5} of a type whose blocks cost more to unpack in registers than to decode (Q4_K and Q5_K,
+     * whose rows are whole 256-value super-blocks, so whole vectors): the four rows decoded by {@link CpuMatrix#row}
+     * into a per-thread buffer, then multiplied from there.
+     */
+    static void decodedDot4x5(CpuMatrix m, int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3,
+                              int x4, float[] sums) {
+        int cols = m.cols;
+        if (cols % V.L != 0) throw new IllegalStateException(m.tensor.name() + ": " + cols + " columns, not whole vectors");
+        float[] w = DECODED.get();
+        if (w.length < 4 * cols) DECODED.set(w = new float[4 * cols]);
+        m.row(ra, w, 0);
+        m.row(rb, w, cols);
+        m.row(rc, w, 2 * cols);
+        m.row(rd, w, 3 * cols);
+        V.rows4x5Floats(w, cols, xs, x0, x1, x2, x3, x4, cols, sums);
+    }
+
     /** The Vector-API kernels; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
     static final class V {
         static final int L = Simd.V.L;
@@ -159,6 +179,49 @@ final class FewTokens {
                 long b = 2L * i;
                 FloatVector w0 = widen(w, o0 + b, shift, mask), w1 = widen(w, o1 + b, shift, mask);
                 FloatVector w2 = widen(w, o2 + b, shift, mask), w3 = widen(w, o3 + b, shift, mask);
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + i);
+                a00 = w0.fma(y, a00);
+                a01 = w1.fma(y, a01);
+                a02 = w2.fma(y, a02);
+                a03 = w3.fma(y, a03);
+                y = FloatVector.fromArray(Simd.V.F, x, x1 + i);
+                a10 = w0.fma(y, a10);
+                a11 = w1.fma(y, a11);
+                a12 = w2.fma(y, a12);
+                a13 = w3.fma(y, a13);
+                y = FloatVector.fromArray(Simd.V.F, x, x2 + i);
+                a20 = w0.fma(y, a20);
+                a21 = w1.fma(y, a21);
+                a22 = w2.fma(y, a22);
+                a23 = w3.fma(y, a23);
+                y = FloatVector.fromArray(Simd.V.F, x, x3 + i);
+                a30 = w0.fma(y, a30);
+                a31 = w1.fma(y, a31);
+                a32 = w2.fma(y, a32);
+                a33 = w3.fma(y, a33);
+                y = FloatVector.fromArray(Simd.V.F, x, x4 + i);
+                a40 = w0.fma(y, a40);
+                a41 = w1.fma(y, a41);
+                a42 = w2.fma(y, a42);
+                a43 = w3.fma(y, a43);
+            }
+            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
+            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
+            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
+            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
+            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+        }
+
+        /** As {@link #rows4x5} for four rows of floats at {@code w[0]}, {@code w[ld]}, {@code w[2ld]}, {@code w[3ld]}. */
+        static void rows4x5Floats(float[] w, int ld, float[] x, int x0, int x1, int x2, int x3, int x4, int vec,
+                                  float[] sums) {
+            FloatVector z = FloatVector.zero(Simd.V.F);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
+            for (int i = 0; i < vec; i += L) {
+                FloatVector w0 = FloatVector.fromArray(Simd.V.F, w, i), w1 = FloatVector.fromArray(Simd.V.F, w, ld + i);
+                FloatVector w2 = FloatVector.fromArray(Simd.V.F, w, 2 * ld + i), w3 = FloatVector.fromArray(Simd.V.F, w, 3 * ld + i);
                 FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + i);
                 a00 = w0.fma(y, a00);
                 a01 = w1.fma(y, a01);

@@ -102,8 +102,8 @@ final class PanelMatrix extends CpuMatrix {
     }
 
     @Override
-    boolean hasFewTokenKernel() {
-        return panels[0].hasFewTokenKernel();
+    int fewTokensMax() {
+        return panels[0].fewTokensMax();
     }
 
     @Override

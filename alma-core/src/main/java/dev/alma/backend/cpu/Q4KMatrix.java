@@ -33,11 +33,20 @@ final class Q4KMatrix extends QuantMatrix {
         else super.matvec(x, out, r0, r1);
     }
 
-    /** Row {@code r} decoded by the vector code when it is available (prompts and beams go through {@link Gemm}). */
+    /** Row {@code r} decoded by the vector code when it is available (for {@link Gemm} and {@link FewTokens}). */
     @Override
     void row(int r, float[] out, int off) {
         if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ4K(w, r * rowBytes, out, off, blocks);
         else decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    /**
+     * Beams: four rows decoded, then multiplied with five tokens ({@link FewTokens#decodedDot4x5}); more tokens go to
+     * {@link Gemm}, which decodes each row once for all of them.
+     */
+    @Override
+    int fewTokensMax() {
+        return FewTokens.TOKENS;
     }
 
     /**

@@ -30,8 +30,8 @@ final class Q4_0Matrix extends QuantMatrix {
     }
 
     @Override
-    boolean hasFewTokenKernel() {
-        return true;
+    int fewTokensMax() {
+        return FewTokens.MAX;
     }
 
     @Override

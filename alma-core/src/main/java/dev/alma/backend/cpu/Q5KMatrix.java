@@ -35,11 +35,20 @@ final class Q5KMatrix extends QuantMatrix {
         else super.matvec(x, out, r0, r1);
     }
 
-    /** Row {@code r} decoded by the vector code when it is available (prompts and beams go through {@link Gemm}). */
+    /** Row {@code r} decoded by the vector code when it is available (for {@link Gemm} and {@link FewTokens}). */
     @Override
     void row(int r, float[] out, int off) {
         if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ5K(w, r * rowBytes, out, off, blocks);
         else decode(w, r * rowBytes, out, off, blocks);
+    }
+
+    /**
+     * Beams: four rows decoded, then multiplied with five tokens ({@link FewTokens#decodedDot4x5}); more tokens go to
+     * {@link Gemm}, which decodes each row once for all of them.
+     */
+    @Override
+    int fewTokensMax() {
+        return FewTokens.TOKENS;
     }
 
     /** The 5-bit code of value {@code l} of sub-block {@code 2c + hi} of the super-block at {@code p}. */

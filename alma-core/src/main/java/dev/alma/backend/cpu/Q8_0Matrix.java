@@ -28,8 +28,8 @@ final class Q8_0Matrix extends QuantMatrix {
     }
 
     @Override
-    boolean hasFewTokenKernel() {
-        return true;
+    int fewTokensMax() {
+        return FewTokens.MAX;
     }
 
     @Override
