@@ -13,10 +13,11 @@ import java.nio.ByteOrder;
  * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch). For F16, BF16, Q8_0 and Q4_0
  * weights each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
  * ({@link CpuMatrix#dot4x5}); Q4_K and Q5_K decode four rows to floats first ({@link #decodedDot4x5}). A thread reads
- * four weight rows a quarter of its range apart, as the one-token product does ({@link CpuMatrix#matvec}). {@link Gemm} instead decodes whole weight rows to floats in memory before
- * tiling them with the tokens: for a prompt that cost is spread over many tokens, for five it is most of the
- * product. When there are more than {@code TOKENS} activation rows, further passes over the same four weight rows
- * read them from the cache.
+ * four weight rows a quarter of its range apart, as the one-token product does ({@link CpuMatrix#matvec}).
+ * {@link Gemm} instead decodes whole weight rows to floats in memory before tiling them with the tokens: for a prompt
+ * that cost is spread over many tokens, for five it is most of the product. When there are more than {@code TOKENS}
+ * activation rows (up to {@link CpuMatrix#fewTokensMax}), further passes over the same four weight rows read them
+ * from the cache.
  *
  * <p>One thread, 32768 × 2048, five tokens (a harness outside the repository, best of 20): F16 decoding alone took
  * 11.8 ms and Gemm's whole product 22-25 ms, this kernel 9.5-12.5 ms; Q8_0 took 14.2-14.3 ms as a four-token block
@@ -31,7 +32,9 @@ final class FewTokens {
     /** {@code -Dalma.cpu.fewTokens=false} sends every product of several activation rows to {@link Gemm}. */
     private static final boolean ENABLED = !"false".equals(System.getProperty("alma.cpu.fewTokens"));
 
+    /** Per-thread buffers: the activations scaled for a kernel, four decoded weight rows. */
     private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> DECODED = ThreadLocal.withInitial(() -> new float[0]);
 
     private FewTokens() {
     }
@@ -128,8 +131,6 @@ final class FewTokens {
                 sums[4 * j + k] += tail / kind.scale;
             }
     }
-
-    private static final ThreadLocal<float[]> DECODED = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * {@link CpuMatrix#dot4x5} of a type whose blocks cost more to unpack in registers than to decode (Q4_K and Q5_K,
