@@ -6,11 +6,15 @@ import dev.alma.backend.Backend;
 import dev.alma.backend.KvCache;
 import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
+import dev.alma.backend.cpu.CpuBackend;
+import dev.alma.io.SafeTensorsWriter;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +26,8 @@ import java.util.List;
  * longer ones the tensor-core GEMM (activations rounded to the weight's 16-bit type) or a float32 GEMM
  * (float32 weights, or when tensor-core math is off).
  * Q8_0 (GGUF) weights stay int8 on the device: the int8 GEMV for up to {@value #GEMV_MAX_ROWS} rows, a dequantized
- * copy for the GEMM of prompts.
+ * copy for the GEMM of prompts. Q4_0 and the K-quants (Q4_K, Q5_K, Q6_K) have no kernels: they are decoded on the
+ * host and kept as bf16.
  * Prompts attend with the flash-attention kernel (tensor cores and bf16 operands for head dims 64 and 128 unless
  * tensor-core math is off, float32 otherwise), everything else over the paged cache split across blocks.
  * A decode step (from {@code embed} of at most {@value #GEMV_MAX_ROWS} tokens to the next read) runs as one CUDA
@@ -356,9 +361,11 @@ public final class CudaBackend implements Backend {
             case F16 -> CudaWeight.F16;
             case BF16 -> CudaWeight.BF16;
             case Q8_0 -> CudaWeight.Q8_0;
+            case Q4_0, Q4_K, Q5_K, Q6_K -> -1;  // no kernels: decoded to bf16 (decodedToBf16)
             default -> throw new AlmaException("tensor " + stored.name() + " has type " + stored.type()
-                    + "; the CUDA backend takes F32, F16, BF16 or Q8_0 weights");
+                    + "; the CUDA backend takes F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K weights");
         };
+        if (type < 0) return own(decodedToBf16(stored));
         int rows = stored.rows(), cols = stored.cols();
         if (rows == 1) {  // a vector (norm scales): float32
             float[] v = stored.toFloatArray();
@@ -374,6 +381,40 @@ public final class CudaBackend implements Backend {
         DeviceBuffer b = DeviceBuffer.allocate(bytes, stored.name());
         b.upload(data.asSlice(0, bytes), 0, stream);
         return own(new CudaWeight(stored.name(), b, type, rows, cols));
+    }
+
+    /** Rows decoded per upload by {@link #decodedToBf16} (at most this many floats at a time on the host). */
+    private static final int DECODE_CHUNK_FLOATS = 1 << 20;
+
+    /**
+     * A Q4_0 or K-quant matrix decoded on the host by the CPU's row decoders and uploaded as bf16 (a vector as
+     * float32): these types have no kernels here, so they cost bf16's memory on the device (about 3-4x their own)
+     * and run at its speed.
+     */
+    private CudaWeight decodedToBf16(Tensor stored) {
+        int rows = stored.rows(), cols = stored.cols();
+        boolean vector = rows == 1;
+        int size = vector ? 4 : 2;
+        DeviceBuffer b = DeviceBuffer.allocate((long) rows * cols * size, stored.name() + " (decoded from " + stored.type() + ")");
+        try (Arena arena = Arena.ofConfined()) {
+            int chunk = Math.max(1, Math.min(rows, DECODE_CHUNK_FLOATS / Math.max(1, cols)));
+            float[] f = new float[chunk * cols];
+            MemorySegment host = arena.allocate((long) chunk * cols * size, 16);
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int r1 = Math.min(rows, r0 + chunk), n = (r1 - r0) * cols;
+                CpuBackend.decodeRows(stored, r0, r1, f);
+                for (int i = 0; i < n; i++) {
+                    if (vector) host.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, f[i]);
+                    else host.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, SafeTensorsWriter.toBf16(f[i]));
+                }
+                b.upload(host.asSlice(0, (long) n * size), (long) r0 * cols * size, stream);
+            }
+            check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return new CudaWeight(stored.name(), b, vector ? CudaWeight.F32 : CudaWeight.BF16, rows, cols);
     }
 
     /** Uploads GGUF Q8_0 blocks and unpacks them into aligned int8 values and f16 scales. */

@@ -4,6 +4,8 @@ import dev.alma.backend.Activations;
 import dev.alma.backend.Backend;
 import dev.alma.backend.KvCache;
 import dev.alma.backend.Weight;
+import dev.alma.backend.cpu.CpuBackend;
+import dev.alma.io.Quantizer;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
@@ -14,6 +16,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -192,6 +196,33 @@ abstract class BackendContract {
         Activations out = b.allocate(x.length + 2, rows);
         b.matmul(xa, wt, x.length, out);
         return new MatmulRun(t, wt, xa, out, read(b, out, x.length));
+    }
+
+    /**
+     * GGUF block types (the CUDA backend keeps Q8_0 as int8 and decodes the others to bf16 at upload): 1- and 5-token
+     * products against float64 products of the values the CPU's decoders give, within bf16 rounding of the weights.
+     */
+    @Test
+    void blockQuantizedWeightsMatchFloat64OfTheirDecodedValues() {
+        Random rnd = new Random(8);
+        int rows = 37, cols = 512;
+        for (DType type : new DType[]{DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+            float[] values = random(rnd, rows * cols, 1f);
+            ByteBuffer buf = ByteBuffer.allocate((int) type.byteSize((long) rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
+            Quantizer.encode(type, values, 0, rows * cols, buf);
+            Tensor t = new Tensor("w", type, new long[]{rows, cols}, MemorySegment.ofArray(buf.array()));
+            float[] decoded = new float[rows * cols];
+            CpuBackend.decodeRows(t, 0, rows, decoded);
+            Backend b = backend();
+            Weight wt = b.weight(t);
+            for (int n : new int[]{1, 5}) {
+                float[][] x = randomRows(rnd, n, cols, 1f);
+                Activations xa = load(b, x, n, cols), out = b.allocate(n, rows);
+                b.matmul(xa, wt, n, out);
+                check(type + " " + rows + "x" + cols + " n=" + n, read(b, out, n), Reference.matmul(x, decoded, rows, cols),
+                        1e-2);
+            }
+        }
     }
 
     @Test

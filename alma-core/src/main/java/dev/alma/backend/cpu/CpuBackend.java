@@ -42,6 +42,19 @@ public final class CpuBackend implements Backend {
         return new CpuWeight(CpuMatrix.of(stored, weights));
     }
 
+    /**
+     * Rows {@code [r0, r1)} of a stored matrix of any type this backend reads (F32, F16, BF16 and the GGUF block
+     * types), decoded to floats into {@code out[0 .. (r1-r0)·cols)}: the CPU's row decoders, for backends that keep
+     * a quantized type in a wider one (the CUDA backend uploads Q4_0 and the K-quants as bf16).
+     */
+    public static void decodeRows(Tensor stored, int r0, int r1, float[] out) {
+        CpuMatrix m = CpuMatrix.plain(stored);
+        if (r0 < 0 || r1 > m.rows || r0 > r1 || out.length < (long) (r1 - r0) * m.cols)
+            throw new IllegalArgumentException("rows " + r0 + ".." + r1 + " of " + stored.name() + " (" + m.rows + " x "
+                    + m.cols + ") into " + out.length + " floats");
+        for (int r = r0; r < r1; r++) m.row(r, out, (r - r0) * m.cols);
+    }
+
     @Override
     public Activations allocate(int rows, int cols) {
         return new CpuActivations(rows, cols);
