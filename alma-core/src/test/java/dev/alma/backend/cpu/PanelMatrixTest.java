@@ -66,9 +66,9 @@ class PanelMatrixTest {
                     for (int c = 0; c < cols; c++) assertEquals(whole[c], pieces[3 + c], at + ", row " + r + " column " + c);
                 }
 
-                // few tokens: FewTokens summing the panels' products (n = 2..8: one or two passes of five); 9: Gemm over
-                // joined rows
-                for (int n : new int[]{2, 4, 6, 9}) {
+                // few tokens: FewTokens summing the panels' products (n = 2..16: passes of five) for Q8_0, F16 and BF16;
+                // F32, and 17 tokens: Gemm over joined rows
+                for (int n : new int[]{2, 4, 6, 9, 17}) {
                     float[] xs = QuantMatrixTest.randomX(rnd, n * cols), outs = new float[n * rows];
                     m.matmul(xs, n, outs, 0, rows);
                     for (int i = 0; i < n; i++)
