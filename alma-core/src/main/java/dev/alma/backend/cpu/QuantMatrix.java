@@ -32,25 +32,6 @@ abstract class QuantMatrix extends CpuMatrix {
                     + t.shapeString() + " needs " + rowBytes * rows);
     }
 
-    /** The vector dot product of the row at byte {@code base} with {@code x}, given {@code x}'s 32-value run sums. */
-    @FunctionalInterface
-    interface RunSumDot {
-        float dot(long base, float[] x, float[] xsum, int[] sm);
-    }
-
-    /**
-     * {@link CpuMatrix#matvec} of the types whose mins multiply the activations' 32-value run sums (Q4_K, Q5_K): rows in
-     * its four-stream order, the run sums computed once for the chunk ({@code sm}: 16 ints of scratch for the scales).
-     */
-    void matvecWithRunSums(float[] x, float[] out, int r0, int r1, RunSumDot dot) {
-        float[] xsum = runSums(x, 0, cols, 32);
-        int[] sm = new int[16];
-        int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++)
-            for (int k = 0; k < 4; k++) out[r + k * q] = dot.dot((r + k * q) * rowBytes, x, xsum, sm);
-        for (int r = r0 + 4 * q; r < r1; r++) out[r] = dot.dot(r * rowBytes, x, xsum, sm);
-    }
-
     /**
      * Sums of consecutive runs of {@code run} activations from {@code x[off]}:
      * {@code sums[k] = x[off + run·k] + .. + x[off + run·k + run-1]} for {@code k < n / run}.
