@@ -12,7 +12,7 @@ import java.util.List;
 /** Options shared by the commands that load a model. */
 final class ModelMixin {
     @Option(names = "--model", required = true, description = "model directory (config.json + safetensors), .gguf file, or random:7b / random:13b / "
-            + "random:HIDDEN,FFN,LAYERS,HEADS[,KV][:bf16|f16|f32|q8_0] (random weights made on the device, for bench)")
+            + "random:HIDDEN,FFN,LAYERS,HEADS[,KV][:bf16|f16|f32|q8_0|q4_0|q4_k|q5_k|q6_k] (random weights made on the device, for bench)")
     Path model;
 
     @Option(names = "--lora", description = "PEFT LoRA adapter directory (repeatable)")

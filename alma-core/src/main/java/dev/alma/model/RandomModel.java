@@ -20,7 +20,8 @@ import java.util.stream.IntStream;
  * Models with random weights of a named or given shape, built directly on a backend without a checkpoint file:
  * what {@code alma bench --model random:7b --device cuda} measures (a 7B checkpoint is 13 GB to write and read).
  * A spec is {@code random:7b}, {@code random:13b} or {@code random:HIDDEN,FFN,LAYERS,HEADS[,KV_HEADS]}, optionally
- * followed by {@code :TYPE} for the matrices: {@code bf16} (default), {@code f16}, {@code f32} or {@code q8_0}.
+ * followed by {@code :TYPE} for the matrices: {@code bf16} (default), {@code f16}, {@code f32}, {@code q8_0},
+ * {@code q4_0}, {@code q4_k}, {@code q5_k} or {@code q6_k} (the quantized ones drawn on the host and encoded).
  * Vocabulary 32,000, context 4,096, RoPE θ 10,000 (LLaMA-2's). Matrices are uniform with the variance of
  * {@code 1/fan-in}, norm scales are 1.
  */
@@ -52,8 +53,12 @@ public final class RandomModel {
                 case "f16" -> DType.F16;
                 case "f32" -> DType.F32;
                 case "q8_0" -> DType.Q8_0;
+                case "q4_0" -> DType.Q4_0;
+                case "q4_k" -> DType.Q4_K;
+                case "q5_k" -> DType.Q5_K;
+                case "q6_k" -> DType.Q6_K;
                 default -> throw new AlmaException("random-model spec '" + spec + "': type '" + parts[1]
-                        + "' is not bf16, f16, f32 or q8_0");
+                        + "' is not bf16, f16, f32, q8_0, q4_0, q4_k, q5_k or q6_k");
             };
         }
         int[] s = switch (parts[0].toLowerCase(Locale.ROOT)) {

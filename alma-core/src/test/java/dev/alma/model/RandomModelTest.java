@@ -31,6 +31,8 @@ class RandomModelTest {
         assertEquals(DType.Q8_0, g.type());
         assertEquals(2, g.config().numKvHeads());
         assertEquals(32, g.config().headDim());
+        assertEquals(DType.Q5_K, RandomModel.parse("random:7b:q5_k").type());
+        assertEquals(DType.Q4_K, RandomModel.parse("random:512,1024,2,8:Q4_K").type());
         assertTrue(RandomModel.isSpec("random:7b"));
         assertFalse(RandomModel.isSpec("models/7b"));
     }
@@ -44,6 +46,7 @@ class RandomModelTest {
                 {"random:64,128,2,0", "heads 0 is out of range"},
                 {"random:66,128,2,4", "not a multiple of heads"},
                 {"random:64,100,2,4:q8_0", "multiples of 32"},
+                {"random:512,1000,2,4:q5_k", "multiples of 256"},
                 {"random:64,128,2,4,3", "not a multiple of num_key_value_heads"},
                 {"random:7b:bf16:x", "random:SHAPE[:TYPE]"}};
         for (String[] c : cases) {
