@@ -16,7 +16,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The CUDA backend: weights uploaded once in their stored type (F32, F16, BF16; norm vectors as float32),
@@ -356,16 +358,15 @@ public final class CudaBackend implements Backend {
     public synchronized Weight weight(Tensor stored) {
         use();
         settle();
+        if (DECODED_TO_BF16.contains(stored.type())) return own(decodedToBf16(stored));
         int type = switch (stored.type()) {
             case F32 -> CudaWeight.F32;
             case F16 -> CudaWeight.F16;
             case BF16 -> CudaWeight.BF16;
             case Q8_0 -> CudaWeight.Q8_0;
-            case Q4_0, Q4_K, Q5_K, Q6_K -> -1;  // no kernels: decoded to bf16 (decodedToBf16)
             default -> throw new AlmaException("tensor " + stored.name() + " has type " + stored.type()
                     + "; the CUDA backend takes F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K weights");
         };
-        if (type < 0) return own(decodedToBf16(stored));
         int rows = stored.rows(), cols = stored.cols();
         if (rows == 1) {  // a vector (norm scales): float32
             float[] v = stored.toFloatArray();
@@ -382,6 +383,9 @@ public final class CudaBackend implements Backend {
         b.upload(data.asSlice(0, bytes), 0, stream);
         return own(new CudaWeight(stored.name(), b, type, rows, cols));
     }
+
+    /** The GGUF types without kernels here, kept as bf16 ({@link #decodedToBf16}). */
+    private static final Set<DType> DECODED_TO_BF16 = EnumSet.of(DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K);
 
     /** Rows decoded per upload by {@link #decodedToBf16} (at most this many floats at a time on the host). */
     private static final int DECODE_CHUNK_FLOATS = 1 << 20;
