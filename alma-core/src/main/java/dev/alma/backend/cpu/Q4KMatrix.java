@@ -26,9 +26,11 @@ final class Q4KMatrix extends QuantMatrix {
     }
 
     /**
-     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ4K} with the
-     * sub-blocks' activation sums computed once for the chunk. Written out per K-quant: the same loop shared through
-     * a lambda measured slower (MatmulBench Q4_K tokens=1, two forks each: 189.0 against 220.6 ops/s).
+     * Row after row by {@link KQuantLanes.V#dotQ4K}, the activations permuted into its lane order once for the chunk;
+     * with {@code -Dalma.cpu.kquantLanes=false}, {@link SimdQuant.V#dotQ4K} in the four-stream order of
+     * {@link CpuMatrix#matvec} with the sub-blocks' activation sums computed once for the chunk. Both kernels are
+     * compute-bound, and the lane kernel runs faster row after row than in four streams (MatmulBench Q4_K tokens=1,
+     * 2026-11-27: 421.0 against 724.3 ops/s).
      */
     @Override
     void matvec(float[] x, float[] out, int r0, int r1) {
@@ -36,9 +38,14 @@ final class Q4KMatrix extends QuantMatrix {
             super.matvec(x, out, r0, r1);
             return;
         }
-        float[] xsum = runSums(x, 0, cols, 32);
+        if (KQuantLanes.ENABLED) {
+            var a = KQuantLanes.Q4Activations.of(x, cols);
+            for (int r = r0; r < r1; r++) out[r] = KQuantLanes.V.dotQ4K(w, r * rowBytes, a.lanes(), a.minusSums(), blocks);
+            return;
+        }
         int[] sm = new int[16];
         int q = (r1 - r0) / 4;
+        float[] xsum = runSums(x, 0, cols, 32);
         for (int r = r0; r < r0 + q; r++)
             for (int k = 0; k < 4; k++) out[r + k * q] = SimdQuant.V.dotQ4K(w, (r + k * q) * rowBytes, x, 0, xsum, blocks, sm);
         for (int r = r0 + 4 * q; r < r1; r++) out[r] = SimdQuant.V.dotQ4K(w, r * rowBytes, x, 0, xsum, blocks, sm);

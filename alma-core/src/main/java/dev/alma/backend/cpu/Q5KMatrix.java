@@ -28,14 +28,21 @@ final class Q5KMatrix extends QuantMatrix {
     }
 
     /**
-     * Rows in the four-stream order of {@link CpuMatrix#matvec}, each by {@link SimdQuant.V#dotQ5K} with the
-     * sub-blocks' activation sums computed once for the chunk. Written out per K-quant: the same loop shared through
-     * a lambda measured slower (MatmulBench Q4_K tokens=1, two forks each: 189.0 against 220.6 ops/s).
+     * Row after row by {@link KQuantLanes.V#dotQ5K}, the activations permuted into its lane order once for the chunk;
+     * with {@code -Dalma.cpu.kquantLanes=false}, {@link SimdQuant.V#dotQ5K} in the four-stream order of
+     * {@link CpuMatrix#matvec} with the sub-blocks' activation sums computed once for the chunk. Both kernels are
+     * compute-bound, and the lane kernel runs faster row after row than in four streams (MatmulBench Q4_K tokens=1,
+     * 2026-11-27: 421.0 against 724.3 ops/s).
      */
     @Override
     void matvec(float[] x, float[] out, int r0, int r1) {
         if (!SimdQuant.AVAILABLE) {
             super.matvec(x, out, r0, r1);
+            return;
+        }
+        if (KQuantLanes.ENABLED) {
+            var a = KQuantLanes.Q4Activations.of(x, cols);
+            for (int r = r0; r < r1; r++) out[r] = KQuantLanes.V.dotQ5K(w, r * rowBytes, a.lanes(), a.minusSums(), blocks);
             return;
         }
         float[] xsum = runSums(x, 0, cols, 32);

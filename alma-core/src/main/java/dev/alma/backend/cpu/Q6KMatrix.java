@@ -27,6 +27,21 @@ final class Q6KMatrix extends QuantMatrix {
     }
 
     /**
+     * Row after row by {@link KQuantLanes.V#dotQ6K} when it is enabled, the activations permuted into its lane order
+     * once for the chunk (compute-bound: four far-apart streams measured slower, MatmulBench Q6_K tokens=1,
+     * 2026-11-27: 222.9 against 560.5 ops/s); otherwise the four-stream order of {@link CpuMatrix#matvec}.
+     */
+    @Override
+    void matvec(float[] x, float[] out, int r0, int r1) {
+        if (!KQuantLanes.ENABLED) {
+            super.matvec(x, out, r0, r1);
+            return;
+        }
+        var a = KQuantLanes.Q6Activations.of(x, cols);
+        for (int r = r0; r < r1; r++) out[r] = KQuantLanes.V.dotQ6K(w, r * rowBytes, a.lanes(), a.offsetSums(), blocks);
+    }
+
+    /**
      * Row {@code r} decoded by the vector code when it is available: several tokens go through {@link Gemm} (the
      * four-row decoding of {@link FewTokens#decodedDot4x5} measured no faster for Q6_K's 5-beam steps).
      */
