@@ -7,14 +7,12 @@ import dev.alma.backend.KvCache;
 import dev.alma.backend.RowTops;
 import dev.alma.backend.Weight;
 import dev.alma.backend.cpu.CpuBackend;
-import dev.alma.io.SafeTensorsWriter;
 import dev.alma.model.LlamaConfig;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -387,31 +385,28 @@ public final class CudaBackend implements Backend {
     /** The GGUF types without kernels here, kept as bf16 ({@link #decodedToBf16}). */
     private static final Set<DType> DECODED_TO_BF16 = EnumSet.of(DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K);
 
-    /** Rows decoded per upload by {@link #decodedToBf16} (at most this many floats at a time on the host). */
-    private static final int DECODE_CHUNK_FLOATS = 1 << 20;
+    /** Values decoded per upload by {@link #decodedToBf16} (the host buffer: 32 MB of bf16). */
+    private static final int DECODE_CHUNK_FLOATS = 1 << 24;
 
     /**
-     * A Q4_0 or K-quant matrix decoded on the host by the CPU's row decoders and uploaded as bf16 (a vector as
-     * float32): these types have no kernels here, so they cost bf16's memory on the device (about 3-4x their own)
-     * and run at its speed.
+     * A Q4_0 or K-quant matrix decoded on the host by the CPU's row decoders (on all cores) and uploaded as bf16 (a
+     * vector as float32): these types have no kernels here, so they cost bf16's memory on the device (about 3-4x
+     * their own) and run at its speed.
      */
     private CudaWeight decodedToBf16(Tensor stored) {
         int rows = stored.rows(), cols = stored.cols();
         boolean vector = rows == 1;
         int size = vector ? 4 : 2;
         DeviceBuffer b = DeviceBuffer.allocate((long) rows * cols * size, stored.name() + " (decoded from " + stored.type() + ")");
-        try (Arena arena = Arena.ofConfined()) {
+        // shared: the rows are decoded by the common fork-join pool's threads
+        try (Arena arena = Arena.ofShared()) {
             int chunk = Math.max(1, Math.min(rows, DECODE_CHUNK_FLOATS / Math.max(1, cols)));
-            float[] f = new float[chunk * cols];
             MemorySegment host = arena.allocate((long) chunk * cols * size, 16);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int r1 = Math.min(rows, r0 + chunk), n = (r1 - r0) * cols;
-                CpuBackend.decodeRows(stored, r0, r1, f);
-                for (int i = 0; i < n; i++) {
-                    if (vector) host.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, f[i]);
-                    else host.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, SafeTensorsWriter.toBf16(f[i]));
-                }
-                b.upload(host.asSlice(0, (long) n * size), (long) r0 * cols * size, stream);
+                int r1 = Math.min(rows, r0 + chunk);
+                long n = (long) (r1 - r0) * cols * size;
+                CpuBackend.decodeRows(stored, r0, r1, host.asSlice(0, n), !vector);
+                b.upload(host.asSlice(0, n), (long) r0 * cols * size, stream);
             }
             check(AlmaCuda.alma_stream_sync(stream), "cudaStreamSynchronize");
         } catch (RuntimeException e) {

@@ -506,4 +506,26 @@ class QuantMatrixTest {
             for (int r = 0; r < 3; r++)
                 assertEquals(refDot(b, r, x, 256 * i), out[i * 3 + r], absDot(b, r, x, 256 * i) * 2e-6);
     }
+
+    @Test
+    void parallelDecodeToBf16AndFloatSegmentsMatchTheFormatValues() {
+        // 1100 rows of 256: five parts of 256 rows on the common pool (the last one short); rows [3, 1050)
+        for (DType type : new DType[]{DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
+            Built b = build(type, 1100, 256, 33);
+            int r0 = 3, r1 = 1050, n = (r1 - r0) * b.cols();
+            MemorySegment f32 = MemorySegment.ofArray(new float[n]), bf16 = MemorySegment.ofArray(new short[n]);
+            CpuBackend.decodeRows(b.tensor(), r0, r1, f32, false);
+            CpuBackend.decodeRows(b.tensor(), r0, r1, bf16, true);
+            for (int i = 0; i < n; i++) {
+                double want = b.values()[r0 * b.cols() + i];
+                float got = f32.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+                assertEquals(want, got, Math.abs(want) * 1e-6 + 1e-9, type + " float value " + i);
+                short h = bf16.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i);
+                assertEquals(dev.alma.io.SafeTensorsWriter.toBf16(got), h, type + " bf16 value " + i);
+            }
+        }
+        Built b = build(DType.Q4_K, 4, 256, 1);
+        assertThrows(IllegalArgumentException.class,
+                () -> CpuBackend.decodeRows(b.tensor(), 0, 4, MemorySegment.ofArray(new short[4 * 256 - 1]), true));
+    }
 }
