@@ -68,11 +68,28 @@ abstract class CpuMatrix {
     }
 
     /**
+     * The order {@link FewTokens} permutes each 256 activations into before {@link #dot4x5} ({@code xs[b + k] =
+     * x[b + order[k]]} per 256-value block), or null to keep them in place: a K-quant's {@link #fewTokenRow} writes
+     * its values in the order its quants unpack fastest.
+     */
+    int[] fewTokenOrder() {
+        return null;
+    }
+
+    /**
+     * Row {@code r} as floats for {@link FewTokens#decodedDot4x5}, in {@link #fewTokenOrder} when there is one; the
+     * default is {@link #row}.
+     */
+    void fewTokenRow(int r, float[] out, int off) {
+        row(r, out, off);
+    }
+
+    /**
      * Four weight rows times five activation rows, each weight vector widened once for the five: for activation row
-     * {@code j} at {@code xs[xj ..]} (scaled by {@link #fewTokenScale}) and weight row {@code k} of
-     * {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types with a
-     * {@link #fewTokensMax}. The default decodes the four rows ({@link #row}) into a per-thread buffer and
-     * multiplies them there ({@link FewTokens#decodedDot4x5}).
+     * {@code j} at {@code xs[xj ..]} (scaled by {@link #fewTokenScale}, permuted by {@link #fewTokenOrder}) and
+     * weight row {@code k} of {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types
+     * with a {@link #fewTokensMax}. The default decodes the four rows ({@link #fewTokenRow}) into a per-thread buffer
+     * and multiplies them there ({@link FewTokens#decodedDot4x5}).
      */
     void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
         FewTokens.decodedDot4x5(this, ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);

@@ -55,11 +55,15 @@ final class FewTokens {
     static void matmul(CpuMatrix m, float[] x, int n, float[] out, int r0, int r1) {
         int cols = m.cols;
         float scale = m.fewTokenScale();
+        int[] order = m.fewTokenOrder();
         float[] xs = x;
-        if (scale != 1f) {
+        if (scale != 1f || order != null) {
             xs = SCALED.get();
             if (xs.length < n * cols) SCALED.set(xs = new float[n * cols]);
-            for (int i = 0; i < n * cols; i++) xs[i] = x[i] * scale;
+            if (order == null) for (int i = 0; i < n * cols; i++) xs[i] = x[i] * scale;
+            else
+                for (int b = 0; b < n * cols; b += order.length)
+                    for (int k = 0; k < order.length; k++) xs[b + k] = x[b + order[k]] * scale;
         }
         float[] sums = new float[4 * TOKENS];
         int q = (r1 - r0) / 4;
@@ -138,8 +142,8 @@ final class FewTokens {
 
     /**
      * {@link CpuMatrix#dot4x5} of a type whose blocks cost more to unpack in registers than to decode (Q4_K and Q5_K,
-     * whose rows are whole 256-value super-blocks, so whole vectors): the four rows decoded by {@link CpuMatrix#row}
-     * into a per-thread buffer, then multiplied from there.
+     * whose rows are whole 256-value super-blocks, so whole vectors): the four rows decoded by
+     * {@link CpuMatrix#fewTokenRow} into a per-thread buffer, then multiplied from there.
      */
     static void decodedDot4x5(CpuMatrix m, int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3,
                               int x4, float[] sums) {
@@ -147,10 +151,10 @@ final class FewTokens {
         if (cols % V.L != 0) throw new IllegalStateException(m.tensor.name() + ": " + cols + " columns, not whole vectors");
         float[] w = DECODED.get();
         if (w.length < 4 * cols) DECODED.set(w = new float[4 * cols]);
-        m.row(ra, w, 0);
-        m.row(rb, w, cols);
-        m.row(rc, w, 2 * cols);
-        m.row(rd, w, 3 * cols);
+        m.fewTokenRow(ra, w, 0);
+        m.fewTokenRow(rb, w, cols);
+        m.fewTokenRow(rc, w, 2 * cols);
+        m.fewTokenRow(rd, w, 3 * cols);
         V.rows4x5Floats(w, cols, xs, x0, x1, x2, x3, x4, cols, sums);
     }
 
@@ -210,11 +214,11 @@ final class FewTokens {
                 a42 = w2.fma(y, a42);
                 a43 = w3.fma(y, a43);
             }
-            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
-            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
-            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
-            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
-            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+            sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
+            sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
+            sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
+            sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
+            sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
         }
 
         /** As {@link #rows4x5} for four rows of floats at {@code w[0]}, {@code w[ld]}, {@code w[2ld]}, {@code w[3ld]}. */
@@ -253,11 +257,11 @@ final class FewTokens {
                 a42 = w2.fma(y, a42);
                 a43 = w3.fma(y, a43);
             }
-            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
-            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
-            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
-            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
-            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+            sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
+            sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
+            sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
+            sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
+            sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
         }
 
         /**
@@ -305,11 +309,11 @@ final class FewTokens {
                     a43 = w3.fma(y, a43);
                 }
             }
-            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
-            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
-            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
-            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
-            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+            sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
+            sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
+            sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
+            sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
+            sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
         }
 
         /**
@@ -362,11 +366,11 @@ final class FewTokens {
                     }
                 }
             }
-            sums[0] = sum(a00); sums[1] = sum(a01); sums[2] = sum(a02); sums[3] = sum(a03);
-            sums[4] = sum(a10); sums[5] = sum(a11); sums[6] = sum(a12); sums[7] = sum(a13);
-            sums[8] = sum(a20); sums[9] = sum(a21); sums[10] = sum(a22); sums[11] = sum(a23);
-            sums[12] = sum(a30); sums[13] = sum(a31); sums[14] = sum(a32); sums[15] = sum(a33);
-            sums[16] = sum(a40); sums[17] = sum(a41); sums[18] = sum(a42); sums[19] = sum(a43);
+            sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
+            sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
+            sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
+            sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
+            sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
         }
 
         /**
@@ -388,10 +392,6 @@ final class FewTokens {
         private static FloatVector q8(MemorySegment w, long off) {
             return (FloatVector) ByteVector.fromMemorySegment(SimdQuant.V.B, w, off, LE)
                     .convertShape(VectorOperators.B2F, Simd.V.F, 0);
-        }
-
-        private static float sum(FloatVector v) {
-            return v.reduceLanes(VectorOperators.ADD);
         }
     }
 }

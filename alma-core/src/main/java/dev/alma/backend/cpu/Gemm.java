@@ -93,25 +93,25 @@ final class Gemm {
                     a33 = w3.fma(y, a33);
                 }
                 int o = i * ldo + r;
-                out[o] = sum(a00) + tail(w, 0, x, x0, cols, vec);
-                out[o + 1] = sum(a01) + tail(w, cols, x, x0, cols, vec);
-                out[o + 2] = sum(a02) + tail(w, 2 * cols, x, x0, cols, vec);
-                out[o + 3] = sum(a03) + tail(w, 3 * cols, x, x0, cols, vec);
+                out[o] = a00.reduceLanes(VectorOperators.ADD) + tail(w, 0, x, x0, cols, vec);
+                out[o + 1] = a01.reduceLanes(VectorOperators.ADD) + tail(w, cols, x, x0, cols, vec);
+                out[o + 2] = a02.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x0, cols, vec);
+                out[o + 3] = a03.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x0, cols, vec);
                 o += ldo;
-                out[o] = sum(a10) + tail(w, 0, x, x1, cols, vec);
-                out[o + 1] = sum(a11) + tail(w, cols, x, x1, cols, vec);
-                out[o + 2] = sum(a12) + tail(w, 2 * cols, x, x1, cols, vec);
-                out[o + 3] = sum(a13) + tail(w, 3 * cols, x, x1, cols, vec);
+                out[o] = a10.reduceLanes(VectorOperators.ADD) + tail(w, 0, x, x1, cols, vec);
+                out[o + 1] = a11.reduceLanes(VectorOperators.ADD) + tail(w, cols, x, x1, cols, vec);
+                out[o + 2] = a12.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x1, cols, vec);
+                out[o + 3] = a13.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x1, cols, vec);
                 o += ldo;
-                out[o] = sum(a20) + tail(w, 0, x, x2, cols, vec);
-                out[o + 1] = sum(a21) + tail(w, cols, x, x2, cols, vec);
-                out[o + 2] = sum(a22) + tail(w, 2 * cols, x, x2, cols, vec);
-                out[o + 3] = sum(a23) + tail(w, 3 * cols, x, x2, cols, vec);
+                out[o] = a20.reduceLanes(VectorOperators.ADD) + tail(w, 0, x, x2, cols, vec);
+                out[o + 1] = a21.reduceLanes(VectorOperators.ADD) + tail(w, cols, x, x2, cols, vec);
+                out[o + 2] = a22.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x2, cols, vec);
+                out[o + 3] = a23.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x2, cols, vec);
                 o += ldo;
-                out[o] = sum(a30) + tail(w, 0, x, x3, cols, vec);
-                out[o + 1] = sum(a31) + tail(w, cols, x, x3, cols, vec);
-                out[o + 2] = sum(a32) + tail(w, 2 * cols, x, x3, cols, vec);
-                out[o + 3] = sum(a33) + tail(w, 3 * cols, x, x3, cols, vec);
+                out[o] = a30.reduceLanes(VectorOperators.ADD) + tail(w, 0, x, x3, cols, vec);
+                out[o + 1] = a31.reduceLanes(VectorOperators.ADD) + tail(w, cols, x, x3, cols, vec);
+                out[o + 2] = a32.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x3, cols, vec);
+                out[o + 3] = a33.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x3, cols, vec);
             }
             for (; i < n; i++) {
                 // one activation row: two sets of accumulators (columns k and k+L) so that 8 chains of
@@ -142,16 +142,13 @@ final class Gemm {
                 a2 = a2.add(b2);
                 a3 = a3.add(b3);
                 int o = i * ldo + r;
-                out[o] = sum(a0) + tail(w, 0, x, x0, cols, vec);
-                out[o + 1] = sum(a1) + tail(w, cols, x, x0, cols, vec);
-                out[o + 2] = sum(a2) + tail(w, 2 * cols, x, x0, cols, vec);
-                out[o + 3] = sum(a3) + tail(w, 3 * cols, x, x0, cols, vec);
+                out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(w, 0, x, x0, cols, vec);
+                out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(w, cols, x, x0, cols, vec);
+                out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x0, cols, vec);
+                out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x0, cols, vec);
             }
         }
 
-        private static float sum(FloatVector v) {
-            return v.reduceLanes(VectorOperators.ADD);
-        }
 
         /** The columns past the last whole vector (none when {@code cols} is a multiple of the vector length). */
         private static float tail(float[] w, int wOff, float[] x, int xOff, int cols, int vec) {

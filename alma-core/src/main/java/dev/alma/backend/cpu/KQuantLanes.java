@@ -69,6 +69,8 @@ final class KQuantLanes {
         static final int[] Q4K_ORDER = new int[256], Q6K_ORDER = new int[256];
         /** Q4_K/Q5_K: per load, the sub-block (scale lane) of each lane's low / high nibbles. */
         private static final VectorShuffle<Float>[] Q4K_LOW = shuffles(LOADS), Q4K_HIGH = shuffles(LOADS);
+        /** Q4_K/Q5_K: per load, the lane of each lane's min (lanes 8-15 of the scale vector with 16 lanes). */
+        private static final VectorShuffle<Float>[] Q4K_MIN_LOW = shuffles(LOADS), Q4K_MIN_HIGH = shuffles(LOADS);
         /** Q6_K: per load and low/high nibble, the 16-value sub-block of each lane within the scale vector. */
         private static final VectorShuffle<Float>[] Q6K_SCALE = shuffles(2 * LOADS);
         /**
@@ -116,6 +118,9 @@ final class KQuantLanes {
                 }
                 Q4K_LOW[j] = VectorShuffle.fromArray(F, lo, 0);
                 Q4K_HIGH[j] = VectorShuffle.fromArray(F, hi, 0);
+                int minLane = L == 16 ? 8 : 0;
+                Q4K_MIN_LOW[j] = VectorShuffle.fromOp(F, i -> lo[i] + minLane);
+                Q4K_MIN_HIGH[j] = VectorShuffle.fromOp(F, i -> hi[i] + minLane);
                 Q6K_SCALE[2 * j] = VectorShuffle.fromArray(F, s6lo, 0);
                 Q6K_SCALE[2 * j + 1] = VectorShuffle.fromArray(F, s6hi, 0);
             }
@@ -305,6 +310,60 @@ final class KQuantLanes {
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /*
+         * Row decoders in lane order (FewTokens' beams multiply four decoded rows with activations permuted the same
+         * way): the unpacking of the products above, each value written as d·scale·q − dmin·min.
+         */
+
+        /** The Q4_K row at byte {@code base} as floats in {@link #Q4K_ORDER} per super-block, into {@code out[off ..]}. */
+        static void decodeQ4K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            IntVector m15 = IntVector.broadcast(I, 15);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q4KMatrix.BLOCK_BYTES;
+                IntVector head = IntVector.fromMemorySegment(I, w, p, LE);
+                float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+                FloatVector sv = scales(head, d, dmin), mv = L == 16 ? sv : toFloat(sixBits(head, 1)).mul(dmin);
+                for (int j = 0; j < LOADS; j++) {
+                    IntVector v = IntVector.fromMemorySegment(I, w, p + 16 + 4L * L * j, LE);
+                    FloatVector sl = sv.rearrange(Q4K_LOW[j]), sh = sv.rearrange(Q4K_HIGH[j]);
+                    FloatVector ml = mv.rearrange(Q4K_MIN_LOW[j]).neg(), mh = mv.rearrange(Q4K_MIN_HIGH[j]).neg();
+                    int o = off + 256 * b + 8 * L * j;
+                    for (int t = 0; t < 4; t++) {
+                        toFloat(v.lanewise(VectorOperators.LSHR, 8 * t).and(m15)).fma(sl, ml).intoArray(out, o + 2 * t * L);
+                        toFloat(v.lanewise(VectorOperators.LSHR, 8 * t + 4).and(m15)).fma(sh, mh).intoArray(out, o + (2 * t + 1) * L);
+                    }
+                }
+            }
+        }
+
+        /** As {@link #decodeQ4K} for a Q5_K row (the same lane order). */
+        static void decodeQ5K(MemorySegment w, long base, float[] out, int off, int blocks) {
+            IntVector m15 = IntVector.broadcast(I, 15), m16 = IntVector.broadcast(I, 16);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + (long) b * Q5KMatrix.BLOCK_BYTES;
+                IntVector head = IntVector.fromMemorySegment(I, w, p, LE);
+                float d = QuantMatrix.f16(w, p), dmin = QuantMatrix.f16(w, p + 2);
+                FloatVector sv = scales(head, d, dmin), mv = L == 16 ? sv : toFloat(sixBits(head, 1)).mul(dmin);
+                IntVector qh = IntVector.fromMemorySegment(I, w, p + 16, LE);
+                if (L == 16) qh = qh.rearrange(DUP8).lanewise(VectorOperators.LSHR, SPLIT);
+                for (int j = 0; j < LOADS; j++) {
+                    IntVector v = IntVector.fromMemorySegment(I, w, p + 48 + 4L * L * j, LE);
+                    IntVector qhj = qh.lanewise(VectorOperators.LSHR, L == 16 ? 4 * j : 2 * j).lanewise(VectorOperators.LSHL, 4);
+                    FloatVector sl = sv.rearrange(Q4K_LOW[j]), sh = sv.rearrange(Q4K_HIGH[j]);
+                    FloatVector ml = mv.rearrange(Q4K_MIN_LOW[j]).neg(), mh = mv.rearrange(Q4K_MIN_HIGH[j]).neg();
+                    int o = off + 256 * b + 8 * L * j;
+                    for (int t = 0; t < 4; t++) {
+                        IntVector ql = v.lanewise(VectorOperators.LSHR, 8 * t).and(m15)
+                                .or(qhj.lanewise(VectorOperators.LSHR, 8 * t).and(m16));
+                        IntVector qu = v.lanewise(VectorOperators.LSHR, 8 * t + 4).and(m15)
+                                .or(qhj.lanewise(VectorOperators.LSHR, 8 * t + 1).and(m16));
+                        toFloat(ql).fma(sl, ml).intoArray(out, o + 2 * t * L);
+                        toFloat(qu).fma(sh, mh).intoArray(out, o + (2 * t + 1) * L);
+                    }
+                }
+            }
         }
     }
 }

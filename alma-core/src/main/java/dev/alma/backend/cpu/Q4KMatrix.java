@@ -67,6 +67,18 @@ final class Q4KMatrix extends QuantMatrix {
         return FewTokens.TOKENS;
     }
 
+    /** With {@link KQuantLanes}, beams take the activations in its lane order and rows decoded by it. */
+    @Override
+    int[] fewTokenOrder() {
+        return KQuantLanes.ENABLED ? KQuantLanes.V.Q4K_ORDER : null;
+    }
+
+    @Override
+    void fewTokenRow(int r, float[] out, int off) {
+        if (KQuantLanes.ENABLED) KQuantLanes.V.decodeQ4K(w, r * rowBytes, out, off, blocks);
+        else row(r, out, off);
+    }
+
     /**
      * Unpacks the 6-bit scale ({@code out[k]}) and min ({@code out[8+k]}) of the eight sub-blocks from the 12 bytes
      * at {@code p}: bytes 0-3 hold scales 0-3 in their low 6 bits, bytes 4-7 mins 0-3, bytes 8-11 the low 4 bits

@@ -69,6 +69,18 @@ final class Q5KMatrix extends QuantMatrix {
         return FewTokens.TOKENS;
     }
 
+    /** With {@link KQuantLanes}, beams take the activations in its lane order and rows decoded by it. */
+    @Override
+    int[] fewTokenOrder() {
+        return KQuantLanes.ENABLED ? KQuantLanes.V.Q4K_ORDER : null;
+    }
+
+    @Override
+    void fewTokenRow(int r, float[] out, int off) {
+        if (KQuantLanes.ENABLED) KQuantLanes.V.decodeQ5K(w, r * rowBytes, out, off, blocks);
+        else row(r, out, off);
+    }
+
     /** The 5-bit code of value {@code l} of sub-block {@code 2c + hi} of the super-block at {@code p}. */
     private static int q(MemorySegment w, long p, int c, int hi, int l) {
         int nibble = u8(w, p + 48 + 32 * c + l) >>> (4 * hi) & 0xF;
