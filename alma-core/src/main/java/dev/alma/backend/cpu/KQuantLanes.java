@@ -18,12 +18,14 @@ import java.nio.ByteOrder;
  * <p>A vector of L ints loaded from 4L quant bytes holds bytes {@code 4i .. 4i+3} in lane {@code i}; shifting it
  * right by {@code 4t} and masking gives every lane's {@code t}-th nibble, so eight shift-and-mask steps unpack 8L
  * values with no byte-to-int widening (a lane-crossing shuffle per vector, which is what bounds {@link SimdQuant}'s
- * kernels). The values come out in that interleaved order, so the activations are permuted once per product into
- * the same order ({@link #lanes}): for load {@code j} of a super-block, nibble {@code t} of lane {@code i} meets
+ * kernels). The values come out in that interleaved order, so the activations are permuted into the same order once
+ * per chunk of rows ({@link V#lanes}): for load {@code j} of a super-block, nibble {@code t} of lane {@code i} meets
  * activation {@code (8j + t)·L + i} of the permuted super-block. The high bits of Q5_K and Q6_K come from their own
- * bytes, rotated into place per lane; the sub-blocks' scales are unpacked with vector operations too and spread
- * over the lanes they cover by a rearrange; the constant parts (Q4_K/Q5_K mins, Q6_K's −32) become one
- * multiply-add per super-block against sums of the activations ({@link #offsetSums}).
+ * bytes, shifted into place (after a shift per lane half that puts both halves' bits at the same positions); the
+ * sub-blocks' scales are unpacked with vector operations too and spread over the lanes they cover by a rearrange; the
+ * constant parts (Q4_K/Q5_K mins, Q6_K's −32) become one multiply-add per super-block against sums of the
+ * activations ({@link V#offsetSums}). The same unpacking decodes Q4_K/Q5_K rows in lane order for beams
+ * ({@link V#decodeQ4K}, with {@link FewTokens} permuting the activations).
  *
  * <p>Used only when {@link #ENABLED} (8 or 16 float lanes); the kernels otherwise run {@link SimdQuant}'s or the
  * scalar code.
