@@ -53,11 +53,7 @@ public final class CpuBackend implements Backend {
      * a quantized type in a wider one (the CUDA backend uploads Q4_0 and the K-quants as bf16).
      */
     public static void decodeRows(Tensor stored, int r0, int r1, float[] out) {
-        CpuMatrix m = CpuMatrix.plain(stored);
-        if (r0 < 0 || r1 > m.rows || r0 > r1 || out.length < (long) (r1 - r0) * m.cols)
-            throw new IllegalArgumentException("rows " + r0 + ".." + r1 + " of " + stored.name() + " (" + m.rows + " x "
-                    + m.cols + ") into " + out.length + " floats");
-        for (int r = r0; r < r1; r++) m.row(r, out, (r - r0) * m.cols);
+        decodeRows(stored, r0, r1, MemorySegment.ofArray(out), false);
     }
 
     /**
