@@ -22,6 +22,9 @@ public final class CpuBackend implements Backend {
     /** Per-thread attention score buffer, grown to the longest sequence seen (no allocation per step). */
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
 
+    /** Columns per task of the parallel {@link Gemm#pack}. */
+    private static final int PACK_COLUMNS = 256;
+
     private final Parallel parallel;
     /** Owns the weight copies ({@link PanelMatrix}): released when the backend closes. */
     private final java.lang.foreign.Arena weights = java.lang.foreign.Arena.ofShared();
@@ -138,11 +141,28 @@ public final class CpuBackend implements Backend {
         checkShapes(xi, m, o);
         if (n == 1) {
             matvecs(xi, new CpuWeight[]{w(weight)}, new Activations[]{out});
+        } else if (m.packedGemm(n)) {
+            matmulPacked(m, pack(xi, m.cols, n), n, o);
         } else {
             int groups = Math.ceilDiv(m.rows, Gemm.ROWS);
             parallel.forRange(groups, 4, (g0, g1) ->
                     m.matmul(xi.data, n, o.data, g0 * Gemm.ROWS, Math.min(m.rows, g1 * Gemm.ROWS)));
         }
+    }
+
+    /** The first {@code n} rows of {@code x} transposed for {@link Gemm#matmulPacked}, in parallel over columns. */
+    private float[] pack(CpuActivations x, int cols, int n) {
+        float[] xt = new float[Gemm.packedLength(n, cols)];
+        int parts = Math.ceilDiv(cols, PACK_COLUMNS);
+        parallel.forRange(parts, 1, (p0, p1) ->
+                Gemm.pack(x.data, n, cols, xt, p0 * PACK_COLUMNS, Math.min(cols, p1 * PACK_COLUMNS)));
+        return xt;
+    }
+
+    private void matmulPacked(CpuMatrix m, float[] xt, int n, CpuActivations out) {
+        int groups = Math.ceilDiv(m.rows, Gemm.PACKED_ROWS);
+        parallel.forRange(groups, 4, (g0, g1) ->
+                Gemm.matmulPacked(m, xt, n, out.data, g0 * Gemm.PACKED_ROWS, Math.min(m.rows, g1 * Gemm.PACKED_ROWS)));
     }
 
     /**
@@ -153,7 +173,18 @@ public final class CpuBackend implements Backend {
     public void matmul(Activations x, Weight[] ws, int n, Activations[] outs) {
         if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " weights, " + outs.length + " outputs");
         if (n != 1) {
-            Backend.super.matmul(x, ws, n, outs);
+            CpuActivations xi = a(x);
+            float[] xt = null;
+            for (int j = 0; j < ws.length; j++) {
+                CpuMatrix m = w(ws[j]).matrix;
+                if (!m.packedGemm(n)) {
+                    matmul(x, ws[j], n, outs[j]);
+                    continue;
+                }
+                checkShapes(xi, m, a(outs[j]));
+                if (xt == null) xt = pack(xi, m.cols, n); // every weight here has x's columns (checkShapes)
+                matmulPacked(m, xt, n, a(outs[j]));
+            }
             return;
         }
         CpuWeight[] cw = new CpuWeight[ws.length];

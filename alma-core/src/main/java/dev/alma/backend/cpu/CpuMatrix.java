@@ -104,11 +104,19 @@ abstract class CpuMatrix {
     abstract void row(int r, float[] out, int off);
 
     /**
+     * Whether the backend sends a product of {@code n} activation rows to {@link Gemm#matmulPacked} (prompts) rather
+     * than to {@link #matmul}: when {@link FewTokens} does not take them and {@link Gemm#packs} does.
+     */
+    boolean packedGemm(int n) {
+        return !(n <= fewTokensMax() && FewTokens.applies(n)) && Gemm.packs(n);
+    }
+
+    /**
      * For the {@code n} activation rows {@code x[i*cols ..]}, writes {@code out[i*rows + r] = dot(r, x_i)} for weight
      * rows {@code r} in {@code [r0, r1)}. A few activation rows (beams, up to {@link #fewTokensMax}) go through
      * {@link FewTokens}; otherwise the weight rows are decoded ({@link #row}) a few at a time and multiplied
-     * with every activation row in register tiles ({@link Gemm}). Either way each weight is read from memory once
-     * per call.
+     * with every activation row in register tiles ({@link Gemm#matmul}). Either way each weight is read from memory
+     * once per call.
      */
     void matmul(float[] x, int n, float[] out, int r0, int r1) {
         if (n <= fewTokensMax() && FewTokens.applies(n)) FewTokens.matmul(this, x, n, out, r0, r1);

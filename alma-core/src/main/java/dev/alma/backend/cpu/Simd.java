@@ -83,7 +83,12 @@ final class Simd {
         }
 
         private static FloatVector bf16ToFloat(ShortVector h) {
-            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+            return bf16ToFloat(h, 0);
+        }
+
+        /** Lanes {@code part·L ..} of {@code h} as floats (bf16 is the high half of a float). */
+        private static FloatVector bf16ToFloat(ShortVector h, int part) {
+            IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, part);
             return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
 
@@ -255,6 +260,11 @@ final class Simd {
         /** Decodes {@code n} f16 values at {@code byteOff} to {@code out[o ..]}. */
         static void rowF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
             int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                ShortVector h = ShortVector.fromMemorySegment(S2, w, byteOff + 2L * i, LE);
+                halfToFloat(h, 0).intoArray(out, o + i);
+                halfToFloat(h, 1).intoArray(out, o + i + L);
+            }
             for (; i + L <= n; i += L)
                 halfToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
             for (; i < n; i++) out[o + i] = Float.float16ToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i));
@@ -263,6 +273,11 @@ final class Simd {
         /** Decodes {@code n} bf16 values at {@code byteOff} to {@code out[o ..]}. */
         static void rowBF16(MemorySegment w, long byteOff, float[] out, int o, int n) {
             int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                ShortVector h = ShortVector.fromMemorySegment(S2, w, byteOff + 2L * i, LE);
+                bf16ToFloat(h, 0).intoArray(out, o + i);
+                bf16ToFloat(h, 1).intoArray(out, o + i + L);
+            }
             for (; i + L <= n; i += L)
                 bf16ToFloat(ShortVector.fromMemorySegment(S, w, byteOff + 2L * i, LE)).intoArray(out, o + i);
             for (; i < n; i++) out[o + i] = Float.intBitsToFloat(w.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i) << 16);

@@ -55,10 +55,10 @@ class CpuBackendTest {
     void matmulMatchesFloat64ForEveryPlainType() {
         // n = 1 rows: four streams per chunk plus remainder rows (37, 1031), several chunks of a large matrix (1031)
         // 2-16 rows (FewTokens for F16/BF16): one pass of five, several (7, 8, 9, 16), rows and columns past the
-        // vectors; 17 and 33 rows: Gemm
+        // vectors; 17 and more rows: Gemm (from 22 with 16-float vectors, the packed kernel)
         int[][] shapes = {{1, 1, 1}, {1, 37, 45}, {1, 1031, 515}, {3, 67, 129}, {5, 130, 17}, {2, 8, 256},
                 {5, 1031, 515}, {7, 45, 100}, {8, 33, 48}, {4, 6, 5}, {9, 20, 40}, {16, 13, 70}, {17, 21, 64},
-                {33, 13, 70}};
+                {33, 13, 70}, {40, 13, 70}, {64, 12, 33}, {71, 7, 129}};
         for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16}) {
             for (int[] s : shapes) {
                 int n = s[0], rows = s[1], cols = s[2];
