@@ -1,69 +1,111 @@
 package dev.alma.train;
 
+import dev.alma.backend.cpu.Tiles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.stream.IntStream;
 
 /**
- * Row-major float matrix products for training, multi-threaded over output tiles. Every output element is
- * computed by one thread in a fixed order, so results are bit-for-bit reproducible whatever the thread count and
- * whether or not the JIT has compiled the code yet.
+ * Row-major float matrix products for training, multi-threaded over output tiles, on the CPU backend's register
+ * tiles ({@link Tiles}). Every output element is one chain of multiply-adds in a fixed order, computed by one task
+ * whose extent does not depend on the thread count, so results are bit-for-bit reproducible whatever the thread
+ * count and whether or not the JIT has compiled the code yet.
  */
 final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Rows per task and per cache tile. */
-    private static final int TILE = 32;
+    /** Tile rows per task of {@link #xwt} and of {@link #dytx}. */
+    private static final int ROW_TILES = 8;
+    /** Rows of {@code w} per panel of {@link #dyw} (a panel of 4 vectors' width stays in the L2 cache). */
+    private static final int K_CHUNK = 1024;
 
     private Gemm() {
     }
 
     /** {@code y[n,out] = x[n,in] · w[out,in]ᵀ}, overwriting {@code y}. */
     static void xwt(float[] x, int n, int in, float[] w, int out, float[] y) {
-        int rowTiles = (n + TILE - 1) / TILE, colTiles = (out + TILE - 1) / TILE;
-        parallel(rowTiles * colTiles, t -> {
-            int r0 = (t / colTiles) * TILE, c0 = (t % colTiles) * TILE;
-            int r1 = Math.min(n, r0 + TILE), c1 = Math.min(out, c0 + TILE);
-            int r = r0;
-            for (; r + 4 <= r1; r += 4)
-                for (int c = c0; c < c1; c++) dot4(w, c * in, x, r * in, in, y, r * out + c, out);
-            for (; r < r1; r++)
-                for (int c = c0; c < c1; c++) y[r * out + c] = dot(x, r * in, w, c * in, in);
+        float[] xt = new float[Tiles.packedLength(n, in)];
+        Tiles.pack(x, n, in, xt, 0, in);
+        int blocks = Math.ceilDiv(n, 4 * L), rowsPerTask = ROW_TILES * Tiles.ROWS;
+        int chunks = Math.ceilDiv(out, rowsPerTask);
+        parallel(blocks * chunks, task -> {
+            int g = (task / chunks) * 4, groups = Math.ceilDiv(n, L), tb = Math.min(4, groups - g);
+            int xi = g * in * L, limit = n - g * L;
+            for (int r = (task % chunks) * rowsPerTask, end = Math.min(out, r + rowsPerTask); r < end; r += Tiles.ROWS) {
+                // lane l of vector t: row (g + t)·L + l of y, column r + j
+                int rows = Math.min(Tiles.ROWS, end - r), ci = g * L * out + r;
+                switch (tb) {
+                    case 4 -> Tiles.tile4(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
+                    case 3 -> Tiles.tile3(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
+                    case 2 -> Tiles.tile2(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
+                    default -> Tiles.tile1(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
+                }
+            }
         });
     }
 
     /** {@code dx[n,in] += dy[n,out] · w[out,in]}. */
     static void dyw(float[] dy, int n, int out, float[] w, int in, float[] dx) {
-        parallel((n + TILE - 1) / TILE, t -> {
-            int r0 = t * TILE, r1 = Math.min(n, r0 + TILE);
-            for (int c0 = 0; c0 < out; c0 += TILE) {
-                int c1 = Math.min(out, c0 + TILE);
-                for (int r = r0; r < r1; r++) {
-                    int c = c0, o = r * out;
-                    for (; c + 4 <= c1; c += 4)
-                        axpy4(dy[o + c], dy[o + c + 1], dy[o + c + 2], dy[o + c + 3], w, c * in, in, dx, r * in, in);
-                    for (; c < c1; c++) axpy(dy[o + c], w, c * in, dx, r * in, in);
-                }
+        // vectors along dx's rows: tile rows are rows of dy, a = a panel of w's columns, k = w's row
+        int blocks = Math.ceilDiv(in / L, 4), tokenTasks = Math.ceilDiv(n, ROW_TILES * Tiles.ROWS);
+        parallel(blocks * tokenTasks + (in % L == 0 ? 0 : 1), task -> {
+            if (task == blocks * tokenTasks) {
+                // the columns past the last whole vector
+                for (int r = 0; r < n; r++)
+                    for (int i = in - in % L; i < in; i++) {
+                        float s = dx[r * in + i];
+                        for (int c = 0; c < out; c++) s += dy[r * out + c] * w[c * in + i];
+                        dx[r * in + i] = s;
+                    }
+                return;
+            }
+            int b = task / tokenTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
+            int r0 = (task % tokenTasks) * ROW_TILES * Tiles.ROWS, r1 = Math.min(n, r0 + ROW_TILES * Tiles.ROWS);
+            float[] panel = new float[Math.min(out, K_CHUNK) * tb * L];
+            for (int k0 = 0; k0 < out; k0 += K_CHUNK) {
+                int k1 = Math.min(out, k0 + K_CHUNK);
+                Tiles.panel(w, in, i0, tb * L, k0, k1, panel);
+                for (int r = r0; r < r1; r += Tiles.ROWS)
+                    tile(tb, panel, dy, r * out + k0, out, k1 - k0, Math.min(Tiles.ROWS, r1 - r), dx, r * in + i0, in);
             }
         });
     }
 
     /** {@code dw[out,in] += dy[n,out]ᵀ · x[n,in]}. */
     static void dytx(float[] dy, int n, int out, float[] x, int in, float[] dw) {
-        parallel((out + TILE - 1) / TILE, t -> {
-            int c0 = t * TILE, c1 = Math.min(out, c0 + TILE);
-            for (int r0 = 0; r0 < n; r0 += TILE) {
-                int r1 = Math.min(n, r0 + TILE);
-                for (int c = c0; c < c1; c++) {
-                    int r = r0;
-                    for (; r + 4 <= r1; r += 4)
-                        axpy4(dy[r * out + c], dy[(r + 1) * out + c], dy[(r + 2) * out + c], dy[(r + 3) * out + c],
-                                x, r * in, in, dw, c * in, in);
-                    for (; r < r1; r++) axpy(dy[r * out + c], x, r * in, dw, c * in, in);
-                }
+        // vectors along dw's rows: tile rows are columns of dy (rows of dyᵀ), a = a panel of x's columns, k = token
+        float[] dyt = new float[out * n];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < out; c++) dyt[c * n + r] = dy[r * out + c];
+        int blocks = Math.ceilDiv(in / L, 4), rowTasks = Math.ceilDiv(out, ROW_TILES * Tiles.ROWS);
+        parallel(blocks * rowTasks + (in % L == 0 ? 0 : 1), task -> {
+            if (task == blocks * rowTasks) {
+                for (int c = 0; c < out; c++)
+                    for (int i = in - in % L; i < in; i++) {
+                        float s = dw[c * in + i];
+                        for (int r = 0; r < n; r++) s += dyt[c * n + r] * x[r * in + i];
+                        dw[c * in + i] = s;
+                    }
+                return;
             }
+            int b = task / rowTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
+            int c0 = (task % rowTasks) * ROW_TILES * Tiles.ROWS, c1 = Math.min(out, c0 + ROW_TILES * Tiles.ROWS);
+            float[] panel = new float[n * tb * L];
+            Tiles.panel(x, in, i0, tb * L, 0, n, panel);
+            for (int c = c0; c < c1; c += Tiles.ROWS)
+                tile(tb, panel, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in);
         });
+    }
+
+    /** {@code c[ci + j*cj + t*L ..] += Σ_k a[(k*tb + t)*L ..] · b[bi + j*br + k]} for {@code j < rows}, {@code t < tb}. */
+    private static void tile(int tb, float[] a, float[] b, int bi, int br, int kn, int rows, float[] c, int ci, int cj) {
+        switch (tb) {
+            case 4 -> Tiles.tile4(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 4 * L, true);
+            case 3 -> Tiles.tile3(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 3 * L, true);
+            case 2 -> Tiles.tile2(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 2 * L, true);
+            default -> Tiles.tile1(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, L, true);
+        }
     }
 
     /** Runs {@code body} for tasks {@code 0..tasks-1}, in parallel when there is more than one. */
@@ -100,66 +142,5 @@ final class Gemm {
         for (; i + L <= len; i += L)
             FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
         for (; i < len; i++) y[yOff + i] += a * x[xOff + i];
-    }
-
-    /**
-     * {@code y += a0·x[xOff] + a1·x[xOff+stride] + a2·x[xOff+2·stride] + a3·x[xOff+3·stride]} (rows of length
-     * {@code len}), loading and storing {@code y} once.
-     */
-    static void axpy4(float a0, float a1, float a2, float a3, float[] x, int xOff, int stride, float[] y, int yOff, int len) {
-        FloatVector v0 = FloatVector.broadcast(F, a0), v1 = FloatVector.broadcast(F, a1);
-        FloatVector v2 = FloatVector.broadcast(F, a2), v3 = FloatVector.broadcast(F, a3);
-        int x1 = xOff + stride, x2 = x1 + stride, x3 = x2 + stride;
-        int i = 0;
-        for (; i + L <= len; i += L) {
-            FloatVector acc = FloatVector.fromArray(F, y, yOff + i);
-            acc = FloatVector.fromArray(F, x, xOff + i).fma(v0, acc);
-            acc = FloatVector.fromArray(F, x, x1 + i).fma(v1, acc);
-            acc = FloatVector.fromArray(F, x, x2 + i).fma(v2, acc);
-            acc = FloatVector.fromArray(F, x, x3 + i).fma(v3, acc);
-            acc.intoArray(y, yOff + i);
-        }
-        for (; i < len; i++)
-            y[yOff + i] = y[yOff + i] + a0 * x[xOff + i] + a1 * x[x1 + i] + a2 * x[x2 + i] + a3 * x[x3 + i];
-    }
-
-    /**
-     * Four dot products of the row {@code w[wOff..]} with the rows {@code x[xOff + k·len..]}, {@code k < 4}, written
-     * to {@code y[yOff + k·yStride]}; {@code w} is loaded once for all four.
-     */
-    static void dot4(float[] w, int wOff, float[] x, int xOff, int len, float[] y, int yOff, int yStride) {
-        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        int x1 = xOff + len, x2 = x1 + len, x3 = x2 + len;
-        int i = 0;
-        for (; i + L <= len; i += L) {
-            FloatVector wv = FloatVector.fromArray(F, w, wOff + i);
-            s0 = FloatVector.fromArray(F, x, xOff + i).fma(wv, s0);
-            s1 = FloatVector.fromArray(F, x, x1 + i).fma(wv, s1);
-            s2 = FloatVector.fromArray(F, x, x2 + i).fma(wv, s2);
-            s3 = FloatVector.fromArray(F, x, x3 + i).fma(wv, s3);
-        }
-        float[] lanes = new float[4 * L];
-        s0.intoArray(lanes, 0);
-        s1.intoArray(lanes, L);
-        s2.intoArray(lanes, 2 * L);
-        s3.intoArray(lanes, 3 * L);
-        float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        for (int l = 0; l < L; l++) {
-            t0 += lanes[l];
-            t1 += lanes[L + l];
-            t2 += lanes[2 * L + l];
-            t3 += lanes[3 * L + l];
-        }
-        for (; i < len; i++) {
-            float wv = w[wOff + i];
-            t0 += x[xOff + i] * wv;
-            t1 += x[x1 + i] * wv;
-            t2 += x[x2 + i] * wv;
-            t3 += x[x3 + i] * wv;
-        }
-        y[yOff] = t0;
-        y[yOff + yStride] = t1;
-        y[yOff + 2 * yStride] = t2;
-        y[yOff + 3 * yStride] = t3;
     }
 }

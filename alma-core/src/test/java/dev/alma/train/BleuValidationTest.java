@@ -103,7 +103,9 @@ class BleuValidationTest {
             diff = Math.max(diff, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
             moved = Math.max(moved, Math.abs(before[i] - got[i]));
         }
-        assertTrue(diff <= 1e-5, "relative |Δlogit| " + diff);
+        // two float32 forward passes whose products sum in different orders (the trainer's tiles chain each element
+        // over its inputs in one lane; the backend's few-token and dot-product kernels sum lanes at the end)
+        assertTrue(diff <= 3e-5, "relative |Δlogit| " + diff);
         assertTrue(moved > 1e-3, "the snapshot takes the weights as they are now (" + moved + ")");
     }
 

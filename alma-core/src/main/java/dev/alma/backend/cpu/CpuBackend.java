@@ -22,7 +22,7 @@ public final class CpuBackend implements Backend {
     /** Per-thread attention score buffer, grown to the longest sequence seen (no allocation per step). */
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
 
-    /** Columns per task of the parallel {@link Gemm#pack}. */
+    /** Columns per task of the parallel {@link Tiles#pack}. */
     private static final int PACK_COLUMNS = 256;
 
     private final Parallel parallel;
@@ -152,10 +152,10 @@ public final class CpuBackend implements Backend {
 
     /** The first {@code n} rows of {@code x} transposed for {@link Gemm#matmulPacked}, in parallel over columns. */
     private float[] pack(CpuActivations x, int cols, int n) {
-        float[] xt = new float[Gemm.packedLength(n, cols)];
+        float[] xt = new float[Tiles.packedLength(n, cols)];
         int parts = Math.ceilDiv(cols, PACK_COLUMNS);
         parallel.forRange(parts, 1, (p0, p1) ->
-                Gemm.pack(x.data, n, cols, xt, p0 * PACK_COLUMNS, Math.min(cols, p1 * PACK_COLUMNS)));
+                Tiles.pack(x.data, n, cols, xt, p0 * PACK_COLUMNS, Math.min(cols, p1 * PACK_COLUMNS)));
         return xt;
     }
 

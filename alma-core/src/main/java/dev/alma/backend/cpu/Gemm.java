@@ -4,20 +4,15 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Arrays;
-
 /**
  * Matrix-matrix products for several activation rows (prompts, and beams of the types {@link FewTokens} leaves out).
  * Weight rows are decoded to floats a few at a time into a per-thread scratch buffer (each weight read from memory
  * once per call, whatever the number of tokens), then multiplied in register tiles, one of two ways:
  * <ul>
  *   <li>{@link #matmulPacked} (from {@link #PACKED_MIN} tokens): the activations are first transposed into
- *       {@link #pack column-major groups} of one vector of tokens each; a tile holds {@link #PACKED_ROWS} weight rows
- *       times up to 4 groups (64 tokens with 16-float vectors) in 20 accumulators, and each column {@code k} costs one
- *       broadcast weight per row and one activation load per group for 20 multiply-adds. The accumulators are
- *       finished products (no horizontal sums) and the loads per multiply-add are half of the other way's. One core
- *       of this project's machine (Zen 5, 16-float vectors) ran the tile at 245 GFLOP/s over 2048 in-cache columns
- *       against a 249 GFLOP/s FMA peak ({@code PeakBench}); whole products also wait on the row decoding.</li>
+ *       {@link Tiles#pack column-major groups} of one vector of tokens each, and {@link Tiles} multiplies
+ *       {@link #PACKED_ROWS} decoded weight rows by up to 4 groups (64 tokens with 16-float vectors) at a time, with
+ *       no sums across lanes and half the loads per multiply-add of the other way.</li>
  *   <li>{@link #matmul}: {@code 4} weight rows times {@code 4} activation rows as dot products (16 accumulators
  *       summed across lanes at the end), for a few tokens or a prompt too short to fill a vector of tokens.</li>
  * </ul>
@@ -27,7 +22,7 @@ final class Gemm {
     static final int ROWS = 4;
 
     /** Weight rows per tile of {@link #matmulPacked}. */
-    static final int PACKED_ROWS = 5;
+    static final int PACKED_ROWS = Tiles.ROWS;
 
     /** {@code -Dalma.cpu.packedGemm=false} sends every product to {@link #matmul}. */
     private static final boolean PACKED = !"false".equals(System.getProperty("alma.cpu.packedGemm"));
@@ -39,7 +34,6 @@ final class Gemm {
     static final int PACKED_MIN = Simd.AVAILABLE ? Simd.V.L : Integer.MAX_VALUE;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[0]);
 
     private Gemm() {
     }
@@ -69,58 +63,29 @@ final class Gemm {
         return PACKED && n >= PACKED_MIN && 3 * n >= 2 * groups(n) * Simd.V.L;
     }
 
-    /** Groups of one vector of tokens that {@link #pack} makes of {@code n} tokens. */
+    /** Groups of one vector of tokens that {@link Tiles#pack} makes of {@code n} tokens. */
     static int groups(int n) {
         return Math.ceilDiv(n, Simd.V.L);
     }
 
-    /** Floats {@link #pack} writes for {@code n} tokens of {@code cols} columns. */
-    static int packedLength(int n, int cols) {
-        return groups(n) * Simd.V.L * cols;
-    }
-
-    /**
-     * Columns {@code [k0, k1)} of the {@code n} activation rows {@code x} ({@code cols} wide), transposed into blocks
-     * of up to 4 groups of {@code L} tokens (the blocks {@link #matmulPacked} multiplies): the block of {@code T} groups
-     * from group {@code g} starts at {@code g*cols*L}, and holds token {@code (g+t)*L + l}'s column {@code k} at
-     * {@code (k*T + t)*L + l}; lanes past token {@code n} are zero.
-     */
-    static void pack(float[] x, int n, int cols, float[] xt, int k0, int k1) {
-        int l0 = Simd.V.L, groups = groups(n);
-        for (int g = 0; g < groups; g += 4) {
-            int tb = Math.min(4, groups - g), step = tb * l0;
-            for (int t = 0; t < tb; t++)
-                for (int l = 0; l < l0; l++) {
-                    int token = (g + t) * l0 + l, o = g * cols * l0 + k0 * step + t * l0 + l;
-                    if (token < n) {
-                        for (int k = token * cols + k0, end = token * cols + k1; k < end; k++, o += step) xt[o] = x[k];
-                    } else {
-                        for (int k = k0; k < k1; k++, o += step) xt[o] = 0f;
-                    }
-                }
-        }
-    }
-
     /**
      * {@code out[i*m.rows + r] = W[r] · x_i} for tokens {@code i < n} and rows {@code [r0, r1)}, from activations
-     * {@link #pack packed}: {@link #PACKED_ROWS} rows are decoded at a time and multiplied with each block of groups.
+     * {@link Tiles#pack packed}: {@link #PACKED_ROWS} rows are decoded at a time and multiplied with each block of groups.
      */
     static void matmulPacked(CpuMatrix m, float[] xt, int n, float[] out, int r0, int r1) {
-        int cols = m.cols, l0 = Simd.V.L, groups = groups(n);
+        int cols = m.cols, l0 = Tiles.L, groups = groups(n);
         float[] w = scratch(PACKED_ROWS * cols);
-        float[] lanes = LANES.get();
-        if (lanes.length < l0) LANES.set(lanes = new float[l0]);
         for (int r = r0; r < r1; r += PACKED_ROWS) {
             int rows = Math.min(PACKED_ROWS, r1 - r);
             for (int j = 0; j < rows; j++) m.row(r + j, w, j * cols);
-            if (rows < PACKED_ROWS) Arrays.fill(w, rows * cols, PACKED_ROWS * cols, 0f);
             for (int g = 0; g < groups; g += 4) {
-                int tb = Math.min(4, groups - g), base = g * cols * l0;
+                // lane l of vector t: token (g + t)·L + l, written to out[token·m.rows + r + j] for tokens below n
+                int tb = Math.min(4, groups - g), xi = g * cols * l0, ci = g * l0 * m.rows + r, limit = n - g * l0;
                 switch (tb) {
-                    case 4 -> V.tile4(w, cols, xt, base, g, n, out, m.rows, r, rows, lanes);
-                    case 3 -> V.tile3(w, cols, xt, base, g, n, out, m.rows, r, rows, lanes);
-                    case 2 -> V.tile2(w, cols, xt, base, g, n, out, m.rows, r, rows, lanes);
-                    default -> V.tile1(w, cols, xt, base, g, n, out, m.rows, r, rows, lanes);
+                    case 4 -> Tiles.tile4(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
+                    case 3 -> Tiles.tile3(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
+                    case 2 -> Tiles.tile2(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
+                    default -> Tiles.tile1(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
                 }
             }
         }
@@ -240,212 +205,6 @@ final class Gemm {
                 out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, 2 * cols, x, x0, cols, vec);
                 out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, 3 * cols, x, x0, cols, vec);
             }
-        }
-
-
-        /**
-         * Weight rows {@code w[j*cols ..]}, {@code j < 5}, times the block of 4 token groups at {@code xt[base ..]}
-         * (groups {@code g ..}): per column one activation vector per group and one broadcast weight per row, 20
-         * multiply-adds into 20 accumulators; lane {@code l} of {@code a<j><t>} ends as token {@code (g+t)*L + l}'s
-         * product with row {@code r + j}, stored for the first {@code rows} rows.
-         */
-        static void tile4(float[] w, int cols, float[] xt, int base, int g, int n, float[] out, int ldo, int r,
-                int rows, float[] lanes) {
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00, a02 = a00, a03 = a00;
-            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
-            int w1 = cols, w2 = 2 * cols, w3 = 3 * cols, w4 = 4 * cols;
-            for (int k = 0, xi = base; k < cols; k++, xi += 4 * L) {
-                FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
-                FloatVector x2 = FloatVector.fromArray(F, xt, xi + 2 * L), x3 = FloatVector.fromArray(F, xt, xi + 3 * L);
-                FloatVector v0 = FloatVector.broadcast(F, w[k]);
-                a00 = x0.fma(v0, a00); a01 = x1.fma(v0, a01); a02 = x2.fma(v0, a02); a03 = x3.fma(v0, a03);
-                FloatVector v1 = FloatVector.broadcast(F, w[w1 + k]);
-                a10 = x0.fma(v1, a10); a11 = x1.fma(v1, a11); a12 = x2.fma(v1, a12); a13 = x3.fma(v1, a13);
-                FloatVector v2 = FloatVector.broadcast(F, w[w2 + k]);
-                a20 = x0.fma(v2, a20); a21 = x1.fma(v2, a21); a22 = x2.fma(v2, a22); a23 = x3.fma(v2, a23);
-                FloatVector v3 = FloatVector.broadcast(F, w[w3 + k]);
-                a30 = x0.fma(v3, a30); a31 = x1.fma(v3, a31); a32 = x2.fma(v3, a32); a33 = x3.fma(v3, a33);
-                FloatVector v4 = FloatVector.broadcast(F, w[w4 + k]);
-                a40 = x0.fma(v4, a40); a41 = x1.fma(v4, a41); a42 = x2.fma(v4, a42); a43 = x3.fma(v4, a43);
-            }
-            store(a00, g, n, out, ldo, r, lanes);
-            store(a01, g + 1, n, out, ldo, r, lanes);
-            store(a02, g + 2, n, out, ldo, r, lanes);
-            store(a03, g + 3, n, out, ldo, r, lanes);
-            if (rows > 1) {
-                store(a10, g, n, out, ldo, r + 1, lanes);
-                store(a11, g + 1, n, out, ldo, r + 1, lanes);
-                store(a12, g + 2, n, out, ldo, r + 1, lanes);
-                store(a13, g + 3, n, out, ldo, r + 1, lanes);
-            }
-            if (rows > 2) {
-                store(a20, g, n, out, ldo, r + 2, lanes);
-                store(a21, g + 1, n, out, ldo, r + 2, lanes);
-                store(a22, g + 2, n, out, ldo, r + 2, lanes);
-                store(a23, g + 3, n, out, ldo, r + 2, lanes);
-            }
-            if (rows > 3) {
-                store(a30, g, n, out, ldo, r + 3, lanes);
-                store(a31, g + 1, n, out, ldo, r + 3, lanes);
-                store(a32, g + 2, n, out, ldo, r + 3, lanes);
-                store(a33, g + 3, n, out, ldo, r + 3, lanes);
-            }
-            if (rows > 4) {
-                store(a40, g, n, out, ldo, r + 4, lanes);
-                store(a41, g + 1, n, out, ldo, r + 4, lanes);
-                store(a42, g + 2, n, out, ldo, r + 4, lanes);
-                store(a43, g + 3, n, out, ldo, r + 4, lanes);
-            }
-        }
-
-        /** {@link #tile4} for a block of 3 groups. */
-        static void tile3(float[] w, int cols, float[] xt, int base, int g, int n, float[] out, int ldo, int r,
-                int rows, float[] lanes) {
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00, a02 = a00;
-            FloatVector a10 = a00, a11 = a00, a12 = a00;
-            FloatVector a20 = a00, a21 = a00, a22 = a00;
-            FloatVector a30 = a00, a31 = a00, a32 = a00;
-            FloatVector a40 = a00, a41 = a00, a42 = a00;
-            int w1 = cols, w2 = 2 * cols, w3 = 3 * cols, w4 = 4 * cols;
-            for (int k = 0, xi = base; k < cols; k++, xi += 3 * L) {
-                FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
-                FloatVector x2 = FloatVector.fromArray(F, xt, xi + 2 * L);
-                FloatVector v0 = FloatVector.broadcast(F, w[k]);
-                a00 = x0.fma(v0, a00); a01 = x1.fma(v0, a01); a02 = x2.fma(v0, a02);
-                FloatVector v1 = FloatVector.broadcast(F, w[w1 + k]);
-                a10 = x0.fma(v1, a10); a11 = x1.fma(v1, a11); a12 = x2.fma(v1, a12);
-                FloatVector v2 = FloatVector.broadcast(F, w[w2 + k]);
-                a20 = x0.fma(v2, a20); a21 = x1.fma(v2, a21); a22 = x2.fma(v2, a22);
-                FloatVector v3 = FloatVector.broadcast(F, w[w3 + k]);
-                a30 = x0.fma(v3, a30); a31 = x1.fma(v3, a31); a32 = x2.fma(v3, a32);
-                FloatVector v4 = FloatVector.broadcast(F, w[w4 + k]);
-                a40 = x0.fma(v4, a40); a41 = x1.fma(v4, a41); a42 = x2.fma(v4, a42);
-            }
-            store(a00, g, n, out, ldo, r, lanes);
-            store(a01, g + 1, n, out, ldo, r, lanes);
-            store(a02, g + 2, n, out, ldo, r, lanes);
-            if (rows > 1) {
-                store(a10, g, n, out, ldo, r + 1, lanes);
-                store(a11, g + 1, n, out, ldo, r + 1, lanes);
-                store(a12, g + 2, n, out, ldo, r + 1, lanes);
-            }
-            if (rows > 2) {
-                store(a20, g, n, out, ldo, r + 2, lanes);
-                store(a21, g + 1, n, out, ldo, r + 2, lanes);
-                store(a22, g + 2, n, out, ldo, r + 2, lanes);
-            }
-            if (rows > 3) {
-                store(a30, g, n, out, ldo, r + 3, lanes);
-                store(a31, g + 1, n, out, ldo, r + 3, lanes);
-                store(a32, g + 2, n, out, ldo, r + 3, lanes);
-            }
-            if (rows > 4) {
-                store(a40, g, n, out, ldo, r + 4, lanes);
-                store(a41, g + 1, n, out, ldo, r + 4, lanes);
-                store(a42, g + 2, n, out, ldo, r + 4, lanes);
-            }
-        }
-
-        /** {@link #tile4} for a block of 2 groups. */
-        static void tile2(float[] w, int cols, float[] xt, int base, int g, int n, float[] out, int ldo, int r,
-                int rows, float[] lanes) {
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00;
-            FloatVector a10 = a00, a11 = a00;
-            FloatVector a20 = a00, a21 = a00;
-            FloatVector a30 = a00, a31 = a00;
-            FloatVector a40 = a00, a41 = a00;
-            int w1 = cols, w2 = 2 * cols, w3 = 3 * cols, w4 = 4 * cols;
-            for (int k = 0, xi = base; k < cols; k++, xi += 2 * L) {
-                FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
-                FloatVector v0 = FloatVector.broadcast(F, w[k]);
-                a00 = x0.fma(v0, a00); a01 = x1.fma(v0, a01);
-                FloatVector v1 = FloatVector.broadcast(F, w[w1 + k]);
-                a10 = x0.fma(v1, a10); a11 = x1.fma(v1, a11);
-                FloatVector v2 = FloatVector.broadcast(F, w[w2 + k]);
-                a20 = x0.fma(v2, a20); a21 = x1.fma(v2, a21);
-                FloatVector v3 = FloatVector.broadcast(F, w[w3 + k]);
-                a30 = x0.fma(v3, a30); a31 = x1.fma(v3, a31);
-                FloatVector v4 = FloatVector.broadcast(F, w[w4 + k]);
-                a40 = x0.fma(v4, a40); a41 = x1.fma(v4, a41);
-            }
-            store(a00, g, n, out, ldo, r, lanes);
-            store(a01, g + 1, n, out, ldo, r, lanes);
-            if (rows > 1) {
-                store(a10, g, n, out, ldo, r + 1, lanes);
-                store(a11, g + 1, n, out, ldo, r + 1, lanes);
-            }
-            if (rows > 2) {
-                store(a20, g, n, out, ldo, r + 2, lanes);
-                store(a21, g + 1, n, out, ldo, r + 2, lanes);
-            }
-            if (rows > 3) {
-                store(a30, g, n, out, ldo, r + 3, lanes);
-                store(a31, g + 1, n, out, ldo, r + 3, lanes);
-            }
-            if (rows > 4) {
-                store(a40, g, n, out, ldo, r + 4, lanes);
-                store(a41, g + 1, n, out, ldo, r + 4, lanes);
-            }
-        }
-
-        /**
-         * {@link #tile4} for one group: even and odd columns in separate accumulators (10 chains of multiply-adds in
-         * flight instead of 5, which would wait on the FMA latency), added at the end.
-         */
-        static void tile1(float[] w, int cols, float[] xt, int base, int g, int n, float[] out, int ldo, int r,
-                int rows, float[] lanes) {
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a10 = a00;
-            FloatVector a20 = a00;
-            FloatVector a30 = a00;
-            FloatVector a40 = a00;
-            FloatVector b00 = a00;
-            FloatVector b10 = a00;
-            FloatVector b20 = a00;
-            FloatVector b30 = a00;
-            FloatVector b40 = a00;
-            int w1 = cols, w2 = 2 * cols, w3 = 3 * cols, w4 = 4 * cols;
-            int k = 0, xi = base;
-            for (; k + 1 < cols; k += 2, xi += 2 * L) {
-                FloatVector x0 = FloatVector.fromArray(F, xt, xi), y0 = FloatVector.fromArray(F, xt, xi + L);
-                a00 = x0.fma(FloatVector.broadcast(F, w[k]), a00);
-                b00 = y0.fma(FloatVector.broadcast(F, w[k + 1]), b00);
-                a10 = x0.fma(FloatVector.broadcast(F, w[w1 + k]), a10);
-                b10 = y0.fma(FloatVector.broadcast(F, w[w1 + k + 1]), b10);
-                a20 = x0.fma(FloatVector.broadcast(F, w[w2 + k]), a20);
-                b20 = y0.fma(FloatVector.broadcast(F, w[w2 + k + 1]), b20);
-                a30 = x0.fma(FloatVector.broadcast(F, w[w3 + k]), a30);
-                b30 = y0.fma(FloatVector.broadcast(F, w[w3 + k + 1]), b30);
-                a40 = x0.fma(FloatVector.broadcast(F, w[w4 + k]), a40);
-                b40 = y0.fma(FloatVector.broadcast(F, w[w4 + k + 1]), b40);
-            }
-            if (k < cols) {
-                FloatVector x0 = FloatVector.fromArray(F, xt, xi);
-                a00 = x0.fma(FloatVector.broadcast(F, w[k]), a00);
-                a10 = x0.fma(FloatVector.broadcast(F, w[w1 + k]), a10);
-                a20 = x0.fma(FloatVector.broadcast(F, w[w2 + k]), a20);
-                a30 = x0.fma(FloatVector.broadcast(F, w[w3 + k]), a30);
-                a40 = x0.fma(FloatVector.broadcast(F, w[w4 + k]), a40);
-            }
-            a00 = a00.add(b00); a10 = a10.add(b10); a20 = a20.add(b20); a30 = a30.add(b30); a40 = a40.add(b40);
-            store(a00, g, n, out, ldo, r, lanes);
-            if (rows > 1) store(a10, g, n, out, ldo, r + 1, lanes);
-            if (rows > 2) store(a20, g, n, out, ldo, r + 2, lanes);
-            if (rows > 3) store(a30, g, n, out, ldo, r + 3, lanes);
-            if (rows > 4) store(a40, g, n, out, ldo, r + 4, lanes);
-        }
-
-        /** Lane {@code l} of {@code acc} is token {@code g*L + l}'s product with row {@code r}; stored below token {@code n}. */
-        private static void store(FloatVector acc, int g, int n, float[] out, int ldo, int r, float[] lanes) {
-            acc.intoArray(lanes, 0);
-            int t0 = g * L, m = Math.min(L, n - t0);
-            for (int l = 0; l < m; l++) out[(t0 + l) * ldo + r] = lanes[l];
         }
 
 

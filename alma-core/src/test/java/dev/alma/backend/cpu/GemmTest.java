@@ -39,11 +39,11 @@ class GemmTest {
 
     /** Packs in two column ranges (as the backend's parallel tasks do), multiplies rows {@code [r0, r1)}. */
     private static float[] packedProduct(CpuMatrix m, float[] x, int n, int r0, int r1) {
-        float[] xt = new float[Gemm.packedLength(n, m.cols)];
+        float[] xt = new float[Tiles.packedLength(n, m.cols)];
         Arrays.fill(xt, Float.NaN); // every lane must be written, padded ones with zeros
         int half = m.cols / 2;
-        Gemm.pack(x, n, m.cols, xt, 0, half);
-        Gemm.pack(x, n, m.cols, xt, half, m.cols);
+        Tiles.pack(x, n, m.cols, xt, 0, half);
+        Tiles.pack(x, n, m.cols, xt, half, m.cols);
         float[] out = new float[n * m.rows];
         Gemm.matmulPacked(m, xt, n, out, r0, r1);
         return out;
@@ -104,7 +104,7 @@ class GemmTest {
         assertEquals(Simd.AVAILABLE, Gemm.packs(2 * l));
         assertEquals(Simd.AVAILABLE, Gemm.packs(8 * l + l / 2 + 1), "the padding of a long prompt's last group is cheap");
         assertEquals(3, Gemm.groups(2 * l + 1));
-        assertEquals(3 * l * 7, Gemm.packedLength(2 * l + 1, 7));
+        assertEquals(3 * l * 7, Tiles.packedLength(2 * l + 1, 7));
     }
 
     @Test
