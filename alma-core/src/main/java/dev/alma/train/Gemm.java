@@ -15,10 +15,14 @@ import java.util.stream.IntStream;
 final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Tile rows per task of {@link #xwt} and of {@link #dytx}. */
+    /** Tile rows per task of {@link #xwt}. */
     private static final int ROW_TILES = 8;
+    /** Tasks {@link #dyw} and {@link #dytx} aim for (several per core, for balance). */
+    private static final int TASKS = 32;
     /** Rows of {@code w} per panel of {@link #dyw} (a panel of 4 vectors' width stays in the L2 cache). */
     private static final int K_CHUNK = 1024;
+    /** Columns per task of the parallel transpositions. */
+    private static final int PACK_COLUMNS = 64;
 
     private Gemm() {
     }
@@ -26,7 +30,7 @@ final class Gemm {
     /** {@code y[n,out] = x[n,in] · w[out,in]ᵀ}, overwriting {@code y}. */
     static void xwt(float[] x, int n, int in, float[] w, int out, float[] y) {
         float[] xt = new float[Tiles.packedLength(n, in)];
-        Tiles.pack(x, n, in, xt, 0, in);
+        parallel(Math.ceilDiv(in, PACK_COLUMNS), t -> Tiles.pack(x, n, in, xt, t * PACK_COLUMNS, Math.min(in, (t + 1) * PACK_COLUMNS)));
         int blocks = Math.ceilDiv(n, 4 * L), rowsPerTask = ROW_TILES * Tiles.ROWS;
         int chunks = Math.ceilDiv(out, rowsPerTask);
         parallel(blocks * chunks, task -> {
@@ -48,7 +52,7 @@ final class Gemm {
     /** {@code dx[n,in] += dy[n,out] · w[out,in]}. */
     static void dyw(float[] dy, int n, int out, float[] w, int in, float[] dx) {
         // vectors along dx's rows: tile rows are rows of dy, a = a panel of w's columns, k = w's row
-        int blocks = Math.ceilDiv(in / L, 4), tokenTasks = Math.ceilDiv(n, ROW_TILES * Tiles.ROWS);
+        int blocks = Math.ceilDiv(in / L, 4), span = span(n, blocks), tokenTasks = Math.ceilDiv(n, span);
         parallel(blocks * tokenTasks + (in % L == 0 ? 0 : 1), task -> {
             if (task == blocks * tokenTasks) {
                 // the columns past the last whole vector
@@ -61,7 +65,7 @@ final class Gemm {
                 return;
             }
             int b = task / tokenTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
-            int r0 = (task % tokenTasks) * ROW_TILES * Tiles.ROWS, r1 = Math.min(n, r0 + ROW_TILES * Tiles.ROWS);
+            int r0 = (task % tokenTasks) * span, r1 = Math.min(n, r0 + span);
             float[] panel = new float[Math.min(out, K_CHUNK) * tb * L];
             for (int k0 = 0; k0 < out; k0 += K_CHUNK) {
                 int k1 = Math.min(out, k0 + K_CHUNK);
@@ -76,9 +80,12 @@ final class Gemm {
     static void dytx(float[] dy, int n, int out, float[] x, int in, float[] dw) {
         // vectors along dw's rows: tile rows are columns of dy (rows of dyᵀ), a = a panel of x's columns, k = token
         float[] dyt = new float[out * n];
-        for (int r = 0; r < n; r++)
-            for (int c = 0; c < out; c++) dyt[c * n + r] = dy[r * out + c];
-        int blocks = Math.ceilDiv(in / L, 4), rowTasks = Math.ceilDiv(out, ROW_TILES * Tiles.ROWS);
+        parallel(Math.ceilDiv(out, PACK_COLUMNS), t -> {
+            // a block of dy's columns: reads along dy's rows, writes stay within the block's rows of dyᵀ
+            for (int r = 0, c0 = t * PACK_COLUMNS, c1 = Math.min(out, c0 + PACK_COLUMNS); r < n; r++)
+                for (int c = c0; c < c1; c++) dyt[c * n + r] = dy[r * out + c];
+        });
+        int blocks = Math.ceilDiv(in / L, 4), span = span(out, blocks), rowTasks = Math.ceilDiv(out, span);
         parallel(blocks * rowTasks + (in % L == 0 ? 0 : 1), task -> {
             if (task == blocks * rowTasks) {
                 for (int c = 0; c < out; c++)
@@ -90,12 +97,22 @@ final class Gemm {
                 return;
             }
             int b = task / rowTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
-            int c0 = (task % rowTasks) * ROW_TILES * Tiles.ROWS, c1 = Math.min(out, c0 + ROW_TILES * Tiles.ROWS);
+            int c0 = (task % rowTasks) * span, c1 = Math.min(out, c0 + span);
             float[] panel = new float[n * tb * L];
             Tiles.panel(x, in, i0, tb * L, 0, n, panel);
             for (int c = c0; c < c1; c += Tiles.ROWS)
                 tile(tb, panel, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in);
         });
+    }
+
+    /**
+     * Tile rows per task along the dimension of {@code rows} when {@code blocks} column blocks already make tasks:
+     * as many as keep {@link #TASKS} tasks in all, in whole tiles. Each task copies its own panel of the shared operand,
+     * so splitting the rows more than needed copies the same panel again.
+     */
+    private static int span(int rows, int blocks) {
+        int parts = Math.max(1, Math.ceilDiv(TASKS, Math.max(1, blocks)));
+        return Math.max(Tiles.ROWS, Math.ceilDiv(Math.ceilDiv(rows, parts), Tiles.ROWS) * Tiles.ROWS);
     }
 
     /** {@code c[ci + j*cj + t*L ..] += Σ_k a[(k*tb + t)*L ..] · b[bi + j*br + k]} for {@code j < rows}, {@code t < tb}. */
