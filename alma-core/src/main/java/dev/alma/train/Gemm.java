@@ -36,14 +36,15 @@ final class Gemm {
         parallel(blocks * chunks, task -> {
             int g = (task / chunks) * 4, groups = Math.ceilDiv(n, L), tb = Math.min(4, groups - g);
             int xi = g * in * L, limit = n - g * L;
+            float[] acc = new float[Tiles.ACC];
             for (int r = (task % chunks) * rowsPerTask, end = Math.min(out, r + rowsPerTask); r < end; r += Tiles.ROWS) {
                 // lane l of vector t: row (g + t)·L + l of y, column r + j
                 int rows = Math.min(Tiles.ROWS, end - r), ci = g * L * out + r;
                 switch (tb) {
-                    case 4 -> Tiles.tile4(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
-                    case 3 -> Tiles.tile3(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
-                    case 2 -> Tiles.tile2(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
-                    default -> Tiles.tile1(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false);
+                    case 4 -> Tiles.tile4(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
+                    case 3 -> Tiles.tile3(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
+                    case 2 -> Tiles.tile2(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
+                    default -> Tiles.tile1(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
                 }
             }
         });
@@ -66,12 +67,12 @@ final class Gemm {
             }
             int b = task / tokenTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
             int r0 = (task % tokenTasks) * span, r1 = Math.min(n, r0 + span);
-            float[] panel = new float[Math.min(out, K_CHUNK) * tb * L];
+            float[] panel = new float[Math.min(out, K_CHUNK) * tb * L], acc = new float[Tiles.ACC];
             for (int k0 = 0; k0 < out; k0 += K_CHUNK) {
                 int k1 = Math.min(out, k0 + K_CHUNK);
                 Tiles.panel(w, in, i0, tb * L, k0, k1, panel);
                 for (int r = r0; r < r1; r += Tiles.ROWS)
-                    tile(tb, panel, dy, r * out + k0, out, k1 - k0, Math.min(Tiles.ROWS, r1 - r), dx, r * in + i0, in);
+                    tile(tb, panel, dy, r * out + k0, out, k1 - k0, Math.min(Tiles.ROWS, r1 - r), dx, r * in + i0, in, acc);
             }
         });
     }
@@ -98,10 +99,10 @@ final class Gemm {
             }
             int b = task / rowTasks, i0 = b * 4 * L, tb = Math.min(4, in / L - b * 4);
             int c0 = (task % rowTasks) * span, c1 = Math.min(out, c0 + span);
-            float[] panel = new float[n * tb * L];
+            float[] panel = new float[n * tb * L], acc = new float[Tiles.ACC];
             Tiles.panel(x, in, i0, tb * L, 0, n, panel);
             for (int c = c0; c < c1; c += Tiles.ROWS)
-                tile(tb, panel, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in);
+                tile(tb, panel, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in, acc);
         });
     }
 
@@ -116,12 +117,13 @@ final class Gemm {
     }
 
     /** {@code c[ci + j*cj + t*L ..] += Σ_k a[(k*tb + t)*L ..] · b[bi + j*br + k]} for {@code j < rows}, {@code t < tb}. */
-    private static void tile(int tb, float[] a, float[] b, int bi, int br, int kn, int rows, float[] c, int ci, int cj) {
+    private static void tile(int tb, float[] a, float[] b, int bi, int br, int kn, int rows, float[] c, int ci, int cj,
+            float[] acc) {
         switch (tb) {
-            case 4 -> Tiles.tile4(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 4 * L, true);
-            case 3 -> Tiles.tile3(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 3 * L, true);
-            case 2 -> Tiles.tile2(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 2 * L, true);
-            default -> Tiles.tile1(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, L, true);
+            case 4 -> Tiles.tile4(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 4 * L, true, acc);
+            case 3 -> Tiles.tile3(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 3 * L, true, acc);
+            case 2 -> Tiles.tile2(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 2 * L, true, acc);
+            default -> Tiles.tile1(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, L, true, acc);
         }
     }
 

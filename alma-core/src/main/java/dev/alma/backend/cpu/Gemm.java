@@ -34,6 +34,8 @@ final class Gemm {
     static final int PACKED_MIN = Simd.AVAILABLE ? Simd.V.L : Integer.MAX_VALUE;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** A tile's accumulators on their way out ({@link Tiles#ACC} floats). */
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[Tiles.ACC]);
 
     private Gemm() {
     }
@@ -74,7 +76,7 @@ final class Gemm {
      */
     static void matmulPacked(CpuMatrix m, float[] xt, int n, float[] out, int r0, int r1) {
         int cols = m.cols, l0 = Tiles.L, groups = groups(n);
-        float[] w = scratch(PACKED_ROWS * cols);
+        float[] w = scratch(PACKED_ROWS * cols), acc = ACC.get();
         for (int r = r0; r < r1; r += PACKED_ROWS) {
             int rows = Math.min(PACKED_ROWS, r1 - r);
             for (int j = 0; j < rows; j++) m.row(r + j, w, j * cols);
@@ -82,10 +84,10 @@ final class Gemm {
                 // lane l of vector t: token (g + t)·L + l, written to out[token·m.rows + r + j] for tokens below n
                 int tb = Math.min(4, groups - g), xi = g * cols * l0, ci = g * l0 * m.rows + r, limit = n - g * l0;
                 switch (tb) {
-                    case 4 -> Tiles.tile4(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
-                    case 3 -> Tiles.tile3(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
-                    case 2 -> Tiles.tile2(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
-                    default -> Tiles.tile1(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false);
+                    case 4 -> Tiles.tile4(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
+                    case 3 -> Tiles.tile3(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
+                    case 2 -> Tiles.tile2(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
+                    default -> Tiles.tile1(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
                 }
             }
         }
