@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
+import java.util.function.LongFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -136,11 +137,24 @@ public final class RandomModel {
      * {@code [-scale, scale)}, row {@code r} drawn from {@code seed} and {@code r} (rows are drawn in parallel).
      */
     public static Tensor uniform(String name, DType type, int rows, int cols, long seed, float scale) {
+        return uniform(name, type, rows, cols, seed, scale, bytes -> {
+            try {
+                return Arena.ofAuto().allocate(bytes, 64);
+            } catch (OutOfMemoryError e) {
+                throw new AlmaException("random weight " + name + ": cannot allocate " + bytes + " bytes of native memory ("
+                        + e.getMessage() + "); -XX:MaxDirectMemorySize raises the JVM's limit");
+            }
+        });
+    }
+
+    /** {@link #uniform(String, DType, int, int, long, float)} into memory from {@code memory} (bytes → a segment). */
+    public static Tensor uniform(String name, DType type, int rows, int cols, long seed, float scale,
+                                 LongFunction<MemorySegment> memory) {
         if (!Quantizer.supports(type)) throw new AlmaException("random weights of type " + type + " are not supported");
         if (rows <= 0 || cols <= 0 || cols % type.blockSize() != 0)
             throw new AlmaException("random weight " + name + ": " + rows + "x" + cols + " does not hold whole " + type + " blocks");
         long rowBytes = type.byteSize(cols);
-        MemorySegment seg = Arena.ofAuto().allocate(rowBytes * rows, 64);
+        MemorySegment seg = memory.apply(rowBytes * rows);
         IntStream.range(0, rows).parallel().forEach(r -> {
             float[] v = new float[cols];
             SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + r);

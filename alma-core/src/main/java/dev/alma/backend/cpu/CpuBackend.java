@@ -6,10 +6,13 @@ import dev.alma.backend.Backend;
 import dev.alma.backend.KvCache;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
+import dev.alma.model.RandomModel;
 import dev.alma.io.SafeTensorsWriter;
+import dev.alma.tensor.DType;
 import dev.alma.tensor.Segments;
 import dev.alma.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
@@ -27,7 +30,7 @@ public final class CpuBackend implements Backend {
 
     private final Parallel parallel;
     /** Owns the weight copies ({@link PanelMatrix}): released when the backend closes. */
-    private final java.lang.foreign.Arena weights = java.lang.foreign.Arena.ofShared();
+    private final Arena weights = Arena.ofShared();
     private boolean closed;
 
     /** A CPU backend using {@code threads} threads (0: one per core). */
@@ -48,6 +51,18 @@ public final class CpuBackend implements Backend {
     @Override
     public Weight weight(Tensor stored) {
         return new CpuWeight(CpuMatrix.of(stored, weights));
+    }
+
+    /**
+     * Random weights drawn into native memory outside the JVM's direct-memory limit ({@link WeightMemory}, freed once
+     * unreachable): a 7B model in f16 (13.5 GB) is more than the default limit (the maximum heap size), which the
+     * default's automatic arena counts against.
+     */
+    @Override
+    public Weight randomWeight(String name, DType type, int rows, int cols, long seed, float scale) {
+        if (!WeightMemory.enabled()) return Backend.super.randomWeight(name, type, rows, cols, seed, scale);
+        return weight(RandomModel.uniform(name, type, rows, cols, seed, scale,
+                bytes -> WeightMemory.allocate(bytes, name, Arena.ofAuto())));
     }
 
     /**

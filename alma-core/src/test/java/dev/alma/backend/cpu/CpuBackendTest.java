@@ -15,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The CPU kernels against straightforward float64 references, on shapes that are not multiples of vector widths. */
 class CpuBackendTest {
@@ -81,6 +82,21 @@ class CpuBackendTest {
                 }
             }
         }
+    }
+
+    @Test
+    void randomWeightsLiveOutsideTheDirectMemoryLimit() {
+        // `alma bench --model random:7b:f16` needs 13.5 GB, more than the default limit (the maximum heap size)
+        assumeTrue(WeightMemory.enabled(), "needs --enable-native-access");
+        var direct = java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
+                .stream().filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+        long before = direct.getMemoryUsed();
+        Weight w = BE.randomWeight("w", DType.F16, 4096, 1024, 5, 0.1f); // 8 MB
+        long grew = direct.getMemoryUsed() - before;
+        assertTrue(grew < 1 << 20, "direct memory grew by " + grew + " bytes");
+        CpuActivations x = act(random(1024), 1, 1024), out = (CpuActivations) BE.allocate(1, 4096);
+        BE.matmul(x, w, 1, out);
+        for (float v : out.data) assertTrue(Float.isFinite(v) && Math.abs(v) < 0.1 * 1024);
     }
 
     @Test
