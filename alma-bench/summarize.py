@@ -4,7 +4,7 @@
 Each row gives the time per call and the :gbytes / :gflops secondary results (GB/s, GFLOP/s), then the fraction
 of the machine's limit that applies: memory-bound rows (matrix-vector products, attention, decode steps, the
 element-wise kernels) against the best 2-thread StreamBench figure, compute-bound rows (matrix-matrix products,
-prefill chunks) against PeakBench's FMA peak times the threads in use.
+prefill chunks, training steps) against PeakBench's FMA peak times the threads in use.
 
 usage: summarize.py RESULTS.json [MORE.json ...] [--threads 2]
 """
@@ -43,7 +43,7 @@ def main(argv):
         gb = sec.get("gbytes", {}).get("score")
         gf = sec.get("gflops", {}).get("score")
         compute = ("tokens" in p and p["tokens"] != "1" and "Matmul" in name) or name.endswith("prefillChunk") \
-            or name.endswith("PeakBench.fma")
+            or name.endswith("PeakBench.fma") or name.startswith("TrainStepBench")
         t = int(p.get("threads", "0")) or threads
         if name.endswith("PeakBench.fma"):
             frac = f"{gf / peak1:.0%} of 1-core peak" if peak1 else ""
