@@ -31,21 +31,17 @@ final class Gemm {
     static void xwt(float[] x, int n, int in, float[] w, int out, float[] y) {
         float[] xt = new float[Tiles.packedLength(n, in)];
         parallel(Math.ceilDiv(in, PACK_COLUMNS), t -> Tiles.pack(x, n, in, xt, t * PACK_COLUMNS, Math.min(in, (t + 1) * PACK_COLUMNS)));
-        int blocks = Math.ceilDiv(n, 4 * L), rowsPerTask = ROW_TILES * Tiles.ROWS;
+        int blocks = Math.ceilDiv(Tiles.groups(n), 4), rowsPerTask = ROW_TILES * Tiles.ROWS;
         int chunks = Math.ceilDiv(out, rowsPerTask);
+        int groups = Tiles.groups(n);
         parallel(blocks * chunks, task -> {
-            int g = (task / chunks) * 4, groups = Math.ceilDiv(n, L), tb = Math.min(4, groups - g);
+            int g = (task / chunks) * 4, tb = Math.min(4, groups - g);
             int xi = g * in * L, limit = n - g * L;
             float[] acc = new float[Tiles.ACC];
             for (int r = (task % chunks) * rowsPerTask, end = Math.min(out, r + rowsPerTask); r < end; r += Tiles.ROWS) {
                 // lane l of vector t: row (g + t)·L + l of y, column r + j
                 int rows = Math.min(Tiles.ROWS, end - r), ci = g * L * out + r;
-                switch (tb) {
-                    case 4 -> Tiles.tile4(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
-                    case 3 -> Tiles.tile3(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
-                    case 2 -> Tiles.tile2(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
-                    default -> Tiles.tile1(xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
-                }
+                Tiles.tile(tb, xt, xi, w, r * in, in, in, rows, y, ci, 1, out, limit, false, acc);
             }
         });
     }
@@ -72,7 +68,8 @@ final class Gemm {
                 int k1 = Math.min(out, k0 + K_CHUNK);
                 Tiles.panel(w, in, i0, tb * L, k0, k1, panel);
                 for (int r = r0; r < r1; r += Tiles.ROWS)
-                    tile(tb, panel, dy, r * out + k0, out, k1 - k0, Math.min(Tiles.ROWS, r1 - r), dx, r * in + i0, in, acc);
+                    Tiles.tile(tb, panel, 0, dy, r * out + k0, out, k1 - k0, Math.min(Tiles.ROWS, r1 - r), dx, r * in + i0,
+                            in, 1, tb * L, true, acc);
             }
         });
     }
@@ -102,7 +99,8 @@ final class Gemm {
             float[] panel = new float[n * tb * L], acc = new float[Tiles.ACC];
             Tiles.panel(x, in, i0, tb * L, 0, n, panel);
             for (int c = c0; c < c1; c += Tiles.ROWS)
-                tile(tb, panel, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in, acc);
+                Tiles.tile(tb, panel, 0, dyt, c * n, n, n, Math.min(Tiles.ROWS, c1 - c), dw, c * in + i0, in, 1, tb * L, true,
+                        acc);
         });
     }
 
@@ -114,17 +112,6 @@ final class Gemm {
     private static int span(int rows, int blocks) {
         int parts = Math.max(1, Math.ceilDiv(TASKS, Math.max(1, blocks)));
         return Math.max(Tiles.ROWS, Math.ceilDiv(Math.ceilDiv(rows, parts), Tiles.ROWS) * Tiles.ROWS);
-    }
-
-    /** {@code c[ci + j*cj + t*L ..] += Σ_k a[(k*tb + t)*L ..] · b[bi + j*br + k]} for {@code j < rows}, {@code t < tb}. */
-    private static void tile(int tb, float[] a, float[] b, int bi, int br, int kn, int rows, float[] c, int ci, int cj,
-            float[] acc) {
-        switch (tb) {
-            case 4 -> Tiles.tile4(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 4 * L, true, acc);
-            case 3 -> Tiles.tile3(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 3 * L, true, acc);
-            case 2 -> Tiles.tile2(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, 2 * L, true, acc);
-            default -> Tiles.tile1(a, 0, b, bi, br, kn, rows, c, ci, cj, 1, L, true, acc);
-        }
     }
 
     /** Runs {@code body} for tasks {@code 0..tasks-1}, in parallel when there is more than one. */

@@ -62,12 +62,7 @@ final class Gemm {
      * vectors 16 tokens, then every count from 22.
      */
     static boolean packs(int n) {
-        return PACKED && n >= PACKED_MIN && 3 * n >= 2 * groups(n) * Simd.V.L;
-    }
-
-    /** Groups of one vector of tokens that {@link Tiles#pack} makes of {@code n} tokens. */
-    static int groups(int n) {
-        return Math.ceilDiv(n, Simd.V.L);
+        return PACKED && n >= PACKED_MIN && 3 * n >= 2 * Tiles.groups(n) * Tiles.L;
     }
 
     /**
@@ -75,7 +70,7 @@ final class Gemm {
      * {@link Tiles#pack packed}: {@link #PACKED_ROWS} rows are decoded at a time and multiplied with each block of groups.
      */
     static void matmulPacked(CpuMatrix m, float[] xt, int n, float[] out, int r0, int r1) {
-        int cols = m.cols, l0 = Tiles.L, groups = groups(n);
+        int cols = m.cols, l0 = Tiles.L, groups = Tiles.groups(n);
         float[] w = scratch(PACKED_ROWS * cols), acc = ACC.get();
         for (int r = r0; r < r1; r += PACKED_ROWS) {
             int rows = Math.min(PACKED_ROWS, r1 - r);
@@ -83,12 +78,7 @@ final class Gemm {
             for (int g = 0; g < groups; g += 4) {
                 // lane l of vector t: token (g + t)·L + l, written to out[token·m.rows + r + j] for tokens below n
                 int tb = Math.min(4, groups - g), xi = g * cols * l0, ci = g * l0 * m.rows + r, limit = n - g * l0;
-                switch (tb) {
-                    case 4 -> Tiles.tile4(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
-                    case 3 -> Tiles.tile3(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
-                    case 2 -> Tiles.tile2(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
-                    default -> Tiles.tile1(xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
-                }
+                Tiles.tile(tb, xt, xi, w, 0, cols, cols, rows, out, ci, 1, m.rows, limit, false, acc);
             }
         }
     }

@@ -43,9 +43,14 @@ public final class Tiles {
     private Tiles() {
     }
 
+    /** Groups of {@link #L} rows (tokens) that {@link #pack} makes of {@code n} rows. */
+    public static int groups(int n) {
+        return Math.ceilDiv(n, L);
+    }
+
     /** Floats {@link #pack} writes for {@code n} tokens of {@code cols} columns: whole groups of {@link #L}. */
     public static int packedLength(int n, int cols) {
-        return Math.ceilDiv(n, L) * L * cols;
+        return groups(n) * L * cols;
     }
 
     /**
@@ -55,7 +60,7 @@ public final class Tiles {
      * {@code (k*T + t)*L + l}. Lanes past row {@code n} are zero.
      */
     public static void pack(float[] x, int n, int cols, float[] xt, int k0, int k1) {
-        int groups = Math.ceilDiv(n, L);
+        int groups = groups(n);
         for (int g = 0; g < groups; g += 4) {
             int tb = Math.min(4, groups - g), step = tb * L;
             for (int t = 0; t < tb; t++)
@@ -77,6 +82,17 @@ public final class Tiles {
      */
     public static void panel(float[] m, int stride, int i0, int width, int k0, int k1, float[] panel) {
         for (int k = k0, o = 0; k < k1; k++, o += width) System.arraycopy(m, k * stride + i0, panel, o, width);
+    }
+
+    /** {@link #tile4}, {@link #tile3}, {@link #tile2} or {@link #tile1}: the tile for {@code tb} vectors of {@code a}. */
+    public static void tile(int tb, float[] a, int ai, float[] b, int bi, int br, int kn, int rows,
+            float[] c, int ci, int cj, int cl, int limit, boolean add, float[] acc) {
+        switch (tb) {
+            case 4 -> tile4(a, ai, b, bi, br, kn, rows, c, ci, cj, cl, limit, add, acc);
+            case 3 -> tile3(a, ai, b, bi, br, kn, rows, c, ci, cj, cl, limit, add, acc);
+            case 2 -> tile2(a, ai, b, bi, br, kn, rows, c, ci, cj, cl, limit, add, acc);
+            default -> tile1(a, ai, b, bi, br, kn, rows, c, ci, cj, cl, limit, add, acc);
+        }
     }
 
     /**

@@ -103,7 +103,7 @@ class GemmTest {
         assertFalse(Gemm.packs(l + 1), "a second group of one token: mostly padding");
         assertEquals(Simd.AVAILABLE, Gemm.packs(2 * l));
         assertEquals(Simd.AVAILABLE, Gemm.packs(8 * l + l / 2 + 1), "the padding of a long prompt's last group is cheap");
-        assertEquals(3, Gemm.groups(2 * l + 1));
+        assertEquals(3, Tiles.groups(2 * l + 1));
         assertEquals(3 * l * 7, Tiles.packedLength(2 * l + 1, 7));
     }
 
