@@ -86,13 +86,14 @@ abstract class CpuMatrix {
 
     /**
      * Four weight rows times five activation rows, each weight vector widened once for the five: for activation row
-     * {@code j} at {@code xs[xj ..]} (scaled by {@link #fewTokenScale}, permuted by {@link #fewTokenOrder}) and
+     * {@code j} of the pass at {@code xs[xb ..]} in {@link FewTokens#interleave}'s layout (scaled by
+     * {@link #fewTokenScale}, permuted by {@link #fewTokenOrder}) and
      * weight row {@code k} of {@code ra, rb, rc, rd}, {@code sums[4j + k] = W[rk] · x_j} (unscaled), for the types
      * with a {@link #fewTokensMax}. The default decodes the four rows ({@link #fewTokenRow}) into a per-thread buffer
      * and multiplies them there ({@link FewTokens#decodedDot4x5}).
      */
-    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
-        FewTokens.decodedDot4x5(this, ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
+        FewTokens.decodedDot4x5(this, ra, rb, rc, rd, xs, xb, sums);
     }
 
     /** Bytes of one stored row. */

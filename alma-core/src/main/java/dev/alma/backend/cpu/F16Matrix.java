@@ -44,8 +44,8 @@ final class F16Matrix extends CpuMatrix {
     }
 
     @Override
-    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
-        FewTokens.dot4x5(w, FewTokens.Half.F16, cols, ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
+        FewTokens.dot4x5(w, FewTokens.Half.F16, cols, ra, rb, rc, rd, xs, xb, sums);
     }
 
     @Override

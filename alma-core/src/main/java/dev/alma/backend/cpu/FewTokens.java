@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  * {@link Gemm} instead decodes whole weight rows to floats in memory before tiling them with the tokens: for a prompt
  * that cost is spread over many tokens, for five it is most of the product. When there are more than {@code TOKENS}
  * activation rows (up to {@link CpuMatrix#fewTokensMax}), further passes over the same four weight rows read them
- * from the cache.
+ * from the cache. The activations are copied once per call into passes of five rows interleaved by vector
+ * ({@link #interleave}), so that a kernel reads all five from one index.
  *
  * <p>One thread, 32768 × 2048, five tokens (a harness outside the repository, best of 20): F16 decoding alone took
  * 11.8 ms and Gemm's whole product 22-25 ms, this kernel 9.5-12.5 ms; Q8_0 took 14.2-14.3 ms as a four-token block
@@ -53,31 +54,60 @@ final class FewTokens {
      * {@code r0 <= r < r1}, through {@code m}'s {@link CpuMatrix#dot4x5}.
      */
     static void matmul(CpuMatrix m, float[] x, int n, float[] out, int r0, int r1) {
-        int cols = m.cols;
-        float scale = m.fewTokenScale();
-        int[] order = m.fewTokenOrder();
-        float[] xs = x;
-        if (scale != 1f || order != null) {
-            xs = SCALED.get();
-            if (xs.length < n * cols) SCALED.set(xs = new float[n * cols]);
-            if (order == null) for (int i = 0; i < n * cols; i++) xs[i] = x[i] * scale;
-            else
-                for (int b = 0; b < n * cols; b += order.length)
-                    for (int k = 0; k < order.length; k++) xs[b + k] = x[b + order[k]] * scale;
-        }
+        int width = padded(m.cols), passes = Math.ceilDiv(n, TOKENS);
+        float[] xs = SCALED.get();
+        if (xs.length < passes * TOKENS * width) SCALED.set(xs = new float[passes * TOKENS * width]);
+        interleave(x, n, m.cols, m.fewTokenScale(), m.fewTokenOrder(), xs);
         float[] sums = new float[4 * TOKENS];
         int q = (r1 - r0) / 4;
         for (int r = r0; r < r0 + q; r++) rows4(m, xs, n, out, sums, r, r + q, r + 2 * q, r + 3 * q, 4);
         for (int r = r0 + 4 * q; r < r1; r++) rows4(m, xs, n, out, sums, r, r, r, r, 1);
     }
 
+    /** Columns of one activation row in {@link #interleave}'s layout: {@code cols} rounded up to whole vectors. */
+    static int padded(int cols) {
+        return Math.ceilDiv(cols, V.L) * V.L;
+    }
+
+    /**
+     * Where column {@code c} of activation row {@code j} of a pass starting at {@code xb} lies in {@link #interleave}'s
+     * layout.
+     */
+    static int at(int xb, int c, int j) {
+        return xb + TOKENS * (c - c % V.L) + j * V.L + c % V.L;
+    }
+
+    /**
+     * Writes the {@code n} activation rows of {@code x} ({@code cols} each) to {@code xs} in passes of
+     * {@link #TOKENS} rows, each pass {@code TOKENS * padded(cols)} floats: per vector of columns, the five rows'
+     * vectors one after another ({@link #at}), so that a kernel addresses all five from one index (nine base
+     * pointers — four weight rows and five activation rows — left C2 short of general registers, and it spilled
+     * them to vector registers and the accumulators to the stack). Values are multiplied by {@code scale} and,
+     * with an {@code order}, permuted per 256-value block ({@code column b + k} takes {@code x[b + order[k]]});
+     * the columns past {@code cols} and the rows past {@code n} of the last pass are zeros.
+     */
+    static void interleave(float[] x, int n, int cols, float scale, int[] order, float[] xs) {
+        int width = padded(cols), passes = Math.ceilDiv(n, TOKENS);
+        if (width != cols || n % TOKENS != 0) java.util.Arrays.fill(xs, 0, passes * TOKENS * width, 0f);
+        for (int i = 0; i < n; i++) {
+            int xb = (i / TOKENS) * TOKENS * width, j = i % TOKENS, src = i * cols;
+            for (int c0 = 0; c0 < cols; c0 += V.L) {
+                int d = xb + TOKENS * c0 + j * V.L, len = Math.min(V.L, cols - c0);
+                if (order == null) for (int t = 0; t < len; t++) xs[d + t] = x[src + c0 + t] * scale;
+                else {
+                    int block = src + c0 - c0 % order.length, k = c0 % order.length;
+                    for (int t = 0; t < len; t++) xs[d + t] = x[block + order[k + t]] * scale;
+                }
+            }
+        }
+    }
+
     /** Weight rows {@code ra..rd} (the first {@code distinct} of them distinct) times every activation row. */
     private static void rows4(CpuMatrix m, float[] xs, int n, float[] out, float[] sums, int ra, int rb, int rc, int rd,
                               int distinct) {
-        int cols = m.cols, last = n - 1;  // a pass with fewer than TOKENS rows left repeats the last one
+        int pass = TOKENS * padded(m.cols);
         for (int t = 0; t < n; t += TOKENS) {
-            m.dot4x5(ra, rb, rc, rd, xs, t * cols, Math.min(t + 1, last) * cols, Math.min(t + 2, last) * cols,
-                    Math.min(t + 3, last) * cols, Math.min(t + 4, last) * cols, sums);
+            m.dot4x5(ra, rb, rc, rd, xs, (t / TOKENS) * pass, sums);
             for (int j = 0; j < TOKENS && t + j < n; j++) {
                 int o = (t + j) * m.rows;
                 out[o + ra] = sums[4 * j];
@@ -90,25 +120,21 @@ final class FewTokens {
         }
     }
 
-    /** How 16-bit weights widen to floats in {@link V#rows4x5}: the bits shifted left and masked. */
+    /** How 16-bit weights widen to floats in {@link V#rows4x5F16}: the bits shifted left (and masked, for f16). */
     enum Half {
         /**
          * f16: exponent and mantissa moved to float position without the 2^112 multiply of an exact conversion (slow
          * on the f16 subnormals), so the widened weights are 2^-112 times their value; the activations are scaled by
          * 2^56 ({@link #scale}) and the sums by the other 2^56, keeping the products far from float underflow.
          */
-        F16(13, 0x8FFFE000, 0x1.0p56f),
+        F16(0x1.0p56f),
         /** bf16: the top half of a float. */
-        BF16(16, 0xFFFF0000, 1f);
+        BF16(1f);
 
-        final int shift;
-        final int mask;
         /** What the activations are scaled by. */
         final float scale;
 
-        Half(int shift, int mask, float scale) {
-            this.shift = shift;
-            this.mask = mask;
+        Half(float scale) {
             this.scale = scale;
         }
 
@@ -122,20 +148,20 @@ final class FewTokens {
      * {@link CpuMatrix#dot4x5} of a row-major 16-bit matrix {@code w} with {@code cols} columns: the vector kernel
      * over whole vectors, the columns past them one by one.
      */
-    static void dot4x5(MemorySegment w, Half kind, int cols, int ra, int rb, int rc, int rd, float[] xs, int x0, int x1,
-                       int x2, int x3, int x4, float[] sums) {
+    static void dot4x5(MemorySegment w, Half kind, int cols, int ra, int rb, int rc, int rd, float[] xs, int xb,
+                       float[] sums) {
         int vec = cols - cols % V.L;
         long bytes = 2L * cols;
-        V.rows4x5(w, ra * bytes, rb * bytes, rc * bytes, rd * bytes, kind.shift, kind.mask, xs, x0, x1, x2, x3, x4,
-                vec, sums);
+        if (kind == Half.F16) V.rows4x5F16(w, ra * bytes, rb * bytes, rc * bytes, rd * bytes, xs, xb, vec, sums);
+        else V.rows4x5BF16(w, ra * bytes, rb * bytes, rc * bytes, rd * bytes, xs, xb, vec, sums);
         for (int i = 0; i < sums.length; i++) sums[i] *= kind.scale;
         if (vec == cols) return;
-        int[] r = {ra, rb, rc, rd}, xo = {x0, x1, x2, x3, x4};
+        int[] r = {ra, rb, rc, rd};
         for (int j = 0; j < TOKENS; j++)
             for (int k = 0; k < 4; k++) {
                 float tail = 0;
                 for (int c = vec; c < cols; c++)
-                    tail += kind.widen(w.get(dev.alma.tensor.Layouts.I16, r[k] * bytes + 2L * c)) * xs[xo[j] + c];
+                    tail += kind.widen(w.get(dev.alma.tensor.Layouts.I16, r[k] * bytes + 2L * c)) * xs[at(xb, c, j)];
                 sums[4 * j + k] += tail / kind.scale;
             }
     }
@@ -145,8 +171,7 @@ final class FewTokens {
      * whose rows are whole 256-value super-blocks, so whole vectors): the four rows decoded by
      * {@link CpuMatrix#fewTokenRow} into a per-thread buffer, then multiplied from there.
      */
-    static void decodedDot4x5(CpuMatrix m, int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3,
-                              int x4, float[] sums) {
+    static void decodedDot4x5(CpuMatrix m, int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
         int cols = m.cols;
         if (cols % V.L != 0) throw new IllegalStateException(m.tensor.name() + ": " + cols + " columns, not whole vectors");
         float[] w = DECODED.get();
@@ -155,7 +180,7 @@ final class FewTokens {
         m.fewTokenRow(rb, w, cols);
         m.fewTokenRow(rc, w, 2 * cols);
         m.fewTokenRow(rd, w, 3 * cols);
-        V.rows4x5Floats(w, cols, xs, x0, x1, x2, x3, x4, cols, sums);
+        V.rows4x5Floats(w, cols, xs, xb, cols, sums);
     }
 
     /** The Vector-API kernels; a nested class so that nothing loads it unless {@link Simd#AVAILABLE}. */
@@ -166,49 +191,63 @@ final class FewTokens {
         private V() {
         }
 
-        /** The 16-bit weight vector at byte {@code off} widened as {@code bits << shift & mask}. */
-        private static FloatVector widen(MemorySegment w, long off, int shift, int mask) {
+        /** The f16 weight vector at byte {@code off} widened as {@link Half#F16} describes. */
+        private static FloatVector widenF16(MemorySegment w, long off) {
             IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.V.S, w, off, LE)
                     .convertShape(VectorOperators.S2I, Simd.V.I, 0);
-            return bits.lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats();
+            return bits.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        }
+
+        /** The bf16 weight vector at byte {@code off} as floats. */
+        private static FloatVector widenBF16(MemorySegment w, long off) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.V.S, w, off, LE)
+                    .convertShape(VectorOperators.S2I, Simd.V.I, 0);
+            return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
 
         /**
-         * The dot products of the first {@code vec} columns of the 16-bit weight rows at byte offsets {@code o0..o3}
-         * with the activation rows at {@code x[x0..]} .. {@code x[x4..]}: {@code sums[4*j + k]} for activation row
-         * {@code j} and weight row {@code k}.
+         * The dot products of the first {@code vec} columns of the f16 weight rows at byte offsets {@code o0..o3}
+         * with the five activation rows of the pass at {@code x[xb..]} ({@link FewTokens#interleave}):
+         * {@code sums[4*j + k]} for activation row {@code j} and weight row {@code k}, times 2^-112
+         * ({@link Half#F16}).
+         *
+         * <p>This and {@link #rows4x5BF16} differ only in the widening. One kernel taking the shift count and mask
+         * as arguments (or a flag) ran at 70-100 GFLOP/s on one core in cache, five tokens: C2 (JDK 25) kept them
+         * in registers, ran short of them and spilled four to eight of the twenty accumulators to the stack on every
+         * step; with the constants in the loop, 130-200.
          */
-        static void rows4x5(MemorySegment w, long o0, long o1, long o2, long o3, int shift, int mask, float[] x,
-                            int x0, int x1, int x2, int x3, int x4, int vec, float[] sums) {
+        static void rows4x5F16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xb, int vec,
+                               float[] sums) {
             FloatVector z = FloatVector.zero(Simd.V.F);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
             for (int i = 0; i < vec; i += L) {
                 long b = 2L * i;
-                FloatVector w0 = widen(w, o0 + b, shift, mask), w1 = widen(w, o1 + b, shift, mask);
-                FloatVector w2 = widen(w, o2 + b, shift, mask), w3 = widen(w, o3 + b, shift, mask);
-                FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + i);
+                int xi = xb + TOKENS * i;
+                FloatVector w0 = widenF16(w, o0 + b), w1 = widenF16(w, o1 + b);
+                FloatVector w2 = widenF16(w, o2 + b), w3 = widenF16(w, o3 + b);
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
                 a00 = w0.fma(y, a00);
                 a01 = w1.fma(y, a01);
                 a02 = w2.fma(y, a02);
                 a03 = w3.fma(y, a03);
-                y = FloatVector.fromArray(Simd.V.F, x, x1 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
                 a10 = w0.fma(y, a10);
                 a11 = w1.fma(y, a11);
                 a12 = w2.fma(y, a12);
                 a13 = w3.fma(y, a13);
-                y = FloatVector.fromArray(Simd.V.F, x, x2 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
                 a20 = w0.fma(y, a20);
                 a21 = w1.fma(y, a21);
                 a22 = w2.fma(y, a22);
                 a23 = w3.fma(y, a23);
-                y = FloatVector.fromArray(Simd.V.F, x, x3 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
                 a30 = w0.fma(y, a30);
                 a31 = w1.fma(y, a31);
                 a32 = w2.fma(y, a32);
                 a33 = w3.fma(y, a33);
-                y = FloatVector.fromArray(Simd.V.F, x, x4 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
                 a40 = w0.fma(y, a40);
                 a41 = w1.fma(y, a41);
                 a42 = w2.fma(y, a42);
@@ -221,37 +260,82 @@ final class FewTokens {
             sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
         }
 
-        /** As {@link #rows4x5} for four rows of floats at {@code w[0]}, {@code w[ld]}, {@code w[2ld]}, {@code w[3ld]}. */
-        static void rows4x5Floats(float[] w, int ld, float[] x, int x0, int x1, int x2, int x3, int x4, int vec,
-                                  float[] sums) {
+        /** As {@link #rows4x5F16} for bf16 weights (exact sums). */
+        static void rows4x5BF16(MemorySegment w, long o0, long o1, long o2, long o3, float[] x, int xb, int vec,
+                               float[] sums) {
             FloatVector z = FloatVector.zero(Simd.V.F);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
             for (int i = 0; i < vec; i += L) {
-                FloatVector w0 = FloatVector.fromArray(Simd.V.F, w, i), w1 = FloatVector.fromArray(Simd.V.F, w, ld + i);
-                FloatVector w2 = FloatVector.fromArray(Simd.V.F, w, 2 * ld + i), w3 = FloatVector.fromArray(Simd.V.F, w, 3 * ld + i);
-                FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + i);
+                long b = 2L * i;
+                int xi = xb + TOKENS * i;
+                FloatVector w0 = widenBF16(w, o0 + b), w1 = widenBF16(w, o1 + b);
+                FloatVector w2 = widenBF16(w, o2 + b), w3 = widenBF16(w, o3 + b);
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
                 a00 = w0.fma(y, a00);
                 a01 = w1.fma(y, a01);
                 a02 = w2.fma(y, a02);
                 a03 = w3.fma(y, a03);
-                y = FloatVector.fromArray(Simd.V.F, x, x1 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
                 a10 = w0.fma(y, a10);
                 a11 = w1.fma(y, a11);
                 a12 = w2.fma(y, a12);
                 a13 = w3.fma(y, a13);
-                y = FloatVector.fromArray(Simd.V.F, x, x2 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
                 a20 = w0.fma(y, a20);
                 a21 = w1.fma(y, a21);
                 a22 = w2.fma(y, a22);
                 a23 = w3.fma(y, a23);
-                y = FloatVector.fromArray(Simd.V.F, x, x3 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
                 a30 = w0.fma(y, a30);
                 a31 = w1.fma(y, a31);
                 a32 = w2.fma(y, a32);
                 a33 = w3.fma(y, a33);
-                y = FloatVector.fromArray(Simd.V.F, x, x4 + i);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
+                a40 = w0.fma(y, a40);
+                a41 = w1.fma(y, a41);
+                a42 = w2.fma(y, a42);
+                a43 = w3.fma(y, a43);
+            }
+            sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
+            sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
+            sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
+            sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
+            sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
+        }
+
+        /** As {@link #rows4x5F16} for four rows of floats at {@code w[0]}, {@code w[ld]}, {@code w[2ld]}, {@code w[3ld]}. */
+        static void rows4x5Floats(float[] w, int ld, float[] x, int xb, int vec, float[] sums) {
+            FloatVector z = FloatVector.zero(Simd.V.F);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
+            for (int i = 0; i < vec; i += L) {
+                int xi = xb + TOKENS * i;
+                FloatVector w0 = FloatVector.fromArray(Simd.V.F, w, i), w1 = FloatVector.fromArray(Simd.V.F, w, ld + i);
+                FloatVector w2 = FloatVector.fromArray(Simd.V.F, w, 2 * ld + i), w3 = FloatVector.fromArray(Simd.V.F, w, 3 * ld + i);
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
+                a00 = w0.fma(y, a00);
+                a01 = w1.fma(y, a01);
+                a02 = w2.fma(y, a02);
+                a03 = w3.fma(y, a03);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
+                a10 = w0.fma(y, a10);
+                a11 = w1.fma(y, a11);
+                a12 = w2.fma(y, a12);
+                a13 = w3.fma(y, a13);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
+                a20 = w0.fma(y, a20);
+                a21 = w1.fma(y, a21);
+                a22 = w2.fma(y, a22);
+                a23 = w3.fma(y, a23);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
+                a30 = w0.fma(y, a30);
+                a31 = w1.fma(y, a31);
+                a32 = w2.fma(y, a32);
+                a33 = w3.fma(y, a33);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
                 a40 = w0.fma(y, a40);
                 a41 = w1.fma(y, a41);
                 a42 = w2.fma(y, a42);
@@ -265,49 +349,48 @@ final class FewTokens {
         }
 
         /**
-         * As {@link #rows4x5} for the Q8_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): a block's
-         * values are widened and multiplied by its scale once for the five activation rows.
+         * As {@link #rows4x5F16} for the Q8_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): each
+         * vector of values is widened and multiplied by its block's scale once for the five activation rows. One loop
+         * over vectors that loads the scale with each: a loop per block holding its four scales over the block's
+         * vectors left C2 four registers short, and it spilled accumulators to the stack (one core, in cache: 81 against
+         * 124-143 GFLOP/s).
          */
-        static void rows4x5Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x,
-                                int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        static void rows4x5Q8_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x, int xb,
+                                float[] sums) {
             FloatVector z = FloatVector.zero(Simd.V.F);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
-            for (int b = 0; b < blocks; b++) {
-                long off = (long) b * Q8_0Matrix.BLOCK_BYTES;
-                FloatVector d0 = scale(w, o0 + off), d1 = scale(w, o1 + off), d2 = scale(w, o2 + off), d3 = scale(w, o3 + off);
-                for (int h = 0; h < 32; h += L) {
-                    long p = off + 2 + h;
-                    FloatVector w0 = q8(w, o0 + p).mul(d0), w1 = q8(w, o1 + p).mul(d1);
-                    FloatVector w2 = q8(w, o2 + p).mul(d2), w3 = q8(w, o3 + p).mul(d3);
-                    int k = 32 * b + h;
-                    FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + k);
-                    a00 = w0.fma(y, a00);
-                    a01 = w1.fma(y, a01);
-                    a02 = w2.fma(y, a02);
-                    a03 = w3.fma(y, a03);
-                    y = FloatVector.fromArray(Simd.V.F, x, x1 + k);
-                    a10 = w0.fma(y, a10);
-                    a11 = w1.fma(y, a11);
-                    a12 = w2.fma(y, a12);
-                    a13 = w3.fma(y, a13);
-                    y = FloatVector.fromArray(Simd.V.F, x, x2 + k);
-                    a20 = w0.fma(y, a20);
-                    a21 = w1.fma(y, a21);
-                    a22 = w2.fma(y, a22);
-                    a23 = w3.fma(y, a23);
-                    y = FloatVector.fromArray(Simd.V.F, x, x3 + k);
-                    a30 = w0.fma(y, a30);
-                    a31 = w1.fma(y, a31);
-                    a32 = w2.fma(y, a32);
-                    a33 = w3.fma(y, a33);
-                    y = FloatVector.fromArray(Simd.V.F, x, x4 + k);
-                    a40 = w0.fma(y, a40);
-                    a41 = w1.fma(y, a41);
-                    a42 = w2.fma(y, a42);
-                    a43 = w3.fma(y, a43);
-                }
+            for (int i = 0; i < 32 * blocks; i += L) {
+                long off = (long) (i >> 5) * Q8_0Matrix.BLOCK_BYTES, p = off + 2 + (i & 31);
+                FloatVector w0 = q8(w, o0 + p).mul(scale(w, o0 + off)), w1 = q8(w, o1 + p).mul(scale(w, o1 + off));
+                FloatVector w2 = q8(w, o2 + p).mul(scale(w, o2 + off)), w3 = q8(w, o3 + p).mul(scale(w, o3 + off));
+                int xi = xb + TOKENS * i;
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
+                a00 = w0.fma(y, a00);
+                a01 = w1.fma(y, a01);
+                a02 = w2.fma(y, a02);
+                a03 = w3.fma(y, a03);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
+                a10 = w0.fma(y, a10);
+                a11 = w1.fma(y, a11);
+                a12 = w2.fma(y, a12);
+                a13 = w3.fma(y, a13);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
+                a20 = w0.fma(y, a20);
+                a21 = w1.fma(y, a21);
+                a22 = w2.fma(y, a22);
+                a23 = w3.fma(y, a23);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
+                a30 = w0.fma(y, a30);
+                a31 = w1.fma(y, a31);
+                a32 = w2.fma(y, a32);
+                a33 = w3.fma(y, a33);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
+                a40 = w0.fma(y, a40);
+                a41 = w1.fma(y, a41);
+                a42 = w2.fma(y, a42);
+                a43 = w3.fma(y, a43);
             }
             sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
             sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);
@@ -317,54 +400,51 @@ final class FewTokens {
         }
 
         /**
-         * As {@link #rows4x5} for the Q4_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): each
-         * half block's nibbles are widened, offset by 8 and scaled once for the five activation rows.
+         * As {@link #rows4x5F16} for the Q4_0 rows at byte offsets {@code o0..o3} ({@code blocks} blocks each): each
+         * vector of nibbles is widened, offset by 8 and scaled once for the five activation rows; one loop over vectors,
+         * as {@link #rows4x5Q8_0} and for the same reason.
          */
-        static void rows4x5Q4_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x,
-                                int x0, int x1, int x2, int x3, int x4, float[] sums) {
+        static void rows4x5Q4_0(MemorySegment w, long o0, long o1, long o2, long o3, int blocks, float[] x, int xb,
+                                float[] sums) {
             ByteVector m0f = ByteVector.broadcast(SimdQuant.V.B, (byte) 0x0F), m8 = ByteVector.broadcast(SimdQuant.V.B, (byte) 8);
             FloatVector z = FloatVector.zero(Simd.V.F);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             FloatVector a40 = z, a41 = z, a42 = z, a43 = z;
-            for (int b = 0; b < blocks; b++) {
-                long off = (long) b * Q4_0Matrix.BLOCK_BYTES;
-                FloatVector d0 = scale(w, o0 + off), d1 = scale(w, o1 + off), d2 = scale(w, o2 + off), d3 = scale(w, o3 + off);
-                // h = 0: values j.. (low nibbles), h = 16: values 16 + j.. (high nibbles)
-                for (int h = 0; h < 32; h += 16) {
-                    for (int j = 0; j < 16; j += L) {
-                        long p = off + 2 + j;
-                        int shift = h / 4;
-                        FloatVector w0 = q4(w, o0 + p, shift, m0f, m8).mul(d0), w1 = q4(w, o1 + p, shift, m0f, m8).mul(d1);
-                        FloatVector w2 = q4(w, o2 + p, shift, m0f, m8).mul(d2), w3 = q4(w, o3 + p, shift, m0f, m8).mul(d3);
-                        int k = 32 * b + h + j;
-                        FloatVector y = FloatVector.fromArray(Simd.V.F, x, x0 + k);
-                        a00 = w0.fma(y, a00);
-                        a01 = w1.fma(y, a01);
-                        a02 = w2.fma(y, a02);
-                        a03 = w3.fma(y, a03);
-                        y = FloatVector.fromArray(Simd.V.F, x, x1 + k);
-                        a10 = w0.fma(y, a10);
-                        a11 = w1.fma(y, a11);
-                        a12 = w2.fma(y, a12);
-                        a13 = w3.fma(y, a13);
-                        y = FloatVector.fromArray(Simd.V.F, x, x2 + k);
-                        a20 = w0.fma(y, a20);
-                        a21 = w1.fma(y, a21);
-                        a22 = w2.fma(y, a22);
-                        a23 = w3.fma(y, a23);
-                        y = FloatVector.fromArray(Simd.V.F, x, x3 + k);
-                        a30 = w0.fma(y, a30);
-                        a31 = w1.fma(y, a31);
-                        a32 = w2.fma(y, a32);
-                        a33 = w3.fma(y, a33);
-                        y = FloatVector.fromArray(Simd.V.F, x, x4 + k);
-                        a40 = w0.fma(y, a40);
-                        a41 = w1.fma(y, a41);
-                        a42 = w2.fma(y, a42);
-                        a43 = w3.fma(y, a43);
-                    }
-                }
+            // value i of a row: block i / 32, the low nibbles of its bytes 0..15 for values 0..15, the high ones after
+            for (int i = 0; i < 32 * blocks; i += L) {
+                long off = (long) (i >> 5) * Q4_0Matrix.BLOCK_BYTES, p = off + 2 + (i & 15);
+                int shift = (i & 16) >> 2;
+                FloatVector w0 = q4(w, o0 + p, shift, m0f, m8).mul(scale(w, o0 + off));
+                FloatVector w1 = q4(w, o1 + p, shift, m0f, m8).mul(scale(w, o1 + off));
+                FloatVector w2 = q4(w, o2 + p, shift, m0f, m8).mul(scale(w, o2 + off));
+                FloatVector w3 = q4(w, o3 + p, shift, m0f, m8).mul(scale(w, o3 + off));
+                int xi = xb + TOKENS * i;
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
+                a00 = w0.fma(y, a00);
+                a01 = w1.fma(y, a01);
+                a02 = w2.fma(y, a02);
+                a03 = w3.fma(y, a03);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
+                a10 = w0.fma(y, a10);
+                a11 = w1.fma(y, a11);
+                a12 = w2.fma(y, a12);
+                a13 = w3.fma(y, a13);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
+                a20 = w0.fma(y, a20);
+                a21 = w1.fma(y, a21);
+                a22 = w2.fma(y, a22);
+                a23 = w3.fma(y, a23);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
+                a30 = w0.fma(y, a30);
+                a31 = w1.fma(y, a31);
+                a32 = w2.fma(y, a32);
+                a33 = w3.fma(y, a33);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
+                a40 = w0.fma(y, a40);
+                a41 = w1.fma(y, a41);
+                a42 = w2.fma(y, a42);
+                a43 = w3.fma(y, a43);
             }
             sums[0] = a00.reduceLanes(VectorOperators.ADD); sums[1] = a01.reduceLanes(VectorOperators.ADD); sums[2] = a02.reduceLanes(VectorOperators.ADD); sums[3] = a03.reduceLanes(VectorOperators.ADD);
             sums[4] = a10.reduceLanes(VectorOperators.ADD); sums[5] = a11.reduceLanes(VectorOperators.ADD); sums[6] = a12.reduceLanes(VectorOperators.ADD); sums[7] = a13.reduceLanes(VectorOperators.ADD);

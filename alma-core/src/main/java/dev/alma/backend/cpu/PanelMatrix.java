@@ -101,9 +101,13 @@ final class PanelMatrix extends CpuMatrix {
         }
     }
 
+    /**
+     * The panels' own, when their width is whole vectors ({@link FewTokens#interleave} lays activations out by
+     * vector, and a panel's first column must start one); otherwise none, and {@link Gemm} takes few tokens too.
+     */
     @Override
     int fewTokensMax() {
-        return panels[0].fewTokensMax();
+        return SimdQuant.AVAILABLE && width % FewTokens.V.L == 0 ? panels[0].fewTokensMax() : 0;
     }
 
     @Override
@@ -113,12 +117,11 @@ final class PanelMatrix extends CpuMatrix {
 
     /** Panel by panel, the partial sums added in panel order. */
     @Override
-    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
         float[] t = new float[sums.length];
-        panels[0].dot4x5(ra, rb, rc, rd, xs, x0, x1, x2, x3, x4, sums);
+        panels[0].dot4x5(ra, rb, rc, rd, xs, xb, sums);
         for (int p = 1; p < panels.length; p++) {
-            int xo = p * width;
-            panels[p].dot4x5(ra, rb, rc, rd, xs, x0 + xo, x1 + xo, x2 + xo, x3 + xo, x4 + xo, t);
+            panels[p].dot4x5(ra, rb, rc, rd, xs, FewTokens.at(xb, p * width, 0), t);
             for (int i = 0; i < sums.length; i++) sums[i] += t[i];
         }
     }

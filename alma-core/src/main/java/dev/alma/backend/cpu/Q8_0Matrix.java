@@ -33,9 +33,9 @@ final class Q8_0Matrix extends QuantMatrix {
     }
 
     @Override
-    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int x0, int x1, int x2, int x3, int x4, float[] sums) {
-        FewTokens.V.rows4x5Q8_0(w, ra * rowBytes, rb * rowBytes, rc * rowBytes, rd * rowBytes, blocks, xs,
-                x0, x1, x2, x3, x4, sums);
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
+        FewTokens.V.rows4x5Q8_0(w, ra * rowBytes, rb * rowBytes, rc * rowBytes, rd * rowBytes, blocks, xs, xb,
+                sums);
     }
 
     @Override

@@ -66,8 +66,9 @@ class PanelMatrixTest {
                     for (int c = 0; c < cols; c++) assertEquals(whole[c], pieces[3 + c], at + ", row " + r + " column " + c);
                 }
 
-                // few tokens: FewTokens summing the panels' products (n = 2..16: passes of five) for Q8_0, F16 and BF16;
-                // F32, and 17 tokens: Gemm over joined rows
+                // few tokens: FewTokens summing the panels' products (n = 2..16: passes of five) for Q8_0, F16 and BF16
+                // in panels of whole vectors (40 columns are not, at 8 or 16 lanes); F32, and 17 tokens: Gemm over
+                // joined rows
                 for (int n : new int[]{2, 4, 6, 9, 17}) {
                     float[] xs = QuantMatrixTest.randomX(rnd, n * cols), outs = new float[n * rows];
                     m.matmul(xs, n, outs, 0, rows);
