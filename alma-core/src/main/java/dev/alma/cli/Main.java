@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 FinetuneCommand.class,
                 RandomModelCommand.class,
+                ConvertCommand.class,
                 BenchCommand.class,
                 EvalCommand.class,
         })

@@ -28,6 +28,17 @@ final class ModelMixin {
         return LlamaModel.open(model, new ModelOptions(device, threads, loras));
     }
 
+    /** The matrix type a {@code --type} option names (case-insensitive), or a one-line error listing the choices. */
+    static dev.alma.tensor.DType matrixType(String type) {
+        try {
+            dev.alma.tensor.DType t = dev.alma.tensor.DType.valueOf(type.toUpperCase(java.util.Locale.ROOT));
+            if (dev.alma.io.Quantizer.supports(t)) return t;
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new dev.alma.AlmaException("--type '" + type + "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k");
+    }
+
     /** Parses {@code "1 4103 9632"} (spaces or commas). */
     static int[] parseIds(String text) {
         String t = text.trim();

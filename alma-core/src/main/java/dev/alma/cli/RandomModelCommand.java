@@ -52,12 +52,7 @@ final class RandomModelCommand implements Runnable {
 
     @Override
     public void run() {
-        DType t;
-        try {
-            t = DType.valueOf(type.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new AlmaException("--type '" + type + "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k");
-        }
+        DType t = ModelMixin.matrixType(type);
         RandomModelWriter.Shape shape;
         try {
             shape = new RandomModelWriter.Shape(hidden, ffn, layers, heads, kvHeads == null ? heads : kvHeads, vocab, context);

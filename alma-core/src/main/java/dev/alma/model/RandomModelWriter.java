@@ -72,7 +72,7 @@ public final class RandomModelWriter {
                 .putString("general.architecture", "llama")
                 .putString("general.type", "model")
                 .putString("general.name", "random " + s.parameters() / 1_000_000 + "M")
-                .putUInt32("general.file_type", fileType(type))
+                .putUInt32("general.file_type", GgufExport.fileType(type))
                 .putUInt32("general.quantization_version", 2)
                 .putUInt32("llama.context_length", s.context)
                 .putUInt32("llama.embedding_length", s.hidden)
@@ -156,21 +156,6 @@ public final class RandomModelWriter {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir, e);
         }
-    }
-
-    /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*) of a model whose matrices are {@code type}. */
-    private static int fileType(DType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case Q4_K -> 14;  // MOSTLY_Q4_K_S: every matrix Q4_K
-            case Q5_K -> 16;  // MOSTLY_Q5_K_S
-            case Q6_K -> 18;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException("no GGUF file type for " + type);
-        };
     }
 
     private static void putVocabulary(GgufWriter w, int vocab, Path vocabFrom) {
