@@ -2,6 +2,7 @@ package dev.alma.backend;
 
 import dev.alma.model.LlamaConfig;
 import dev.alma.model.RandomModel;
+import dev.alma.model.WeightConversion;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
@@ -23,6 +24,16 @@ public interface Backend extends AutoCloseable {
 
     /** Prepares a stored matrix {@code [rows, cols]} or vector for use by this backend (CPU: in place; GPU: upload). */
     Weight weight(Tensor stored);
+
+    /**
+     * As {@link #weight(Tensor)}, held as {@code as} when {@link WeightConversion#converts} says the stored matrix
+     * can be (an f32/f16/bf16 matrix quantized on load); otherwise as stored. The default converts on the host into
+     * memory from an automatic arena; a backend may use its own.
+     */
+    default Weight weight(Tensor stored, DType as) {
+        if (!WeightConversion.converts(stored, as)) return weight(stored);
+        return weight(WeightConversion.convert(stored, as, WeightConversion.automaticMemory(stored.name() + " as " + as)));
+    }
 
     /**
      * A weight {@code [rows, cols]} (a vector when {@code rows == 1}) of {@code type} with values uniform in

@@ -91,7 +91,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
             owned.add(backend);
-            return create(ckpt, backend, adapters, () -> closeAll(owned));
+            return create(ckpt, backend, adapters, () -> closeAll(owned), options.weights());
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -102,6 +102,8 @@ public final class LlamaModel implements AutoCloseable {
     private static LlamaModel openRandom(String spec, ModelOptions options) {
         RandomModel.Spec s = RandomModel.parse(spec);
         if (!options.loras().isEmpty()) throw new AlmaException("LoRA adapters need a checkpoint, not " + spec);
+        if (options.weights() != null)
+            throw new AlmaException("a random model's type comes after the colon of " + spec + " (random:7b:q8_0), not from the weights option");
         Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
         try {
             return RandomModel.create(s, backend, 1, backend);
@@ -149,12 +151,21 @@ public final class LlamaModel implements AutoCloseable {
      * @param owned closed with the model (the checkpoint, usually); may be null
      */
     public static LlamaModel create(Checkpoint ckpt, Backend backend, List<LoraAdapter> adapters, AutoCloseable owned) {
+        return create(ckpt, backend, adapters, owned, null);
+    }
+
+    /**
+     * As {@link #create(Checkpoint, Backend, List, AutoCloseable)}, the f32/f16/bf16 matrices held as {@code weights}
+     * where they can be ({@link WeightConversion}; null: as stored).
+     */
+    public static LlamaModel create(Checkpoint ckpt, Backend backend, List<LoraAdapter> adapters, AutoCloseable owned,
+                                    dev.alma.tensor.DType weights) {
         LlamaConfig c = ckpt.config();
         Map<String, Tensor> all = ckpt.tensors();
         Set<String> unused = new LinkedHashSet<>(all.keySet());
         unused.removeIf(n -> n.endsWith("rotary_emb.inv_freq"));
         List<String> missing = new ArrayList<>();
-        Binder b = new Binder(ckpt, backend, all, unused, missing);
+        Binder b = new Binder(ckpt, backend, all, unused, missing, weights);
         Weight embed = b.weight("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         Weight[][] layers = new Weight[c.numLayers()][];
         for (int i = 0; i < layers.length; i++) {
@@ -247,7 +258,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Looks tensors up by name, checks shapes, prepares them on the backend. */
     private record Binder(Checkpoint ckpt, Backend backend, Map<String, Tensor> all, Set<String> unused,
-                          List<String> missing) {
+                          List<String> missing, dev.alma.tensor.DType as) {
         Weight weight(String name, long... shape) {
             Tensor t = all.get(name);
             unused.remove(name);
@@ -257,7 +268,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             if (!Arrays.equals(t.shape(), shape))
                 throw new FormatException(ckpt.source(), name, "shape " + t.shapeString() + ", expected " + Arrays.toString(shape));
-            return backend.weight(t);
+            return as == null ? backend.weight(t) : backend.weight(t, as);
         }
     }
 

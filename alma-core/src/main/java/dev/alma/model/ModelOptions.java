@@ -1,5 +1,7 @@
 package dev.alma.model;
 
+import dev.alma.tensor.DType;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -9,27 +11,43 @@ import java.util.List;
  * @param device  {@code cpu} (default), {@code cuda}, {@code cuda:N}
  * @param threads CPU threads (0: one per core)
  * @param loras   PEFT LoRA adapter directories applied on top of the base weights
+ * @param weights the type to hold a checkpoint's f32/f16/bf16 matrices as (e.g. {@link DType#Q8_0}: half of f16's
+ *                memory and, on a memory-bound CPU, about twice its decode speed), or null to keep the stored types;
+ *                matrices whose rows are not whole blocks of it, and already quantized ones, stay as stored
+ *                ({@link WeightConversion})
  */
-public record ModelOptions(String device, int threads, List<Path> loras) {
+public record ModelOptions(String device, int threads, List<Path> loras, DType weights) {
     public ModelOptions {
         device = device == null ? "cpu" : device;
         loras = loras == null ? List.of() : List.copyOf(loras);
+        if (weights != null && !dev.alma.io.Quantizer.supports(weights))
+            throw new IllegalArgumentException("weights cannot be held as " + weights);
     }
 
-    /** CPU, all cores, no adapter. */
+    /** Weights as stored. */
+    public ModelOptions(String device, int threads, List<Path> loras) {
+        this(device, threads, loras, null);
+    }
+
+    /** CPU, all cores, no adapter, weights as stored. */
     public static ModelOptions defaults() {
-        return new ModelOptions("cpu", 0, List.of());
+        return new ModelOptions("cpu", 0, List.of(), null);
     }
 
     public ModelOptions withDevice(String device) {
-        return new ModelOptions(device, threads, loras);
+        return new ModelOptions(device, threads, loras, weights);
     }
 
     public ModelOptions withThreads(int threads) {
-        return new ModelOptions(device, threads, loras);
+        return new ModelOptions(device, threads, loras, weights);
     }
 
     public ModelOptions withLoras(List<Path> loras) {
-        return new ModelOptions(device, threads, loras);
+        return new ModelOptions(device, threads, loras, weights);
+    }
+
+    /** These options with the matrices held as {@code weights} (null: as stored). */
+    public ModelOptions withWeights(DType weights) {
+        return new ModelOptions(device, threads, loras, weights);
     }
 }

@@ -7,7 +7,6 @@ import dev.alma.io.Quantizer;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -137,14 +136,7 @@ public final class RandomModel {
      * {@code [-scale, scale)}, row {@code r} drawn from {@code seed} and {@code r} (rows are drawn in parallel).
      */
     public static Tensor uniform(String name, DType type, int rows, int cols, long seed, float scale) {
-        return uniform(name, type, rows, cols, seed, scale, bytes -> {
-            try {
-                return Arena.ofAuto().allocate(bytes, 64);
-            } catch (OutOfMemoryError e) {
-                throw new AlmaException("random weight " + name + ": cannot allocate " + bytes + " bytes of native memory ("
-                        + e.getMessage() + "); -XX:MaxDirectMemorySize raises the JVM's limit");
-            }
-        });
+        return uniform(name, type, rows, cols, seed, scale, WeightConversion.automaticMemory("random weight " + name));
     }
 
     /** {@link #uniform(String, DType, int, int, long, float)} into memory from {@code memory} (bytes → a segment). */

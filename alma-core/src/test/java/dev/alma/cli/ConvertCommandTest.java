@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** {@code alma convert}: a GGUF file of the requested type, the F16 fallbacks named; bad options are one-line errors. */
+/** {@code alma convert}: a GGUF file of the requested type, the F16 fallbacks named; the model commands' {@code --weights}; bad options are one-line errors. */
 class ConvertCommandTest {
     @TempDir
     Path tmp;
@@ -32,6 +32,16 @@ class ConvertCommandTest {
             assertEquals(DType.Q8_0, f.tensor("blk.1.ffn_down.weight").type());
             assertEquals(7, f.getInt("general.file_type"));
         }
+    }
+
+    @Test
+    void modelCommandsTakeAWeightsType() {
+        String model = Fixtures.fixture("models/tiny-llama-gqa-bf16").toString();
+        Cli.Result ok = run("logits", "--model", model, "--weights", "q8_0", "--ids", "1 15043", "--top", "2", "--json");
+        assertEquals(0, ok.code(), ok.err());
+        Cli.Result bad = run("logits", "--model", model, "--weights", "int3", "--ids", "1");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("alma: --weights 'int3' is not one of"), bad.err());
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.alma.backend.KvCache;
 import dev.alma.backend.Weight;
 import dev.alma.model.LlamaConfig;
 import dev.alma.model.RandomModel;
+import dev.alma.model.WeightConversion;
 import dev.alma.io.SafeTensorsWriter;
 import dev.alma.tensor.DType;
 import dev.alma.tensor.Segments;
@@ -63,6 +64,13 @@ public final class CpuBackend implements Backend {
         if (!WeightMemory.enabled()) return Backend.super.randomWeight(name, type, rows, cols, seed, scale);
         return weight(RandomModel.uniform(name, type, rows, cols, seed, scale,
                 bytes -> WeightMemory.allocate(bytes, name, Arena.ofAuto())));
+    }
+
+    /** Converted weights go to native memory outside the direct-memory limit, as {@link #randomWeight}'s. */
+    @Override
+    public Weight weight(Tensor stored, DType as) {
+        if (!WeightMemory.enabled() || !WeightConversion.converts(stored, as)) return Backend.super.weight(stored, as);
+        return weight(WeightConversion.convert(stored, as, bytes -> WeightMemory.allocate(bytes, stored.name(), Arena.ofAuto())));
     }
 
     /**
