@@ -168,6 +168,8 @@ public final class GgufExport {
                 .putInt32s("tokenizer.ggml.token_type", types);
         if (sp.bosId() >= 0) w.putUInt32("tokenizer.ggml.bos_token_id", sp.bosId());
         if (sp.eosId() >= 0) w.putUInt32("tokenizer.ggml.eos_token_id", sp.eosId());
+        // llama.cpp's converter leaves this out for LLaMA (true is the reader's default); a model without the prefix says so
+        if (!sp.addsDummyPrefix()) w.putBool("tokenizer.ggml.add_space_prefix", false);
         w.putUInt32("tokenizer.ggml.unknown_token_id", sp.unkId())
                 .putBool("tokenizer.ggml.add_bos_token", true)
                 .putBool("tokenizer.ggml.add_eos_token", false)

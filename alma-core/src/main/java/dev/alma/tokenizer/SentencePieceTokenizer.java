@@ -470,6 +470,11 @@ public final class SentencePieceTokenizer extends PieceTokenizer {
         return scores[id];
     }
 
+    /** Whether a space is put in front of the text (SentencePiece's {@code add_dummy_prefix}). */
+    public boolean addsDummyPrefix() {
+        return options.addDummyPrefix();
+    }
+
     /** The SentencePiece type of {@code id}. */
     public int type(int id) {
         decoder.check(id);

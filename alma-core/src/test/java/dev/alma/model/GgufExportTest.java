@@ -62,6 +62,24 @@ class GgufExportTest {
     }
 
     @Test
+    void aGgufSourceComesBackAsItWas() {
+        // its attn_q/attn_k rows are stored permuted already and must not be permuted again; a LoRA adapter's rows
+        // for them follow that order (the merge over a Hugging Face source is tested below)
+        Path out = tmp.resolve("again.gguf");
+        GgufExport.write(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"), List.of(), DType.F32, out);
+        try (GgufFile got = GgufFile.open(out); GgufFile want = GgufFile.open(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"))) {
+            assertSameTensors(got, want);
+            assertSameVocabularyAndShape(got, want);
+        }
+        Path merged = tmp.resolve("merged-from-gguf.gguf");
+        GgufExport.write(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"), List.of(Fixtures.fixture("models/tiny-llama-mha-f32-lora")),
+                DType.F32, merged);
+        try (LlamaModel m = LlamaModel.open(merged, ModelOptions.defaults())) {
+            assertTrue(worstLogitError(m, Json.read(Fixtures.fixture("models/ref-mha-f32-lora.json"))) <= 1e-5);
+        }
+    }
+
+    @Test
     void q8ExportOfBfloat16ShardsIsWhatLlamaCppsConverterWrites() {
         Path out = tmp.resolve("gqa-q8_0.gguf");
         GgufExport.write(Fixtures.fixture("models/tiny-llama-gqa-bf16"), List.of(), DType.Q8_0, out);
