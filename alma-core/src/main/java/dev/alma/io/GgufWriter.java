@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Writes a GGUF v3 file: metadata, then F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K tensors encoded from floats (see
@@ -33,6 +34,9 @@ public final class GgufWriter {
 
     private record Spec(String name, DType type, long[] shape, Rows rows, long bytes) {
     }
+
+    /** Values per chunk of rows encoded in parallel. */
+    private static final int CHUNK_VALUES = 1 << 20;
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
     private final List<Spec> tensors = new ArrayList<>();
@@ -156,15 +160,22 @@ public final class GgufWriter {
         out.write(h.bytes(), 0, h.size());
         written += pad(out, written);
         for (Spec t : tensors) {
-            int cols = (int) t.shape()[t.shape().length - 1];
-            long rows = t.shape().length == 1 ? 1 : t.bytes() / t.type().byteSize(cols);
-            float[] row = new float[cols];
-            ByteBuffer buf = ByteBuffer.allocate((int) t.type().byteSize(cols)).order(ByteOrder.LITTLE_ENDIAN);
-            for (long r = 0; r < rows; r++) {
-                t.rows().row(r, row);
-                buf.clear();
-                Quantizer.encode(t.type(), row, 0, cols, buf);
-                out.write(buf.array(), 0, buf.position());
+            int cols = (int) t.shape()[t.shape().length - 1], rowBytes = (int) t.type().byteSize(cols);
+            long rows = t.shape().length == 1 ? 1 : t.bytes() / rowBytes;
+            // rows come from the source one by one, in order; a chunk of them is encoded in parallel (the K-quants'
+            // scale search is most of a 7B conversion's time)
+            int chunk = (int) Math.max(1, Math.min(rows, CHUNK_VALUES / cols));
+            float[] row = new float[cols], values = new float[chunk * cols];
+            byte[] bytes = new byte[chunk * rowBytes];
+            for (long r0 = 0; r0 < rows; r0 += chunk) {
+                int n = (int) Math.min(chunk, rows - r0);
+                for (int i = 0; i < n; i++) {
+                    t.rows().row(r0 + i, row);
+                    System.arraycopy(row, 0, values, i * cols, cols);
+                }
+                IntStream.range(0, n).parallel().forEach(i -> Quantizer.encode(t.type(), values, i * cols, cols,
+                        ByteBuffer.wrap(bytes, i * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN)));
+                out.write(bytes, 0, n * rowBytes);
             }
             written += t.bytes();
             written += pad(out, written);
