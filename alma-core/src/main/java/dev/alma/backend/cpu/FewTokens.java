@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
 /**
  * {@code x · Wᵀ} for a few activation rows (a translation's five beams, a short batch). For F16, BF16, Q8_0 and Q4_0
  * weights each weight vector is loaded and widened once, in registers, for up to {@link #TOKENS} activation rows
- * ({@link CpuMatrix#dot4x5}); Q4_K and Q5_K decode four rows to floats first ({@link #decodedDot4x5}). A thread reads
+ * ({@link CpuMatrix#dot4x5}; Q6_K two rows at a time, {@link V#rows2x5Q6K}); Q4_K and Q5_K decode four rows to floats
+ * first ({@link #decodedDot4x5}). A thread reads
  * four weight rows a quarter of its range apart, as the one-token product does ({@link CpuMatrix#matvec}).
  * {@link Gemm} instead decodes whole weight rows to floats in memory before tiling them with the tokens: for a prompt
  * that cost is spread over many tokens, for five it is most of the product. When there are more than {@code TOKENS}
@@ -451,6 +452,70 @@ final class FewTokens {
             sums[8] = a20.reduceLanes(VectorOperators.ADD); sums[9] = a21.reduceLanes(VectorOperators.ADD); sums[10] = a22.reduceLanes(VectorOperators.ADD); sums[11] = a23.reduceLanes(VectorOperators.ADD);
             sums[12] = a30.reduceLanes(VectorOperators.ADD); sums[13] = a31.reduceLanes(VectorOperators.ADD); sums[14] = a32.reduceLanes(VectorOperators.ADD); sums[15] = a33.reduceLanes(VectorOperators.ADD);
             sums[16] = a40.reduceLanes(VectorOperators.ADD); sums[17] = a41.reduceLanes(VectorOperators.ADD); sums[18] = a42.reduceLanes(VectorOperators.ADD); sums[19] = a43.reduceLanes(VectorOperators.ADD);
+        }
+
+        /**
+         * As {@link #rows4x5F16} for two Q6_K rows at byte offsets {@code o0, o1} ({@code blocks} super-blocks each), in
+         * the values' own order, into {@code sums[4j + k0]} and {@code sums[4j + k0 + 1]}: each vector of 6-bit codes is
+         * put together from its ql nibbles and qh bit pair (shifts on int lanes, masks per byte), offset by 32, widened
+         * and multiplied by its 16 values' scale once for the five activation rows. Two rows, not four: with four, the
+         * unpacking of the fourth row passed C2's inlining node budget (NodeCountInliningCutoff), its vector operations
+         * ran in the Vector API's Java fallback and the product took 16 GFLOP/s on one core.
+         */
+        static void rows2x5Q6K(MemorySegment w, long o0, long o1, int blocks, float[] x, int xb, float[] sums, int k0) {
+            ByteVector m0f = ByteVector.broadcast(SimdQuant.V.B, (byte) 0x0F), m30 = ByteVector.broadcast(SimdQuant.V.B, (byte) 0x30);
+            ByteVector m32 = ByteVector.broadcast(SimdQuant.V.B, (byte) 32);
+            FloatVector z = FloatVector.zero(Simd.V.F);
+            FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z, a40 = z, a41 = z;
+            // value i of a row: super-block i / 256, half h = (i / 128) % 2, quarter k = (i / 32) % 4, l = i % 32: ql byte
+            // 64h + 32(k % 2) + l (the low nibble for k < 2), qh byte 128 + 32h + l (bits 2k, 2k+1), scale 192 + 8h + 2k + l / 16
+            for (int i = 0; i < 256 * blocks; i += L) {
+                int v = i & 255, h = v >> 7, k = (v >> 5) & 3, l = v & 31;
+                long p = (long) (i >> 8) * Q6KMatrix.BLOCK_BYTES, ql = p + 64 * h + 32 * (k & 1) + l, qh = p + 128 + 32 * h + l;
+                long sc = p + 192 + 8 * h + 2 * k + (l >> 4);
+                int nibble = (k >> 1) << 2, high = 2 * k;
+                FloatVector w0 = q6(w, o0 + ql, o0 + qh, nibble, high, m0f, m30, m32).mul(scale6(w, o0 + p, o0 + sc));
+                FloatVector w1 = q6(w, o1 + ql, o1 + qh, nibble, high, m0f, m30, m32).mul(scale6(w, o1 + p, o1 + sc));
+                int xi = xb + TOKENS * i;
+                FloatVector y = FloatVector.fromArray(Simd.V.F, x, xi);
+                a00 = w0.fma(y, a00);
+                a01 = w1.fma(y, a01);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + L);
+                a10 = w0.fma(y, a10);
+                a11 = w1.fma(y, a11);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 2 * L);
+                a20 = w0.fma(y, a20);
+                a21 = w1.fma(y, a21);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 3 * L);
+                a30 = w0.fma(y, a30);
+                a31 = w1.fma(y, a31);
+                y = FloatVector.fromArray(Simd.V.F, x, xi + 4 * L);
+                a40 = w0.fma(y, a40);
+                a41 = w1.fma(y, a41);
+            }
+            sums[k0] = a00.reduceLanes(VectorOperators.ADD); sums[k0 + 1] = a01.reduceLanes(VectorOperators.ADD);
+            sums[k0 + 4] = a10.reduceLanes(VectorOperators.ADD); sums[k0 + 5] = a11.reduceLanes(VectorOperators.ADD);
+            sums[k0 + 8] = a20.reduceLanes(VectorOperators.ADD); sums[k0 + 9] = a21.reduceLanes(VectorOperators.ADD);
+            sums[k0 + 12] = a30.reduceLanes(VectorOperators.ADD); sums[k0 + 13] = a31.reduceLanes(VectorOperators.ADD);
+            sums[k0 + 16] = a40.reduceLanes(VectorOperators.ADD); sums[k0 + 17] = a41.reduceLanes(VectorOperators.ADD);
+        }
+
+        /**
+         * L 6-bit codes minus 32, as floats: the nibble at {@code ql} ({@code nibble} 0: low, 4: high) and bits
+         * {@code high, high+1} of the byte at {@code qh} moved to bits 4-5 (int-lane shifts; the masks drop what enters
+         * from the neighbouring bytes).
+         */
+        private static FloatVector q6(MemorySegment w, long ql, long qh, int nibble, int high, ByteVector m0f, ByteVector m30,
+                                      ByteVector m32) {
+            ByteVector lo = ByteVector.fromMemorySegment(SimdQuant.V.B, w, ql, LE), hi = ByteVector.fromMemorySegment(SimdQuant.V.B, w, qh, LE);
+            lo = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, nibble).reinterpretAsBytes().and(m0f);
+            hi = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, high).lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and(m30);
+            return (FloatVector) lo.or(hi).sub(m32).convertShape(VectorOperators.B2F, Simd.V.F, 0);
+        }
+
+        /** {@code d · scale} of a Q6_K super-block at {@code p} for the int8 scale at {@code sc}, in every lane. */
+        private static FloatVector scale6(MemorySegment w, long p, long sc) {
+            return FloatVector.broadcast(Simd.V.F, QuantMatrix.f16(w, p + 208) * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc));
         }
 
         /**

@@ -46,6 +46,17 @@ final class Q6KMatrix extends QuantMatrix {
      * four-row decoding of {@link FewTokens#decodedDot4x5} measured no faster for Q6_K's 5-beam steps).
      */
     @Override
+    int fewTokensMax() {
+        return FewTokens.TOKENS;
+    }
+
+    @Override
+    void dot4x5(int ra, int rb, int rc, int rd, float[] xs, int xb, float[] sums) {
+        FewTokens.V.rows2x5Q6K(w, ra * rowBytes, rb * rowBytes, blocks, xs, xb, sums, 0);
+        FewTokens.V.rows2x5Q6K(w, rc * rowBytes, rd * rowBytes, blocks, xs, xb, sums, 2);
+    }
+
+    @Override
     void row(int r, float[] out, int off) {
         if (SimdQuant.AVAILABLE) SimdQuant.V.decodeQ6K(w, r * rowBytes, out, off, blocks);
         else decode(w, r * rowBytes, out, off, blocks);
