@@ -2,6 +2,10 @@ package dev.alma.cli;
 
 import dev.alma.model.GgufExport;
 import dev.alma.tensor.DType;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,7 +38,14 @@ final class ConvertCommand implements Runnable {
     public void run() {
         DType t = ModelMixin.matrixType(type);
         long t0 = System.nanoTime();
-        GgufExport.Result r = GgufExport.write(model, loras, t, out);
+        GgufExport.Result r;
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("convert").setUnit(" MB", 1_000_000)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            r = GgufExport.write(model, loras, t, out, (done, total) -> {
+                bar.maxHint(total);
+                bar.stepTo(done);
+            });
+        }
         System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %.1fM parameters, %s%s, in %.1f s%n", out, r.tensors(),
                 r.parameters() / 1e6, t, loras.isEmpty() ? "" : ", " + loras.size() + " LoRA adapter(s) merged",
                 (System.nanoTime() - t0) / 1e9);

@@ -39,6 +39,8 @@ public final class GgufWriter {
     private static final int CHUNK_VALUES = 1 << 20;
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
+    private java.util.function.LongConsumer progress = done -> {
+    };
     private final List<Spec> tensors = new ArrayList<>();
     private int alignment = GgufFile.DEFAULT_ALIGNMENT;
 
@@ -137,6 +139,17 @@ public final class GgufWriter {
         };
     }
 
+    /** Bytes of tensor data the file will hold (without the header and alignment padding). */
+    public long tensorBytes() {
+        return tensors.stream().mapToLong(Spec::bytes).sum();
+    }
+
+    /** Calls {@code progress} with the tensor bytes written so far as {@link #write} goes (from the writing thread). */
+    public GgufWriter progress(java.util.function.LongConsumer progress) {
+        this.progress = progress;
+        return this;
+    }
+
     /** Writes the file atomically (a temporary file beside it, then a rename). */
     public void write(Path file) {
         AtomicFiles.write(file, this::writeTo);
@@ -159,6 +172,7 @@ public final class GgufWriter {
         long written = h.size();
         out.write(h.bytes(), 0, h.size());
         written += pad(out, written);
+        long done = 0;
         for (Spec t : tensors) {
             int cols = (int) t.shape()[t.shape().length - 1], rowBytes = (int) t.type().byteSize(cols);
             long rows = t.shape().length == 1 ? 1 : t.bytes() / rowBytes;
@@ -176,6 +190,8 @@ public final class GgufWriter {
                 IntStream.range(0, n).parallel().forEach(i -> Quantizer.encode(t.type(), values, i * cols, cols,
                         ByteBuffer.wrap(bytes, i * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN)));
                 out.write(bytes, 0, n * rowBytes);
+                done += (long) n * rowBytes;
+                progress.accept(done);
             }
             written += t.bytes();
             written += pad(out, written);

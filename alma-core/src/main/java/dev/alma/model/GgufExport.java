@@ -54,6 +54,16 @@ public final class GgufExport {
      * @throws dev.alma.io.FormatException for a malformed model or adapter
      */
     public static Result write(Path model, List<Path> loras, DType type, Path out) {
+        return write(model, loras, type, out, (done, total) -> {
+        });
+    }
+
+    /**
+     * As {@link #write(Path, List, DType, Path)}, calling {@code progress} with the tensor bytes written so far and
+     * their total as the file is written.
+     */
+    public static Result write(Path model, List<Path> loras, DType type, Path out,
+                               java.util.function.BiConsumer<Long, Long> progress) {
         if (!Quantizer.supports(type))
             throw new AlmaException("cannot write GGUF matrices of type " + type);
         Tokenizer tokenizer = Tokenizer.load(model);
@@ -95,7 +105,8 @@ public final class GgufExport {
             }
             if (!deltas.isEmpty())
                 throw new AlmaException("a LoRA adapter targets " + deltas.keySet().iterator().next() + ", which the model does not have");
-            w.write(out);
+            long total = w.tensorBytes();
+            w.progress(done -> progress.accept(done, total)).write(out);
             return new Result(count, parameters, List.copyOf(fallbacks));
         } finally {
             for (LoraAdapter a : adapters) a.close();

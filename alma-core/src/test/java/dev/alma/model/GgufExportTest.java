@@ -52,7 +52,18 @@ class GgufExportTest {
     @Test
     void float32ExportIsWhatLlamaCppsConverterWrites() {
         Path out = tmp.resolve("mha.gguf");
-        GgufExport.Result r = GgufExport.write(Fixtures.fixture("models/tiny-llama-mha-f32"), List.of(), DType.F32, out);
+        long[] last = {-1, -1};
+        int[] calls = {0};
+        GgufExport.Result r = GgufExport.write(Fixtures.fixture("models/tiny-llama-mha-f32"), List.of(), DType.F32, out,
+                (done, total) -> {
+                    assertTrue(done > last[0] && done <= total, done + " of " + total);
+                    last[0] = done;
+                    last[1] = total;
+                    calls[0]++;
+                });
+        assertEquals(4L * r.parameters(), last[1], "F32 tensor bytes");
+        assertEquals(last[1], last[0], "progress ends at the total");
+        assertTrue(calls[0] >= r.tensors(), "at least one report per tensor");
         assertEquals(21, r.tensors());
         assertTrue(r.fallbacks().isEmpty());
         try (GgufFile got = GgufFile.open(out); GgufFile want = GgufFile.open(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"))) {
