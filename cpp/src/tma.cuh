@@ -73,7 +73,9 @@ __device__ __forceinline__ uint64_t global_ns() {
     return t;
 }
 // Waits for the phase of that parity. A wait that lasts ALMA_MBAR_TIMEOUT_NS (a kernel waiting for bytes or arrivals
-// that never come) traps: the launch fails with an error instead of hanging the process.
+// that never come) traps: the launch fails with an error instead of hanging the process. No printf here: a call
+// between a consumer's wgmma instructions (this wait sits between them) makes ptxas serialize every wgmma of the
+// kernel (warning C7510, "wgmma pipeline crossing function boundary"); __trap is an instruction, not a call.
 #ifndef ALMA_MBAR_TIMEOUT_NS
 #define ALMA_MBAR_TIMEOUT_NS 10000000000ull
 #endif
@@ -81,11 +83,7 @@ __device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
     if (mbar_try_wait(bar, parity)) return;
     uint64_t start = global_ns();
     while (!mbar_try_wait(bar, parity)) {
-        if (global_ns() - start > ALMA_MBAR_TIMEOUT_NS) {
-            printf("alma: mbarrier wait (parity %u) timed out in block %d, thread %d\n", parity, (int)blockIdx.x,
-                   (int)threadIdx.x);
-            __trap();
-        }
+        if (global_ns() - start > ALMA_MBAR_TIMEOUT_NS) __trap();
     }
 }
 // The box at (c0 columns, c1 rows) of the tensor map (a __grid_constant__ kernel parameter) into shared memory at dst
