@@ -25,7 +25,7 @@ final class ModelMixin {
     int threads;
 
     @Option(names = "--weights", description = "hold the checkpoint's f32/f16/bf16 matrices as this type: q8_0 (half of f16's memory, "
-            + "about twice its CPU decode speed), q4_0, q4_k, q5_k, q6_k, bf16, f16, f32; default: as stored")
+            + "1.4-1.5 times its CPU decode speed at 7B here), q4_0, q4_k, q5_k, q6_k, bf16, f16, f32; default: as stored")
     String weights;
 
     LlamaModel open() {

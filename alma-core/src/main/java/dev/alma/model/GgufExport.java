@@ -145,22 +145,7 @@ public final class GgufExport {
     }
 
     private static void metadata(GgufWriter w, LlamaConfig c, DType type, String name, SentencePieceTokenizer sp) {
-        w.putString("general.architecture", "llama")
-                .putString("general.type", "model")
-                .putString("general.name", name)
-                .putUInt32("llama.block_count", c.numLayers())
-                .putUInt32("llama.context_length", c.maxPositions())
-                .putUInt32("llama.embedding_length", c.hiddenSize())
-                .putUInt32("llama.feed_forward_length", c.intermediateSize())
-                .putUInt32("llama.attention.head_count", c.numHeads())
-                .putUInt32("llama.attention.head_count_kv", c.numKvHeads())
-                .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
-                .putUInt32("llama.attention.key_length", c.headDim())
-                .putUInt32("llama.attention.value_length", c.headDim())
-                .putUInt32("general.file_type", fileType(type))
-                .putUInt32("llama.vocab_size", c.vocabSize())
-                .putUInt32("llama.rope.dimension_count", c.headDim());
+        putModel(w, name, c, type);
         int n = c.vocabSize();
         String[] tokens = new String[n];
         float[] scores = new float[n];
@@ -172,19 +157,51 @@ public final class GgufExport {
             scores[i] = real ? sp.score(i) : -1000f;
             types[i] = real ? sp.type(i) : SentencePieceTokenizer.UNUSED;
         }
-        w.putString("tokenizer.ggml.model", "llama")
+        putVocabulary(w, "llama", tokens, scores, types, sp.bosId(), sp.eosId(), sp.unkId());
+        // llama.cpp's converter leaves this out for LLaMA (true is the reader's default); a model without the prefix says so
+        if (!sp.addsDummyPrefix()) w.putBool("tokenizer.ggml.add_space_prefix", false);
+    }
+
+    /**
+     * The {@code general.*} and {@code llama.*} keys llama.cpp reads for a LLaMA model with hyper-parameters {@code c}
+     * whose matrices are {@code type} (also {@link RandomModelWriter}'s).
+     */
+    static void putModel(GgufWriter w, String name, LlamaConfig c, DType type) {
+        w.putString("general.architecture", "llama")
+                .putString("general.type", "model")
+                .putString("general.name", name)
+                .putUInt32("general.file_type", fileType(type))
+                .putUInt32("general.quantization_version", 2)
+                .putUInt32("llama.block_count", c.numLayers())
+                .putUInt32("llama.context_length", c.maxPositions())
+                .putUInt32("llama.embedding_length", c.hiddenSize())
+                .putUInt32("llama.feed_forward_length", c.intermediateSize())
+                .putUInt32("llama.attention.head_count", c.numHeads())
+                .putUInt32("llama.attention.head_count_kv", c.numKvHeads())
+                .putUInt32("llama.attention.key_length", c.headDim())
+                .putUInt32("llama.attention.value_length", c.headDim())
+                .putUInt32("llama.rope.dimension_count", c.headDim())
+                .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
+                .putUInt32("llama.vocab_size", c.vocabSize());
+    }
+
+    /**
+     * The {@code tokenizer.ggml.*} keys of a vocabulary ({@code model} "llama": SentencePiece pieces, scores and
+     * token types); a BOS or EOS id below 0 is left out (also {@link RandomModelWriter}'s).
+     */
+    static void putVocabulary(GgufWriter w, String model, String[] tokens, float[] scores, int[] types, int bos, int eos,
+                              int unk) {
+        w.putString("tokenizer.ggml.model", model)
                 .putString("tokenizer.ggml.pre", "default")
                 .putStrings("tokenizer.ggml.tokens", tokens)
                 .putFloat32s("tokenizer.ggml.scores", scores)
                 .putInt32s("tokenizer.ggml.token_type", types);
-        if (sp.bosId() >= 0) w.putUInt32("tokenizer.ggml.bos_token_id", sp.bosId());
-        if (sp.eosId() >= 0) w.putUInt32("tokenizer.ggml.eos_token_id", sp.eosId());
-        // llama.cpp's converter leaves this out for LLaMA (true is the reader's default); a model without the prefix says so
-        if (!sp.addsDummyPrefix()) w.putBool("tokenizer.ggml.add_space_prefix", false);
-        w.putUInt32("tokenizer.ggml.unknown_token_id", sp.unkId())
+        if (bos >= 0) w.putUInt32("tokenizer.ggml.bos_token_id", bos);
+        if (eos >= 0) w.putUInt32("tokenizer.ggml.eos_token_id", eos);
+        w.putUInt32("tokenizer.ggml.unknown_token_id", unk)
                 .putBool("tokenizer.ggml.add_bos_token", true)
-                .putBool("tokenizer.ggml.add_eos_token", false)
-                .putUInt32("general.quantization_version", 2);
+                .putBool("tokenizer.ggml.add_eos_token", false);
     }
 
     /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*) of a model whose matrices are {@code type}. */

@@ -35,10 +35,19 @@ public final class RandomModelWriter {
      */
     public record Shape(int hidden, int ffn, int layers, int heads, int kvHeads, int vocab, int context) {
         public Shape {
-            new LlamaConfig(vocab, hidden, ffn, layers, heads, kvHeads, hidden / Math.max(1, heads), 1e-5f, 10000,
-                    context, false, 1, 2, "float32", false);
+            config(hidden, ffn, layers, heads, kvHeads, vocab, context);  // checks the sizes
             if (hidden % heads != 0) throw new IllegalArgumentException("hidden " + hidden + " is not a multiple of heads " + heads);
             if (vocab < 3) throw new IllegalArgumentException("vocab " + vocab + " has no room for <unk>, <s>, </s>");
+        }
+
+        /** The hyper-parameters of this shape (RMSNorm epsilon 1e-5, RoPE base 10000, BOS 1, EOS 2). */
+        LlamaConfig config() {
+            return config(hidden, ffn, layers, heads, kvHeads, vocab, context);
+        }
+
+        private static LlamaConfig config(int hidden, int ffn, int layers, int heads, int kvHeads, int vocab, int context) {
+            return new LlamaConfig(vocab, hidden, ffn, layers, heads, kvHeads, hidden / Math.max(1, heads), 1e-5f, 10000,
+                    context, false, 1, 2, "float32", false);
         }
 
         int headDim() {
@@ -68,24 +77,8 @@ public final class RandomModelWriter {
         if (!Quantizer.supports(type) || type.blockSize() > 1 && s.hidden % type.blockSize() != 0
                 || type.blockSize() > 1 && s.ffn % type.blockSize() != 0)
             throw new IllegalArgumentException("cannot write " + type + " matrices of width " + s.hidden + " and " + s.ffn);
-        GgufWriter w = new GgufWriter()
-                .putString("general.architecture", "llama")
-                .putString("general.type", "model")
-                .putString("general.name", "random " + s.parameters() / 1_000_000 + "M")
-                .putUInt32("general.file_type", GgufExport.fileType(type))
-                .putUInt32("general.quantization_version", 2)
-                .putUInt32("llama.context_length", s.context)
-                .putUInt32("llama.embedding_length", s.hidden)
-                .putUInt32("llama.feed_forward_length", s.ffn)
-                .putUInt32("llama.block_count", s.layers)
-                .putUInt32("llama.attention.head_count", s.heads)
-                .putUInt32("llama.attention.head_count_kv", s.kvHeads)
-                .putUInt32("llama.attention.key_length", s.headDim())
-                .putUInt32("llama.attention.value_length", s.headDim())
-                .putUInt32("llama.rope.dimension_count", s.headDim())
-                .putFloat32("llama.rope.freq_base", 10000f)
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-                .putUInt32("llama.vocab_size", s.vocab);
+        GgufWriter w = new GgufWriter();
+        GgufExport.putModel(w, "random " + s.parameters() / 1_000_000 + "M", s.config(), type);
         putVocabulary(w, s.vocab, vocabFrom);
         w.tensor("token_embd.weight", type, new long[]{s.vocab, s.hidden}, rows(seed, "token_embd", 1f));
         for (int l = 0; l < s.layers; l++) {
@@ -183,17 +176,8 @@ public final class RandomModelWriter {
             scores[i] = -i;
             types[i] = i == 0 ? 2 : i < 3 ? 3 : 1;
         }
-        w.putString("tokenizer.ggml.model", model)
-                .putString("tokenizer.ggml.pre", "default")
-                .putStrings("tokenizer.ggml.tokens", tokens)
-                .putFloat32s("tokenizer.ggml.scores", scores)
-                .putInt32s("tokenizer.ggml.token_type", types)
-                .putUInt32("tokenizer.ggml.bos_token_id", 1)
-                .putUInt32("tokenizer.ggml.eos_token_id", 2)
-                .putUInt32("tokenizer.ggml.unknown_token_id", 0)
-                .putUInt32("tokenizer.ggml.padding_token_id", 0)
-                .putBool("tokenizer.ggml.add_bos_token", true)
-                .putBool("tokenizer.ggml.add_eos_token", false);
+        GgufExport.putVocabulary(w, model, tokens, scores, types, 1, 2, 0);
+        w.putUInt32("tokenizer.ggml.padding_token_id", 0);
     }
 
     /** Uniform rows with standard deviation {@code 1/sqrt(fanIn)}, seeded by the tensor name. */
