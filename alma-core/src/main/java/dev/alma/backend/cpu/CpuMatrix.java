@@ -8,7 +8,7 @@ import java.lang.foreign.Arena;
 /**
  * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a memory-mapped file), one
  * subclass per storage type. The model multiplies activations by it ({@code out = x · Wᵀ}); nothing is dequantized,
- * and only wide Q8_0 matrices are copied, unchanged, into column panels ({@link PanelMatrix}).
+ * and only wide Q8_0 and K-quant matrices are copied, unchanged, into column panels ({@link PanelMatrix}).
  *
  * <p>A subclass implements {@link #dot} and {@link #row}; it may override {@link #matmul} when a blocked kernel
  * that reads each weight row once for several activation rows pays.
@@ -125,7 +125,8 @@ abstract class CpuMatrix {
     }
 
     /**
-     * The kernel for a stored tensor: a wide Q8_0 matrix copied into column panels ({@link PanelMatrix}), any other
+     * The kernel for a stored tensor: a wide Q8_0 or K-quant matrix copied into column panels ({@link PanelMatrix}) as
+     * {@link PanelMatrix#widthFor} says, any other
      * over its stored bytes in place, both as {@link WeightMemory} segments (when native access is enabled).
      */
     static CpuMatrix of(Tensor t) {

@@ -15,11 +15,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Wide matrices copied into column panels give the products of their rows in place, against float64 references. */
 class PanelMatrixTest {
-    private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.Q8_0};
+    private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_K, DType.Q5_K, DType.Q6_K};
 
     /** A random {@code rows × cols} matrix of {@code type} with its stored values as doubles. */
     private static QuantMatrixTest.Built build(DType type, int rows, int cols, long seed) {
-        if (type == DType.Q8_0) return QuantMatrixTest.build(type, rows, cols, seed);
+        if (type.blockSize() > 1) return QuantMatrixTest.build(type, rows, cols, seed);
         Random rnd = new Random(seed);
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
@@ -37,11 +37,14 @@ class PanelMatrixTest {
     @Test
     void productsOverPanelsMatchFloat64() {
         // 160 columns in panels of 64 (64 + 64 + 32), or 40 for the plain types (four of 40: not multiples of the
-        // 16-lane vectors); 37 rows: four streams of 9 rows and one row by itself, and a range inside the matrix
-        int rows = 37, cols = 160;
+        // 16-lane vectors), or 96 for Q8_0; the K-quants' 1280 columns (five blocks) in panels of 512 or 768; 37
+        // rows: four streams of 9 rows and one row by itself, and a range inside the matrix
+        int rows = 37;
         Random rnd = new Random(3);
         for (DType type : TYPES) {
-            for (int width : type == DType.Q8_0 ? new int[]{64, 96} : new int[]{64, 40}) {
+            boolean kQuant = type.blockSize() == 256;
+            int cols = kQuant ? 1280 : 160;
+            for (int width : kQuant ? new int[]{512, 768} : type == DType.Q8_0 ? new int[]{64, 96} : new int[]{64, 40}) {
                 QuantMatrixTest.Built b = build(type, rows, cols, 17 + width);
                 PanelMatrix m = new PanelMatrix(b.tensor(), width, (bytes, what) -> Arena.ofAuto().allocate(bytes, 64));
                 assertEquals(Math.ceilDiv(cols, width), m.panelCount());
@@ -66,9 +69,8 @@ class PanelMatrixTest {
                     for (int c = 0; c < cols; c++) assertEquals(whole[c], pieces[3 + c], at + ", row " + r + " column " + c);
                 }
 
-                // few tokens: FewTokens summing the panels' products (n = 2..16: passes of five) for Q8_0, F16 and BF16
-                // in panels of whole vectors (40 columns are not, at 8 or 16 lanes); F32, and 17 tokens: Gemm over
-                // joined rows
+                // few tokens: FewTokens panel by panel (n = 2..16: passes of five) for the types it takes, F32 and 17
+                // tokens: Gemm over joined rows
                 for (int n : new int[]{2, 4, 6, 9, 17}) {
                     float[] xs = QuantMatrixTest.randomX(rnd, n * cols), outs = new float[n * rows];
                     m.matmul(xs, n, outs, 0, rows);
@@ -81,14 +83,19 @@ class PanelMatrixTest {
     }
 
     @Test
-    void onlyWideQ8_0MatricesArePanelled() {
+    void onlyWideComputeBoundMatricesArePanelled() {
         assertTrue(PanelMatrix.ENABLED);
         assertEquals(2048, PanelMatrix.widthFor(DType.Q8_0, 2048, 5504));
         assertEquals(2048, PanelMatrix.widthFor(DType.Q8_0, 32000, 4096));
         assertEquals(0, PanelMatrix.widthFor(DType.Q8_0, 5504, 2048), "a row that fits stays whole");
         assertEquals(0, PanelMatrix.widthFor(DType.Q8_0, 1, 4096), "a vector stays whole");
         assertEquals(0, PanelMatrix.widthFor(DType.F16, 4096, 11008), "memory-bound types stay in place");
-        assertEquals(0, PanelMatrix.widthFor(DType.Q4_K, 4096, 11008));
+        assertEquals(0, PanelMatrix.widthFor(DType.Q4_0, 4096, 11008));
+        assertEquals(2048, PanelMatrix.widthFor(DType.Q6_K, 32000, 4096));
+        for (DType k : new DType[]{DType.Q4_K, DType.Q5_K}) {
+            assertEquals(2048, PanelMatrix.widthFor(k, 4096, 11008), k + ": LLaMA-7B's down projection");
+            assertEquals(0, PanelMatrix.widthFor(k, 11008, 4096), k + ": 4096 columns gain nothing");
+        }
 
         assumeTrue(WeightMemory.enabled(), "native access is not enabled");
         QuantMatrixTest.Built wide = build(DType.Q8_0, 3, 2112, 5), narrow = build(DType.Q8_0, 3, 2048, 5);
@@ -142,16 +149,18 @@ class PanelMatrixTest {
 
     @Test
     void theBackendMultipliesByAPanelledMatrix() {
-        // 2112 columns: Q8_0 in panels of 2048 and 64, F16 in place; one token goes through the parallel chunks,
-        // three through the Q8_0 block kernel or Gemm
-        int rows = 45, cols = 2112;
+        // 2112 columns: Q8_0 in panels of 2048 and 64, F16 in place; 2304 columns of Q6_K in panels of 2048 and
+        // 256; one token goes through the parallel chunks, three through the block kernels (FewTokens) or Gemm, 7
+        // through Gemm
+        int rows = 45;
         Random rnd = new Random(9);
         try (CpuBackend be = new CpuBackend(2)) {
-            for (DType type : new DType[]{DType.F16, DType.Q8_0}) {
+            for (DType type : new DType[]{DType.F16, DType.Q8_0, DType.Q6_K}) {
+                int cols = type == DType.Q6_K ? 2304 : 2112;
                 QuantMatrixTest.Built b = build(type, rows, cols, 11);
                 Weight w = be.weight(b.tensor());
-                if (type == DType.Q8_0 && WeightMemory.enabled()) assertInstanceOf(PanelMatrix.class, ((CpuWeight) w).matrix);
-                for (int n : new int[]{1, 3}) {
+                if (type != DType.F16 && WeightMemory.enabled()) assertInstanceOf(PanelMatrix.class, ((CpuWeight) w).matrix);
+                for (int n : new int[]{1, 3, 7}) {
                     float[] x = QuantMatrixTest.randomX(rnd, n * cols);
                     Activations xa = be.allocate(n, cols), out = be.allocate(n, rows);
                     System.arraycopy(x, 0, ((CpuActivations) xa).data, 0, x.length);
