@@ -75,7 +75,8 @@ public final class Translator implements AutoCloseable {
 
     /**
      * Translates many texts in one batch (one forward pass per step over all of them); each result is what
-     * translating the text alone gives.
+     * translating the text alone gives, up to float rounding (the products of a batch sum in another order: scores
+     * agree to ~1e-6, which could only change a translation at a near-tie of two beams).
      */
     public List<String> translateAll(List<String> texts, String from, String to, TranslationOptions options) {
         List<List<Candidate>> all = candidates(texts, from, to, options);
@@ -93,9 +94,15 @@ public final class Translator implements AutoCloseable {
      * {@code n} samples when sampling).
      */
     public List<Candidate> translateNBest(String text, String from, String to, int n, TranslationOptions options) {
+        return translateAllNBest(List.of(text), from, to, n, options).getFirst();
+    }
+
+    /** {@link #translateNBest} for many texts in one batch, as {@link #translateAll}; the lists are in input order. */
+    public List<List<Candidate>> translateAllNBest(List<String> texts, String from, String to, int n, TranslationOptions options) {
+        if (n < 1) throw new AlmaException("the number of translations per text must be at least 1, not " + n);
         DecodingOptions d = options.decoding();
         if (!d.doSample() && d.numBeams() < n) d = d.withBeams(n);
-        return candidates(List.of(text), from, to, options.withDecoding(d.withNumReturn(n))).getFirst();
+        return candidates(texts, from, to, options.withDecoding(d.withNumReturn(n)));
     }
 
     /**

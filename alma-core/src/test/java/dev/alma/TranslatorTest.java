@@ -89,6 +89,16 @@ class TranslatorTest {
             assertEquals(batch.get(i), best.getFirst().text(), "the first of the n-best is the 5-beam translation's best when n <= beams");
             assertTrue(best.get(0).score() >= best.get(1).score() && best.get(1).score() >= best.get(2).score());
         }
+        List<List<Translator.Candidate>> nbest = translator.translateAllNBest(texts, "de", "en", 3, beams);
+        for (int i = 0; i < texts.size(); i++) {
+            // the batch's products sum in another order (more rows per kernel call): the scores agree to rounding
+            List<Translator.Candidate> alone = translator.translateNBest(texts.get(i), "de", "en", 3, beams);
+            for (int k = 0; k < 3; k++) {
+                assertEquals(alone.get(k).text(), nbest.get(i).get(k).text(), "n-best " + k + " of text " + i + " in a batch");
+                assertEquals(alone.get(k).score(), nbest.get(i).get(k).score(), 1e-5, "its score");
+            }
+        }
+        assertThrows(AlmaException.class, () -> translator.translateAllNBest(texts, "de", "en", 0, beams));
     }
 
     @Test

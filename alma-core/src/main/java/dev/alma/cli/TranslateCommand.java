@@ -19,7 +19,9 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /** {@code alma translate}: translate the text given, or standard input line by line. */
 @Command(name = "translate", mixinStandardHelpOptions = true,
@@ -68,6 +70,11 @@ final class TranslateCommand implements Runnable {
             description = "print the N best translations per input as 'index ||| text ||| score' lines")
     int nbest;
 
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+            description = "translate standard input N lines at a time, one forward pass per step over all of them "
+                    + "(throughput; each line gets what it gets alone)")
+    int batch;
+
     @Parameters(arity = "0..*", paramLabel = "TEXT", description = "text to translate (default: standard input)")
     List<String> text;
 
@@ -76,32 +83,51 @@ final class TranslateCommand implements Runnable {
         DecodingOptions decoding = DecodingOptions.alma().withBeams(beams).withMaxNewTokens(maxNewTokens);
         if (sample) decoding = decoding.withSampling(temperature, topK, topP, seed);
         if (nbest < 1) throw new dev.alma.AlmaException("--nbest must be at least 1");
+        if (batch < 1) throw new dev.alma.AlmaException("--batch must be at least 1, not " + batch);
         TranslationOptions options = new TranslationOptions(decoding, chat ? PromptStyle.CHAT : PromptStyle.ALMA, stopAtNewline);
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model.model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         LlamaModel m = model.open();
         try (Translator t = Translator.of(m, tok, options)) {
             if (text != null && !text.isEmpty()) {
-                print(out, t, 0, String.join(" ", text), options);
+                print(out, t, List.of(0), List.of(String.join(" ", text)), options);
                 return;
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            // the lines of the batch being filled; a blank line (an empty output line) waits for the lines before it
+            List<Integer> indices = new ArrayList<>();
+            List<String> lines = new ArrayList<>();
             String line;
             for (int i = 0; (line = in.readLine()) != null; i++) {
-                if (PyStrings.strip(line).isEmpty() && nbest == 1) out.println();
-                else if (!PyStrings.strip(line).isEmpty()) print(out, t, i, line, options);
+                boolean blank = PyStrings.strip(line).isEmpty();
+                if (blank && nbest > 1) continue;
+                indices.add(i);
+                lines.add(blank ? null : line);
+                if (lines.stream().filter(Objects::nonNull).count() == batch) {
+                    print(out, t, indices, lines, options);
+                    indices.clear();
+                    lines.clear();
+                }
             }
+            print(out, t, indices, lines, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void print(PrintStream out, Translator t, int index, String line, TranslationOptions options) {
-        if (nbest == 1) {
-            out.println(t.translate(line, from, to, options));
-            return;
+    /** Translates the non-null lines in one batch and prints every line's output in order (null: an empty line). */
+    private void print(PrintStream out, Translator t, List<Integer> indices, List<String> lines, TranslationOptions options) {
+        List<String> texts = lines.stream().filter(Objects::nonNull).toList();
+        List<List<Translator.Candidate>> done = texts.isEmpty() ? List.of() : t.translateAllNBest(texts, from, to, nbest, options);
+        int next = 0;
+        for (int k = 0; k < lines.size(); k++) {
+            if (lines.get(k) == null) {
+                out.println();
+                continue;
+            }
+            List<Translator.Candidate> cs = done.get(next++);
+            if (nbest == 1) out.println(cs.getFirst().text());
+            else for (Translator.Candidate c : cs) out.println(indices.get(k) + " ||| " + c.text() + " ||| " + c.score());
         }
-        for (Translator.Candidate c : t.translateNBest(line, from, to, nbest, options))
-            out.println(index + " ||| " + c.text() + " ||| " + c.score());
     }
 }

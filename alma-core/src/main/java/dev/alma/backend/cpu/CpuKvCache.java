@@ -23,6 +23,10 @@ final class CpuKvCache extends PagedKvCache {
         this.headDim = headDim;
         this.kvHeads = kvHeads;
         this.kvDim = kvHeads * headDim;
+        long pageFloats = (long) layers * 2 * PAGE_SIZE * kvDim;
+        if (pageFloats > Integer.MAX_VALUE - 8)
+            throw new dev.alma.AlmaException("KV cache: a page of " + PAGE_SIZE + " positions of " + layers + " layers × "
+                    + kvDim + " key/value columns is " + pageFloats + " floats, more than a Java array holds");
         this.pages = new float[maxPages()][];
     }
 
@@ -36,7 +40,17 @@ final class CpuKvCache extends PagedKvCache {
 
     @Override
     protected void ensurePage(int page) {
-        if (pages[page] == null) pages[page] = new float[layers * 2 * pageSize * kvDim];
+        if (pages[page] != null) return;
+        try {
+            pages[page] = new float[layers * 2 * pageSize * kvDim];
+        } catch (OutOfMemoryError e) {
+            long held = java.util.Arrays.stream(pages).filter(java.util.Objects::nonNull).count();
+            long pageBytes = 4L * layers * 2 * pageSize * kvDim;
+            throw new dev.alma.AlmaException("KV cache: the Java heap has no room for another page of " + pageSize
+                    + " positions (" + pageBytes / (1 << 20) + " MiB; " + held + " pages, " + held * pageSize
+                    + " positions, held): translate fewer texts at once or with fewer beams, or give the JVM more heap"
+                    + " (-Xmx; the alma launcher passes ALMA_JAVA_OPTS)");
+        }
     }
 
     @Override

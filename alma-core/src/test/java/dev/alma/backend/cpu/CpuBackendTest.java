@@ -279,4 +279,14 @@ class CpuBackendTest {
         assertEquals(10, cache.length(b));
         assertEquals(1, cache.pagesInUse());
     }
+
+    @Test
+    void aKvCacheBeyondTheHeapIsANamedError() {
+        // one page of 48 layers × 524288 key/value columns: 805M floats (3.2 GB), beyond the tests' 1-2 GB heap
+        CpuKvCache big = new CpuKvCache(48, 4096, 128, 64);
+        var e = assertThrows(dev.alma.AlmaException.class, () -> big.ensurePage(0));
+        assertTrue(e.getMessage().startsWith("KV cache: the Java heap has no room") && e.getMessage().contains("-Xmx"), e.getMessage());
+        var tooLong = assertThrows(dev.alma.AlmaException.class, () -> new CpuKvCache(1024, 1024, 128, 64));
+        assertTrue(tooLong.getMessage().contains("more than a Java array holds"), tooLong.getMessage());
+    }
 }
