@@ -45,6 +45,11 @@ final class BenchCommand implements Runnable {
     @Option(names = "--beams", defaultValue = "0", description = "also measure beam search with this many beams (steps/s)")
     int beams;
 
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+            description = "decode N sequences at once (distinct random prompts, one forward pass per step): tok/s and "
+                    + "beam steps/s count all of them")
+    int batch;
+
     @Option(names = "--json", description = "print {\"prefill_tok_s\": x, \"decode_tok_s\": y}")
     boolean json;
 
@@ -56,14 +61,17 @@ final class BenchCommand implements Runnable {
         if (promptTokens <= 0 || newTokens <= 0 || runs <= 0 || warmup < 0)
             throw new AlmaException("--prompt-tokens, --new-tokens and --runs must be positive, --warmup not negative");
         if (beams < 0 || beams == 1) throw new AlmaException("--beams must be 0 (off) or at least 2");
+        if (batch < 1) throw new AlmaException("--batch must be at least 1, not " + batch);
         try (LlamaModel m = model.open()) {
             if ((long) promptTokens + newTokens > m.config().maxPositions())
                 throw new AlmaException("--prompt-tokens + --new-tokens exceed the model's context of " + m.config().maxPositions());
-            int[] prompt = new SplittableRandom(seed).ints(promptTokens, 3, m.config().vocabSize()).toArray();
+            SplittableRandom random = new SplittableRandom(seed);
+            List<int[]> prompts = new ArrayList<>(batch);
+            for (int b = 0; b < batch; b++) prompts.add(random.ints(promptTokens, 3, m.config().vocabSize()).toArray());
             double[] prefill = new double[runs], decode = new double[runs], steps = new double[beams > 1 ? runs : 0];
             for (int r = -warmup; r < runs; r++) {
-                double[] pd = greedyRun(m, prompt);
-                double st = beams > 1 ? beamRun(m, prompt) : 0;
+                double[] pd = greedyRun(m, prompts);
+                double st = beams > 1 ? beamRun(m, prompts) : 0;
                 if (r < 0) continue;
                 prefill[r] = pd[0];
                 decode[r] = pd[1];
@@ -82,44 +90,59 @@ final class BenchCommand implements Runnable {
                 System.out.printf(Locale.ROOT, "model %s on %s, %s threads%n", model.model, name,
                         model.threads > 0 ? model.threads : "one per core: " + Runtime.getRuntime().availableProcessors());
             else System.out.printf(Locale.ROOT, "model %s on %s%n", model.model, name);
-            System.out.printf(Locale.ROOT, "prefill %d tokens: %.2f tok/s (runs %s)%n", promptTokens, median(prefill), list(prefill));
-            System.out.printf(Locale.ROOT, "decode %d tokens:  %.2f tok/s (runs %s)%n", newTokens, median(decode), list(decode));
+            String each = batch > 1 ? " × " + batch + " sequences" : "";
+            System.out.printf(Locale.ROOT, "prefill %d tokens%s: %.2f tok/s (runs %s)%n", promptTokens, each, median(prefill), list(prefill));
+            System.out.printf(Locale.ROOT, "decode %d tokens%s:  %.2f tok/s (runs %s)%n", newTokens, each, median(decode), list(decode));
             if (beams > 1)
-                System.out.printf(Locale.ROOT, "beam search, %d beams: %.2f steps/s, %.2f tok/s (runs %s)%n", beams,
-                        median(steps), median(steps) * beams, list(steps));
-        }
-    }
-
-    /** One prefill of the prompt and {@link #newTokens} decoding steps: {prefill tok/s, decode tok/s}. */
-    private double[] greedyRun(LlamaModel m, int[] prompt) {
-        try (LlamaModel.Context ctx = m.newContext(prompt.length + newTokens)) {
-            int seq = ctx.cache().create();
-            int[] seqs = new int[prompt.length], positions = new int[prompt.length];
-            Arrays.fill(seqs, seq);
-            for (int i = 0; i < positions.length; i++) positions[i] = i;
-            long t0 = System.nanoTime();
-            float[] logits = m.forward(ctx, prompt, seqs, positions, new int[]{prompt.length - 1})[0];
-            long t1 = System.nanoTime();
-            int[] token = new int[1], one = {seq}, pos = new int[1], last = {0};
-            for (int i = 0; i < newTokens; i++) {
-                token[0] = Logits.argmax(logits);
-                pos[0] = prompt.length + i;
-                logits = m.forward(ctx, token, one, pos, last)[0];
-            }
-            long t2 = System.nanoTime();
-            return new double[]{prompt.length / ((t1 - t0) / 1e9), newTokens / ((t2 - t1) / 1e9)};
+                System.out.printf(Locale.ROOT, "beam search, %d beams%s: %.2f steps/s, %.2f tok/s (runs %s)%n", beams, each,
+                        median(steps), median(steps) * beams * batch, list(steps));
         }
     }
 
     /**
-     * Beam search from the prompt for {@link #newTokens} steps (EOS disabled so that every step runs): steps/s
-     * between the end of the first step (which includes the prefill) and the last.
+     * One prefill of the prompts (one forward pass) and {@link #newTokens} decoding steps over all of them: {prefill
+     * tok/s, decode tok/s}, counting every sequence's tokens.
      */
-    private double beamRun(LlamaModel m, int[] prompt) {
+    private double[] greedyRun(LlamaModel m, List<int[]> prompts) {
+        int n = prompts.size(), len = prompts.getFirst().length;
+        try (LlamaModel.Context ctx = m.newContext(n * (len + newTokens))) {
+            int[] tokens = new int[n * len], seqs = new int[n * len], positions = new int[n * len], last = new int[n];
+            int[] seq = new int[n];
+            for (int b = 0; b < n; b++) {
+                seq[b] = ctx.cache().create();
+                System.arraycopy(prompts.get(b), 0, tokens, b * len, len);
+                for (int i = 0; i < len; i++) {
+                    seqs[b * len + i] = seq[b];
+                    positions[b * len + i] = i;
+                }
+                last[b] = b * len + len - 1;
+            }
+            long t0 = System.nanoTime();
+            float[][] logits = m.forward(ctx, tokens, seqs, positions, last);
+            long t1 = System.nanoTime();
+            int[] token = new int[n], pos = new int[n], rows = new int[n];
+            for (int b = 0; b < n; b++) rows[b] = b;
+            for (int i = 0; i < newTokens; i++) {
+                for (int b = 0; b < n; b++) {
+                    token[b] = Logits.argmax(logits[b]);
+                    pos[b] = len + i;
+                }
+                logits = m.forward(ctx, token, seq, pos, rows);
+            }
+            long t2 = System.nanoTime();
+            return new double[]{(double) n * len / ((t1 - t0) / 1e9), (double) n * newTokens / ((t2 - t1) / 1e9)};
+        }
+    }
+
+    /**
+     * Beam search from the prompts (one batch) for {@link #newTokens} steps (EOS disabled so that every step runs):
+     * steps/s between the end of the first step (which includes the prefill) and the last.
+     */
+    private double beamRun(LlamaModel m, List<int[]> prompts) {
         List<Long> times = new ArrayList<>();
         DecodingOptions o = DecodingOptions.alma().withBeams(beams).withNumReturn(1).withMaxNewTokens(newTokens)
                 .withEarlyStopping("never");
-        new Generator(m, o).withEosId(-1).withStepObserver(cache -> times.add(System.nanoTime())).generate(prompt);
+        new Generator(m, o).withEosId(-1).withStepObserver(cache -> times.add(System.nanoTime())).generate(prompts);
         if (times.size() < 2) throw new AlmaException("beam search ran " + times.size() + " steps; use --new-tokens of 2 or more");
         return (times.size() - 1) / ((times.getLast() - times.getFirst()) / 1e9);
     }

@@ -66,6 +66,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void aBatchOfSequencesIsBenchedTogether() {
+        Result b = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--prompt-tokens", "8", "--new-tokens", "4",
+                "--runs", "1", "--warmup", "0", "--beams", "2", "--batch", "3", "--threads", "2");
+        assertEquals(0, b.code(), b.err());
+        for (String line : new String[]{"prefill 8 tokens × 3 sequences: ", "decode 4 tokens × 3 sequences:  ",
+                "beam search, 2 beams × 3 sequences: "})
+            assertTrue(b.out().contains(line), line + " in " + b.out());
+        Result bad = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--batch", "0");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("--batch must be at least 1"), bad.err());
+    }
+
+    @Test
     void safetensorsOutputIsADirectoryWithConfig(@TempDir Path dir) {
         Path out = dir.resolve("hf");
         Result w = run("random-model", "--out", out.toString(), "--format", "safetensors", "--type", "f16",
