@@ -83,6 +83,28 @@ class CudaModelParityTest {
         }
     }
 
+    @Test
+    void beamSearchOfABatchMatchesTransformersWithFloat32Math() {
+        // every prompt of the fixture in one batch (alma translate --batch): one forward pass per step over all
+        // their beams, each prompt's beams as HF generate gives them alone
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                List<int[]> prompts = new java.util.ArrayList<>();
+                for (int p = 0; p < ref.size(); p++) prompts.add(ints(ref.get(p).get("ids")));
+                List<List<Hypothesis>> got = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5)).generate(prompts);
+                for (int p = 0; p < ref.size(); p++)
+                    for (int k = 0; k < 5; k++) {
+                        JsonNode r = ref.get(p);
+                        assertArrayEquals(ints(r.get("beam5").get(k)), got.get(p).get(k).tokens(), "batched prompt " + p + " beam " + k);
+                        assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(p).get(k).score(), 1e-4, "batched prompt " + p + " score " + k);
+                    }
+            }
+        }
+    }
+
     /** 5-beam search (HF generate's settings of the fixture) of the first {@code prompts} prompts: tokens and scores. */
     private static void beams(LlamaModel m, JsonNode ref, int prompts) {
         Generator g = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5));
