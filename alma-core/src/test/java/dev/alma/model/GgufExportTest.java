@@ -24,6 +24,14 @@ class GgufExportTest {
     Path tmp;
 
     /** Every tensor of {@code want} is in {@code got} with the same name, type, shape and bytes, and nothing more. */
+    /** The GGUF files {@code got} and {@code want} hold the same tensors, vocabulary and hyper-parameters. */
+    private static void assertSameModelFile(Path got, Path want) {
+        try (GgufFile g = GgufFile.open(got); GgufFile w = GgufFile.open(want)) {
+            assertSameTensors(g, w);
+            assertSameVocabularyAndShape(g, w);
+        }
+    }
+
     private static void assertSameTensors(GgufFile got, GgufFile want) {
         assertEquals(want.tensors().size(), got.tensors().size(), "tensor count");
         for (Tensor w : want.tensors().values()) {
@@ -66,10 +74,8 @@ class GgufExportTest {
         assertTrue(calls[0] >= r.tensors(), "at least one report per tensor");
         assertEquals(21, r.tensors());
         assertTrue(r.fallbacks().isEmpty());
-        try (GgufFile got = GgufFile.open(out); GgufFile want = GgufFile.open(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"))) {
-            assertSameTensors(got, want);  // includes attn_q/attn_k with their rows permuted for llama.cpp's RoPE
-            assertSameVocabularyAndShape(got, want);
-        }
+        // the tensors include attn_q/attn_k with their rows permuted for llama.cpp's RoPE
+        assertSameModelFile(out, Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"));
     }
 
     @Test
@@ -78,10 +84,7 @@ class GgufExportTest {
         // for them follow that order (the merge over a Hugging Face source is tested below)
         Path out = tmp.resolve("again.gguf");
         GgufExport.write(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"), List.of(), DType.F32, out);
-        try (GgufFile got = GgufFile.open(out); GgufFile want = GgufFile.open(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"))) {
-            assertSameTensors(got, want);
-            assertSameVocabularyAndShape(got, want);
-        }
+        assertSameModelFile(out, Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"));
         Path merged = tmp.resolve("merged-from-gguf.gguf");
         GgufExport.write(Fixtures.fixture("gguf/tiny-llama-mha-f32.gguf"), List.of(Fixtures.fixture("models/tiny-llama-mha-f32-lora")),
                 DType.F32, merged);
@@ -94,10 +97,7 @@ class GgufExportTest {
     void q8ExportOfBfloat16ShardsIsWhatLlamaCppsConverterWrites() {
         Path out = tmp.resolve("gqa-q8_0.gguf");
         GgufExport.write(Fixtures.fixture("models/tiny-llama-gqa-bf16"), List.of(), DType.Q8_0, out);
-        try (GgufFile got = GgufFile.open(out); GgufFile want = GgufFile.open(Fixtures.fixture("gguf/tiny-llama-gqa-q8_0.gguf"))) {
-            assertSameTensors(got, want);
-            assertSameVocabularyAndShape(got, want);
-        }
+        assertSameModelFile(out, Fixtures.fixture("gguf/tiny-llama-gqa-q8_0.gguf"));
     }
 
     @Test

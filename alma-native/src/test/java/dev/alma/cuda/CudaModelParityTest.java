@@ -48,7 +48,7 @@ class CudaModelParityTest {
             Checkpoint ckpt = Checkpoint.open(dir);
             try (LlamaModel m = LlamaModel.create(ckpt, cpu, List.of(), ckpt)) {
                 run(m, ref, "tiny-llama-mha-f32 on the CPU", false, 1e-5);
-                beams(m, ref, 1);
+                assertBeams(ref.get(0), new Generator(m, BEAMS).generate(ints(ref.get(0).get("ids"))), "prompt 0");
             }
         }
     }
@@ -75,12 +75,10 @@ class CudaModelParityTest {
     void beamSearchMatchesTransformersWithFloat32Math() {
         needsDevice();
         JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
-        try (CudaBackend gpu = new CudaBackend(0, false)) {
-            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
-            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
-                beams(m, ref, ref.size());
-            }
-        }
+        onTinyF32Model(m -> {
+            Generator g = new Generator(m, BEAMS);
+            for (int p = 0; p < ref.size(); p++) assertBeams(ref.get(p), g.generate(ints(ref.get(p).get("ids"))), "prompt " + p);
+        });
     }
 
     @Test
@@ -89,33 +87,33 @@ class CudaModelParityTest {
         // their beams, each prompt's beams as HF generate gives them alone
         needsDevice();
         JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        onTinyF32Model(m -> {
+            List<int[]> prompts = new java.util.ArrayList<>();
+            for (int p = 0; p < ref.size(); p++) prompts.add(ints(ref.get(p).get("ids")));
+            List<List<Hypothesis>> got = new Generator(m, BEAMS).generate(prompts);
+            for (int p = 0; p < ref.size(); p++) assertBeams(ref.get(p), got.get(p), "batched prompt " + p);
+        });
+    }
+
+    /** HF generate's settings of the fixture's beams: 5 beams, 32 new tokens, all five returned. */
+    private static final DecodingOptions BEAMS = DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5);
+
+    /** The fixture's f32 model on the GPU with float32 math, closed after {@code body}. */
+    private static void onTinyF32Model(java.util.function.Consumer<LlamaModel> body) {
         try (CudaBackend gpu = new CudaBackend(0, false)) {
             Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
             try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
-                List<int[]> prompts = new java.util.ArrayList<>();
-                for (int p = 0; p < ref.size(); p++) prompts.add(ints(ref.get(p).get("ids")));
-                List<List<Hypothesis>> got = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5)).generate(prompts);
-                for (int p = 0; p < ref.size(); p++)
-                    for (int k = 0; k < 5; k++) {
-                        JsonNode r = ref.get(p);
-                        assertArrayEquals(ints(r.get("beam5").get(k)), got.get(p).get(k).tokens(), "batched prompt " + p + " beam " + k);
-                        assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(p).get(k).score(), 1e-4, "batched prompt " + p + " score " + k);
-                    }
+                body.accept(m);
             }
         }
     }
 
-    /** 5-beam search (HF generate's settings of the fixture) of the first {@code prompts} prompts: tokens and scores. */
-    private static void beams(LlamaModel m, JsonNode ref, int prompts) {
-        Generator g = new Generator(m, DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5));
-        for (int p = 0; p < prompts; p++) {
-            JsonNode r = ref.get(p);
-            List<Hypothesis> got = g.generate(ints(r.get("ids")));
-            assertEquals(5, got.size(), "beams of prompt " + p);
-            for (int k = 0; k < 5; k++) {
-                assertArrayEquals(ints(r.get("beam5").get(k)), got.get(k).tokens(), "prompt " + p + " beam " + k);
-                assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(k).score(), 1e-4, "prompt " + p + " score " + k);
-            }
+    /** The 5 beams of one prompt against the reference's: tokens exactly, scores to 1e-4. */
+    private static void assertBeams(JsonNode r, List<Hypothesis> got, String what) {
+        assertEquals(5, got.size(), "beams of " + what);
+        for (int k = 0; k < 5; k++) {
+            assertArrayEquals(ints(r.get("beam5").get(k)), got.get(k).tokens(), what + " beam " + k);
+            assertEquals(r.get("beam5_scores").get(k).asDouble(), got.get(k).score(), 1e-4, what + " score " + k);
         }
     }
 
