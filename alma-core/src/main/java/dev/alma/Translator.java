@@ -74,9 +74,10 @@ public final class Translator implements AutoCloseable {
     }
 
     /**
-     * Translates many texts in one batch (one forward pass per step over all of them); each result is what
-     * translating the text alone gives, up to float rounding (the products of a batch sum in another order: scores
-     * agree to ~1e-6, which could only change a translation at a near-tie of two beams).
+     * Translates many texts, {@link TranslationOptions#maxBatch} at a time in shared forward passes (one per step
+     * over all of them; a text starts as soon as another finishes); each result is what translating the text alone
+     * gives, up to float rounding (the products of a batch sum in another order: scores agree to ~1e-6, which
+     * could only change a translation at a near-tie of two beams).
      */
     public List<String> translateAll(List<String> texts, String from, String to, TranslationOptions options) {
         List<List<Candidate>> all = candidates(texts, from, to, options);
@@ -99,10 +100,7 @@ public final class Translator implements AutoCloseable {
 
     /** {@link #translateNBest} for many texts in one batch, as {@link #translateAll}; the lists are in input order. */
     public List<List<Candidate>> translateAllNBest(List<String> texts, String from, String to, int n, TranslationOptions options) {
-        if (n < 1) throw new AlmaException("the number of translations per text must be at least 1, not " + n);
-        DecodingOptions d = options.decoding();
-        if (!d.doSample() && d.numBeams() < n) d = d.withBeams(n);
-        return candidates(texts, from, to, options.withDecoding(d.withNumReturn(n)));
+        return candidates(texts, from, to, nBest(options, n));
     }
 
     /**
@@ -117,7 +115,7 @@ public final class Translator implements AutoCloseable {
             throw new AlmaException("streaming needs greedy decoding or sampling, not " + options.decoding().numBeams() + " beams");
         int[] prompt = promptIds(text, from, to, options);
         dev.alma.tokenizer.StreamingDecoder stream = tokenizer.streamingDecoder();
-        Generator g = generator(prompt.length, options);
+        Generator g = generator(options);
         boolean[] stopped = {false};
         Hypothesis h = g.generate(List.of(prompt), (p, s, token) -> {
             String piece = stream.accept(token);
@@ -126,40 +124,59 @@ public final class Translator implements AutoCloseable {
         }).getFirst().getFirst();
         String tail = stream.finish(); // bytes held back for a character the generation did not complete
         if (!stopped[0] && !tail.isEmpty()) onText.test(tail);
-        return OutputCleaner.clean(tokenizer.decode(h.tokens()), PromptStyle.suffix(to));
+        return candidates(List.of(h), to).getFirst().text();
     }
 
     private List<List<Candidate>> candidates(List<String> texts, String from, String to, TranslationOptions options) {
         List<int[]> prompts = new ArrayList<>(texts.size());
-        int longest = 0;
-        for (String t : texts) {
-            int[] p = promptIds(t, from, to, options);
-            prompts.add(p);
-            longest = Math.max(longest, p.length);
-        }
+        for (String t : texts) prompts.add(promptIds(t, from, to, options));
         if (prompts.isEmpty()) return List.of();
-        List<List<Hypothesis>> hyps = generator(longest, options).generate(prompts);
-        String suffix = PromptStyle.suffix(to);
+        List<List<Hypothesis>> hyps = generator(options).generate(prompts, options.maxBatch(), null);
         List<List<Candidate>> out = new ArrayList<>(hyps.size());
-        for (List<Hypothesis> hs : hyps) {
-            List<Candidate> c = new ArrayList<>(hs.size());
-            for (Hypothesis h : hs) c.add(new Candidate(OutputCleaner.clean(tokenizer.decode(h.tokens()), suffix), h.score()));
-            out.add(c);
-        }
+        for (List<Hypothesis> hs : hyps) out.add(candidates(hs, to));
         return out;
     }
 
-    /** A generator whose new-token budget fits the context after a prompt of {@code promptLength}. */
-    private Generator generator(int promptLength, TranslationOptions options) {
+    /** Hypotheses as cleaned translations into {@code to}. */
+    List<Candidate> candidates(List<Hypothesis> hs, String to) {
+        String suffix = PromptStyle.suffix(to);
+        List<Candidate> c = new ArrayList<>(hs.size());
+        for (Hypothesis h : hs) c.add(new Candidate(OutputCleaner.clean(tokenizer.decode(h.tokens()), suffix), h.score()));
+        return c;
+    }
+
+    /** Options that return the {@code n} best translations (beam search widened to {@code n} beams if needed). */
+    static TranslationOptions nBest(TranslationOptions options, int n) {
+        if (n < 1) throw new AlmaException("the number of translations per text must be at least 1, not " + n);
         DecodingOptions d = options.decoding();
-        int budget = model.config().maxPositions() - promptLength;
-        if (d.maxNewTokens() > budget) d = d.withMaxNewTokens(budget);
+        if (!d.doSample() && d.numBeams() < n) d = d.withBeams(n);
+        return options.withDecoding(d.withNumReturn(n));
+    }
+
+    /**
+     * A queue that translates texts submitted from any thread, {@link TranslationOptions#maxBatch} at a time in
+     * shared forward passes, each starting as soon as there is room (continuous batching): for a server, where
+     * requests come one by one, or for a stream of lines. Close it to finish.
+     *
+     * @param n translations per text ({@link TranslationQueue#submitNBest}); 1 for the best only
+     */
+    public TranslationQueue queue(TranslationOptions options, int n) {
+        TranslationOptions o = nBest(options, n);
+        return new TranslationQueue(this, generator(o), o);
+    }
+
+    /**
+     * A generator for these options: each prompt may generate up to the end of the model's context if
+     * {@code maxNewTokens} would pass it.
+     */
+    Generator generator(TranslationOptions options) {
+        DecodingOptions d = options.decoding();
         if (options.stopAtNewline()) {
             List<String> stops = new ArrayList<>(d.stopStrings());
             stops.add("\n");
             d = d.withStopStrings(stops);
         }
-        return new Generator(model, d).withTokenizer(tokenizer).withEosId(tokenizer.eosId());
+        return new Generator(model, d).withTokenizer(tokenizer).withEosId(tokenizer.eosId()).withClampToContext();
     }
 
     /**

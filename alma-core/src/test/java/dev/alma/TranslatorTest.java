@@ -114,4 +114,43 @@ class TranslatorTest {
         translator.translateStreaming("Das Wetter ist schön.", "de", "en", GREEDY, piece -> ++calls[0] < 2);
         assertEquals(2, calls[0], "returning false stops the generation");
     }
+
+    @Test
+    void aQueueTranslatesTextsSubmittedFromManyThreadsAsEachAlone() throws Exception {
+        TranslationOptions beams = TranslationOptions.defaults()
+                .withDecoding(TranslationOptions.defaults().decoding().withMaxNewTokens(8)).withMaxBatch(3);
+        List<String> texts = List.of("Eins.", "Zwei Häuser.", "Drei kleine Katzen.", "Vier.", "Fünf Bäume im Wald.",
+                "Sechs.", "Sieben Zwerge hinter den Bergen.");
+        List<Translator.Candidate> alone = new ArrayList<>();
+        for (String t : texts) alone.add(translator.translateNBest(t, "de", "en", 2, beams.withMaxBatch(1)).getFirst());
+        List<java.util.concurrent.CompletableFuture<List<Translator.Candidate>>> futures = new ArrayList<>();
+        TranslationQueue queue = translator.queue(beams, 2);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<java.util.concurrent.CompletableFuture<List<Translator.Candidate>>>> submitted = new ArrayList<>();
+            for (String t : texts) submitted.add(pool.submit(() -> queue.submitNBest(t, "de", "en")));
+            for (var f : submitted) futures.add(f.get());
+            AlmaException e = assertThrows(AlmaException.class, () -> queue.submit(" ", "de", "en"));
+            assertTrue(e.getMessage().contains("empty"), e.getMessage());
+        } finally {
+            pool.shutdown();
+            queue.close();
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            assertTrue(futures.get(i).isDone(), "close waits for every submitted text");
+            Translator.Candidate got = futures.get(i).get().getFirst();
+            assertEquals(2, futures.get(i).get().size());
+            assertEquals(alone.get(i).text(), got.text(), texts.get(i));
+            assertEquals(alone.get(i).score(), got.score(), 1e-5, texts.get(i));
+        }
+        assertThrows(IllegalStateException.class, () -> queue.submit("Acht.", "de", "en"));
+    }
+
+    @Test
+    void translateAllGivesTheSameTextsWhateverItsMaxBatch() {
+        List<String> texts = List.of("Eins.", "Zwei Häuser.", "Drei kleine Katzen.", "Vier.", "Fünf Bäume im Wald.");
+        List<String> all = translator.translateAll(texts, "de", "en", GREEDY.withMaxBatch(texts.size()));
+        assertEquals(all, translator.translateAll(texts, "de", "en", GREEDY.withMaxBatch(2)));
+        assertThrows(IllegalArgumentException.class, () -> GREEDY.withMaxBatch(0));
+    }
 }

@@ -3,6 +3,7 @@ package dev.alma.cli;
 import dev.alma.PromptStyle;
 import dev.alma.PyStrings;
 import dev.alma.TranslationOptions;
+import dev.alma.TranslationQueue;
 import dev.alma.Translator;
 import dev.alma.decode.DecodingOptions;
 import dev.alma.model.LlamaModel;
@@ -19,9 +20,11 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** {@code alma translate}: translate the text given, or standard input line by line. */
 @Command(name = "translate", mixinStandardHelpOptions = true,
@@ -70,9 +73,10 @@ final class TranslateCommand implements Runnable {
             description = "print the N best translations per input as 'index ||| text ||| score' lines")
     int nbest;
 
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
-            description = "translate standard input N lines at a time, one forward pass per step over all of them "
-                    + "(throughput; each line gets what it gets alone)")
+    @Option(names = "--batch", defaultValue = "" + TranslationOptions.DEFAULT_MAX_BATCH, paramLabel = "N",
+            description = "translate up to N lines of standard input at once, in shared forward passes; a line "
+                    + "starts as soon as another finishes and never waits for more input (default: ${DEFAULT-VALUE}; "
+                    + "1: each line alone)")
     int batch;
 
     @Parameters(arity = "0..*", paramLabel = "TEXT", description = "text to translate (default: standard input)")
@@ -84,50 +88,75 @@ final class TranslateCommand implements Runnable {
         if (sample) decoding = decoding.withSampling(temperature, topK, topP, seed);
         if (nbest < 1) throw new dev.alma.AlmaException("--nbest must be at least 1");
         if (batch < 1) throw new dev.alma.AlmaException("--batch must be at least 1, not " + batch);
-        TranslationOptions options = new TranslationOptions(decoding, chat ? PromptStyle.CHAT : PromptStyle.ALMA, stopAtNewline);
+        TranslationOptions options = new TranslationOptions(decoding, chat ? PromptStyle.CHAT : PromptStyle.ALMA,
+                stopAtNewline, batch);
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model.model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         LlamaModel m = model.open();
         try (Translator t = Translator.of(m, tok, options)) {
             if (text != null && !text.isEmpty()) {
-                print(out, t, List.of(0), List.of(String.join(" ", text)), options);
+                print(out, 0, t.translateAllNBest(List.of(String.join(" ", text)), from, to, nbest, options).getFirst());
                 return;
             }
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            // the lines of the batch being filled; a blank line (an empty output line) waits for the lines before it
-            List<Integer> indices = new ArrayList<>();
-            List<String> lines = new ArrayList<>();
-            String line;
-            for (int i = 0; (line = in.readLine()) != null; i++) {
-                boolean blank = PyStrings.strip(line).isEmpty();
-                if (blank && nbest > 1) continue;
-                indices.add(i);
-                lines.add(blank ? null : line);
-                if (lines.stream().filter(Objects::nonNull).count() == batch) {
-                    print(out, t, indices, lines, options);
-                    indices.clear();
-                    lines.clear();
-                }
-            }
-            print(out, t, indices, lines, options);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            translateLines(t, options, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), out);
         }
     }
 
-    /** Translates the non-null lines in one batch and prints every line's output in order (null: an empty line). */
-    private void print(PrintStream out, Translator t, List<Integer> indices, List<String> lines, TranslationOptions options) {
-        List<String> texts = lines.stream().filter(Objects::nonNull).toList();
-        List<List<Translator.Candidate>> done = texts.isEmpty() ? List.of() : t.translateAllNBest(texts, from, to, nbest, options);
-        int next = 0;
-        for (int k = 0; k < lines.size(); k++) {
-            if (lines.get(k) == null) {
-                out.println();
-                continue;
+    /** One line read from the input: its number and its translation (null: a blank line, printed empty). */
+    private record Line(int index, CompletableFuture<List<Translator.Candidate>> result) {
+    }
+
+    /**
+     * Translates the lines of {@code in} through a {@link TranslationQueue}, read on a thread of their own so that
+     * a line starts as soon as it arrives, and prints each line's output in input order as soon as it and the
+     * lines before it are done.
+     */
+    private void translateLines(Translator t, TranslationOptions options, BufferedReader in, PrintStream out) {
+        BlockingQueue<Object> lines = new ArrayBlockingQueue<>(4 * batch + 16);  // Line, then END or an error
+        Object end = new Object();
+        try (TranslationQueue queue = t.queue(options, nbest)) {
+            Thread reader = Thread.ofPlatform().name("alma-translate-input").daemon(true).start(() -> {
+                Object last = end;
+                try {
+                    String line;
+                    for (int i = 0; (line = in.readLine()) != null; i++) {
+                        boolean blank = PyStrings.strip(line).isEmpty();
+                        if (blank && nbest > 1) continue;
+                        lines.put(new Line(i, blank ? null : queue.submitNBest(line, from, to)));
+                    }
+                } catch (IOException e) {
+                    last = new UncheckedIOException(e);
+                } catch (RuntimeException e) {
+                    last = e;
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    lines.put(last);
+                } catch (InterruptedException ignored) {
+                }
+            });
+            try {
+                for (Object o; (o = lines.take()) != end; ) {
+                    if (o instanceof RuntimeException e) throw e;
+                    Line l = (Line) o;
+                    if (l.result == null) out.println();
+                    else print(out, l.index, l.result.join());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new dev.alma.AlmaException("interrupted", e);
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            } finally {
+                reader.interrupt();
             }
-            List<Translator.Candidate> cs = done.get(next++);
-            if (nbest == 1) out.println(cs.getFirst().text());
-            else for (Translator.Candidate c : cs) out.println(indices.get(k) + " ||| " + c.text() + " ||| " + c.score());
         }
+    }
+
+    /** One input's output: the best translation, or with --nbest its candidates as 'index ||| text ||| score' lines. */
+    private void print(PrintStream out, int index, List<Translator.Candidate> cs) {
+        if (nbest == 1) out.println(cs.getFirst().text());
+        else for (Translator.Candidate c : cs) out.println(index + " ||| " + c.text() + " ||| " + c.score());
     }
 }

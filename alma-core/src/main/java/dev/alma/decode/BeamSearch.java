@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
-import java.util.function.Consumer;
 
 /**
  * Beam search with the semantics of Hugging Face transformers' {@code generate(num_beams=...)} (the vectorised
@@ -32,8 +31,10 @@ import java.util.function.Consumer;
  * <p>Memory: every beam is a KV-cache sequence. The prompt is computed once; each step the chosen parents are
  * {@linkplain KvCache#fork forked} into the new beams and the old beams freed, so beams share every common
  * prefix and only the page a beam writes to is copied when it is shared.
+ *
+ * <p>Each prompt is searched on its own ({@link Search.Entry}): prompts of a batch only share forward passes.
  */
-final class BeamSearch {
+final class BeamSearch extends Search {
     private record Beam(int[] tokens, double score, int parent, int seq) {
     }
 
@@ -45,38 +46,56 @@ final class BeamSearch {
     private final int eosId;
     private final Penalties penalties;
     private final StopStrings stops;
-    private final Consumer<KvCache> observer;
+    private final boolean tops;
 
-    BeamSearch(LlamaModel model, DecodingOptions o, int eosId, StopStrings stops, Consumer<KvCache> observer) {
+    BeamSearch(LlamaModel model, DecodingOptions o, int eosId, StopStrings stops) {
         this.model = model;
         this.o = o;
         this.eosId = eosId;
         this.penalties = new Penalties(o, eosId);
         this.stops = stops;
-        this.observer = observer;
+        // Read back only the top candidates where the backend finds them in place and no penalty needs the row.
+        this.tops = !penalties.active() && model.backend().rowTopsOnDevice();
+    }
+
+    @Override
+    int width() {
+        return o.numBeams();
+    }
+
+    @Override
+    boolean tops() {
+        return tops;
+    }
+
+    @Override
+    int topK() {
+        return 2 * o.numBeams();
+    }
+
+    @Override
+    Entry start(int index, int[] ids, int seq, int limit, KvCache cache) {
+        return new Prompt(index, ids, seq, limit);
     }
 
     /** The search state of one prompt. */
-    private final class Prompt {
-        final int[] ids;
+    private final class Prompt extends Entry {
         final FinishedBeams finished = new FinishedBeams(o.numBeams());
         List<Beam> running = new ArrayList<>();
         /** The running beams' best tokens and their log-probabilities (after the penalties), set by a score method. */
         int[][] topIds;
         float[][] topLogProbs;
-        /** The beams chosen by {@link #advance}, not yet given KV-cache sequences. */
-        List<Beam> pending;
         int generated;
         boolean improvable = true;
-        boolean done;
 
-        Prompt(int[] ids, int seq) {
-            this.ids = ids;
+        Prompt(int index, int[] ids, int seq, int limit) {
+            super(index, ids, limit);
             running.add(new Beam(new int[0], 0, -1, seq));
         }
 
-        /** Scores the running beams from their logits (one row each, read from the model). */
-        void score(float[][] logits) {
+        /** Scores the running beams from their logits (rows {@code from ..}, one per beam). */
+        @Override
+        void score(float[][] logits, int from) {
             int keep = 2 * o.numBeams();
             // Each beam's log-softmax (an exp per vocabulary entry: most of a step's host time) and top tokens,
             // beams in parallel; the candidates are then gathered in beam order, so the result does not depend on it.
@@ -85,7 +104,7 @@ final class BeamSearch {
             topLogProbs = new float[n][];
             IntStream beams = IntStream.range(0, n);
             (n > 1 ? beams.parallel() : beams).forEach(i -> {
-                float[] lp = Logits.logSoftmax(logits[i]);
+                float[] lp = Logits.logSoftmax(logits[from + i]);
                 penalties.apply(lp, ids, running.get(i).tokens, generated);
                 int[] top = Logits.topK(lp, keep);
                 float[] v = new float[top.length];
@@ -99,6 +118,7 @@ final class BeamSearch {
          * Scores the running beams from rows {@code from ..} of a step's tops (no penalties): log p = logit -
          * log-sum-exp, rounded to float32 as {@link Logits#logSoftmax} does.
          */
+        @Override
         void score(RowTops tops, int from) {
             int n = running.size();
             topIds = new int[n][];
@@ -113,8 +133,13 @@ final class BeamSearch {
             }
         }
 
+        @Override
+        void advance(KvCache cache) {
+            reseat(cache, choose());
+        }
+
         /** Chooses the next beams from the scored candidates; sets {@link #done} when the prompt is over. */
-        void advance() {
+        private List<Beam> choose() {
             int nb = o.numBeams();
             int keep = 2 * nb;
             long vocab = model.config().vocabSize();
@@ -137,7 +162,7 @@ final class BeamSearch {
                 Candidate c = cands.get(r);
                 int[] tokens = Arrays.copyOf(running.get(c.parent).tokens, len);
                 tokens[len - 1] = c.token;
-                boolean ends = c.token == eosId || len >= o.maxNewTokens() || stops.hit(tokens, len);
+                boolean ends = c.token == eosId || len >= limit || stops.hit(tokens, len);
                 if (ends) {
                     if (r < nb)
                         fresh.add(new Hypothesis(tokens, c.score / Math.pow(scoreLength(len, c.token == eosId), o.lengthPenalty())));
@@ -148,12 +173,12 @@ final class BeamSearch {
             finished.offer(fresh);
             generated = len;
             if (!next.isEmpty()) {
-                int hypothetical = o.earlyStopping().equals("never") && o.lengthPenalty() > 0 ? o.maxNewTokens() : len;
+                int hypothetical = o.earlyStopping().equals("never") && o.lengthPenalty() > 0 ? limit : len;
                 double bestPossible = next.getFirst().score / Math.pow(heuristicLength(hypothetical), o.lengthPenalty());
                 improvable = improvable && (!finished.full() || bestPossible > finished.worst());
             }
             done = next.isEmpty() || !improvable || (o.earlyStopping().equals("true") && finished.full());
-            pending = next;
+            return next;
         }
 
         /** The length a finished hypothesis is normalized by. */
@@ -166,66 +191,24 @@ final class BeamSearch {
             return o.fullLengthNormalization() ? ids.length + generatedLength : generatedLength;
         }
 
-        /** Moves the KV cache to the new beams: forks each chosen parent, then frees the old beams. */
-        void reseat(KvCache cache) {
-            List<Beam> children = new ArrayList<>(pending.size());
+        /** Moves the KV cache to the chosen beams: forks each chosen parent, then frees the old beams. */
+        private void reseat(KvCache cache, List<Beam> chosen) {
+            List<Beam> children = new ArrayList<>(chosen.size());
             if (!done)
-                for (Beam b : pending) children.add(new Beam(b.tokens, b.score, b.parent, cache.fork(running.get(b.parent).seq)));
+                for (Beam b : chosen) children.add(new Beam(b.tokens, b.score, b.parent, cache.fork(running.get(b.parent).seq)));
             for (Beam b : running) cache.free(b.seq);
             running = children;
-            pending = null;
         }
-    }
 
-    /** Runs the search for every prompt; returns each prompt's {@code numReturn} best hypotheses, best first. */
-    List<List<Hypothesis>> run(LlamaModel.Context ctx, List<int[]> prompts) {
-        KvCache cache = ctx.cache();
-        int[] seqs = new int[prompts.size()];
-        // Read back only the top candidates where the backend finds them in place and no penalty needs the row.
-        boolean tops = !penalties.active() && model.backend().rowTopsOnDevice();
-        int keep = 2 * o.numBeams();
-        Generator.Batch prefill = Generator.prefill(ctx, prompts, seqs);
-        List<Prompt> states = new ArrayList<>();
-        for (int b = 0; b < prompts.size(); b++) states.add(new Prompt(prompts.get(b), seqs[b]));
-        if (tops) {
-            RowTops first = prefill.tops(model, ctx, keep);
-            for (int b = 0; b < states.size(); b++) states.get(b).score(first, b);
-        } else {
-            float[][] first = prefill.logits(model, ctx);
-            for (int b = 0; b < states.size(); b++) states.get(b).score(new float[][]{first[b]});
+        @Override
+        void addTo(StepBatch batch) {
+            for (Beam beam : running)
+                batch.add(beam.tokens[generated - 1], beam.seq, ids.length + generated - 1, true);
         }
-        if (observer != null) observer.accept(cache);
-        while (true) {
-            List<Integer> tokens = new ArrayList<>(), seqList = new ArrayList<>(), positions = new ArrayList<>();
-            List<Prompt> live = new ArrayList<>();
-            for (int b = 0; b < states.size(); b++) {
-                Prompt s = states.get(b);
-                if (s.done) continue;
-                s.advance();
-                s.reseat(cache);
-                for (Beam beam : s.running) {
-                    tokens.add(beam.tokens[s.generated - 1]);
-                    seqList.add(beam.seq);
-                    positions.add(s.ids.length + s.generated - 1);
-                }
-                if (!s.done) live.add(s);
-            }
-            if (live.isEmpty()) break;
-            Generator.Batch step = Generator.step(tokens, seqList, positions);
-            RowTops top = tops ? step.tops(model, ctx, keep) : null;
-            float[][] out = tops ? null : step.logits(model, ctx);
-            if (observer != null) observer.accept(cache);
-            int row = 0;
-            for (int b = 0; b < states.size(); b++) {
-                Prompt s = states.get(b);
-                if (s.done) continue;
-                if (tops) s.score(top, row);
-                else s.score(Arrays.copyOfRange(out, row, row + s.running.size()));
-                row += s.running.size();
-            }
+
+        @Override
+        List<Hypothesis> result() {
+            return finished.top(o.numReturn());
         }
-        List<List<Hypothesis>> results = new ArrayList<>();
-        for (Prompt s : states) results.add(s.finished.top(o.numReturn()));
-        return results;
     }
 }

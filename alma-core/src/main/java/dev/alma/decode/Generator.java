@@ -1,12 +1,11 @@
 package dev.alma.decode;
 
-import dev.alma.backend.RowTops;
-
 import dev.alma.AlmaException;
 import dev.alma.backend.KvCache;
 import dev.alma.model.LlamaModel;
 import dev.alma.tokenizer.Tokenizer;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -18,7 +17,9 @@ import java.util.function.Function;
  * say, with Hugging Face {@code generate} semantics, for one prompt or a batch.
  *
  * <p>A batch is decoded together, one forward pass per step over the next token of every live sequence, each
- * prompt in its own KV-cache sequences (no padding); every prompt gets exactly what it would get alone.
+ * prompt in its own KV-cache sequences (no padding); every prompt gets what it would get alone (up to the rounding
+ * of the batched products). With a limit on the prompts at once, or from a {@link PromptFeed}, a prompt joins the
+ * running batch as soon as another finishes (continuous batching).
  * Instances are immutable; each {@code generate} call has its own KV cache, so concurrent calls are as safe as
  * {@link LlamaModel#forward} with separate contexts.
  *
@@ -27,32 +28,31 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class Generator {
-    /** KV positions reserved per sequence beyond its tokens: room for partly filled and copied pages. */
-    static final int PAGE_SLACK = 64;
-
     private final LlamaModel model;
     private final DecodingOptions options;
     private final Function<int[], String> detokenizer;
     private final int eosId;
     private final Consumer<KvCache> observer;
+    private final boolean clampToContext;
 
     /** A generator with the model's EOS id ({@code eos_token_id} of its config). */
     public Generator(LlamaModel model, DecodingOptions options) {
-        this(model, options, null, model.config().eosTokenId(), null);
+        this(model, options, null, model.config().eosTokenId(), null, false);
     }
 
     private Generator(LlamaModel model, DecodingOptions options, Function<int[], String> detokenizer, int eosId,
-                      Consumer<KvCache> observer) {
+                      Consumer<KvCache> observer, boolean clampToContext) {
         this.model = Objects.requireNonNull(model, "model");
         this.options = Objects.requireNonNull(options, "options");
         this.detokenizer = detokenizer;
         this.eosId = eosId;
         this.observer = observer;
+        this.clampToContext = clampToContext;
     }
 
     /** Turns generated ids into text, for {@link DecodingOptions#stopStrings()}. */
     public Generator withDetokenizer(Function<int[], String> detokenizer) {
-        return new Generator(model, options, detokenizer, eosId, observer);
+        return new Generator(model, options, detokenizer, eosId, observer, clampToContext);
     }
 
     /** Uses {@code tokenizer}'s {@link Tokenizer#decode} for stop strings. */
@@ -62,7 +62,7 @@ public final class Generator {
 
     /** Ends sequences at {@code eosId} instead of the model's EOS (-1: never). */
     public Generator withEosId(int eosId) {
-        return new Generator(model, options, detokenizer, eosId, observer);
+        return new Generator(model, options, detokenizer, eosId, observer, clampToContext);
     }
 
     /**
@@ -70,7 +70,15 @@ public final class Generator {
      * when the cache holds the most (for memory reports); the number of calls is the number of forward passes.
      */
     public Generator withStepObserver(Consumer<KvCache> observer) {
-        return new Generator(model, options, detokenizer, eosId, observer);
+        return new Generator(model, options, detokenizer, eosId, observer, clampToContext);
+    }
+
+    /**
+     * Lets a prompt too long for {@code maxNewTokens} more positions in the model's context generate up to the
+     * context's end, instead of refusing it.
+     */
+    public Generator withClampToContext() {
+        return new Generator(model, options, detokenizer, eosId, observer, true);
     }
 
     public DecodingOptions options() {
@@ -88,7 +96,7 @@ public final class Generator {
     }
 
     /**
-     * Generates from every prompt of a batch.
+     * Generates from every prompt of a batch, all of them at once.
      *
      * @param listener receives each token as it is chosen, and can stop a sequence (greedy and sampling only;
      *                 null for none)
@@ -96,84 +104,82 @@ public final class Generator {
      * {@code sequences_scores}; sampling, the {@code numReturn} samples in order; greedy, the one continuation
      */
     public List<List<Hypothesis>> generate(List<int[]> prompts, TokenListener listener) {
+        return generate(prompts, prompts.size(), listener);
+    }
+
+    /**
+     * Generates from every prompt of a list, at most {@code maxLive} of them at once: a prompt joins as soon as
+     * one finishes ({@link #generate(PromptFeed, int, PromptResults, TokenListener)}).
+     *
+     * @return per prompt, in list order, what {@link #generate(List, TokenListener)} returns
+     */
+    public List<List<Hypothesis>> generate(List<int[]> prompts, int maxLive, TokenListener listener) {
         if (prompts.isEmpty()) return List.of();
-        int vocab = model.config().vocabSize();
-        long capacity = 0;
-        int perPrompt = options.numBeams() > 1 ? options.numBeams() : options.doSample() ? options.numReturn() : 1;
+        ContinuousBatch loop = loop(listener);
+        long[] needs = new long[prompts.size()];
         for (int i = 0; i < prompts.size(); i++) {
             int[] p = prompts.get(i);
-            if (p.length == 0) throw new IllegalArgumentException("prompt " + i + " is empty");
-            for (int t : p)
-                if (t < 0 || t >= vocab)
-                    throw new IllegalArgumentException("prompt " + i + ": token id " + t + " is outside the vocabulary of " + vocab);
-            if ((long) p.length + options.maxNewTokens() > model.config().maxPositions())
-                throw new AlmaException("prompt " + i + " has " + p.length + " tokens; with max_new_tokens "
-                        + options.maxNewTokens() + " it exceeds the model's context of " + model.config().maxPositions());
-            capacity += p.length + (long) perPrompt * (options.maxNewTokens() + PAGE_SLACK);
+            check(model, p, i);
+            needs[i] = loop.need(p.length, loop.limit(p, i));
         }
+        // room for the largest prompts that can run together
+        Arrays.sort(needs);
+        long capacity = 0;
+        int live = Math.min(Math.max(maxLive, 1), needs.length);
+        for (int i = needs.length - live; i < needs.length; i++) capacity += needs[i];
         if (capacity > Integer.MAX_VALUE)
-            throw new AlmaException("a batch of " + prompts.size() + " prompts needs " + capacity + " KV positions; split it");
+            throw new AlmaException("a batch of " + live + " prompts needs " + capacity + " KV positions; split it");
+        List<List<Hypothesis>> out = new ArrayList<>(java.util.Collections.nCopies(prompts.size(), null));
+        loop.run(PromptFeed.of(prompts), maxLive, capacity, out::set);
+        return out;
+    }
+
+    /**
+     * Continuous batching: generates from every prompt {@code feed} gives, at most {@code maxLive} at once, one
+     * forward pass per step over the next token of every running sequence and the whole of each prompt that joins.
+     * A prompt joins as soon as one finishes (or at once while fewer run), without waiting for the others; it
+     * gets what it would get alone, up to the rounding of the batched products. Returns when the feed has ended
+     * and every prompt is finished.
+     *
+     * <p>The KV cache is made for {@code maxLive} prompts of {@link PromptFeed#typicalLength()} tokens and is made
+     * anew, when the batch is empty, for a prompt that needs more alone.
+     *
+     * @param results  receives each prompt's hypotheses as it finishes, with its index in the feed
+     * @param listener as in {@link #generate(List, TokenListener)}, with the prompt's index in the feed
+     */
+    public void generate(PromptFeed feed, int maxLive, PromptResults results, TokenListener listener) {
+        Objects.requireNonNull(feed, "feed");
+        Objects.requireNonNull(results, "results");
+        if (maxLive < 1) throw new IllegalArgumentException("at most " + maxLive + " prompts at once");
+        ContinuousBatch loop = loop(listener);
+        long capacity = maxLive * loop.need(Math.max(1, feed.typicalLength()), options.maxNewTokens());
+        loop.run(feed, maxLive, capacity, results);
+    }
+
+    /** The loop for these options; checks that the options fit the model. */
+    private ContinuousBatch loop(TokenListener listener) {
+        int vocab = model.config().vocabSize();
         StopStrings stops = new StopStrings(options.stopStrings(), detokenizer);
+        Search search;
         if (options.numBeams() > 1) {
             if (listener != null)
                 throw new IllegalArgumentException("streaming needs greedy decoding or sampling, not beam search");
             if (vocab < 2 * options.numBeams())
                 throw new IllegalArgumentException("beam search with " + options.numBeams() + " beams needs a vocabulary of at least "
                         + 2 * options.numBeams() + " tokens, not " + vocab);
+            search = new BeamSearch(model, options, eosId, stops);
+        } else {
+            search = new SamplingSearch(options, eosId, stops, listener);
         }
-        try (LlamaModel.Context ctx = model.newContext((int) capacity)) {
-            return options.numBeams() > 1
-                    ? new BeamSearch(model, options, eosId, stops, observer).run(ctx, prompts)
-                    : new SamplingSearch(model, options, eosId, stops, observer).run(ctx, prompts, listener);
-        }
+        return new ContinuousBatch(model, search, options.maxNewTokens(), clampToContext, observer);
     }
 
-    /**
-     * One forward pass's inputs: token ids, their cache sequences and positions, and the rows whose logits are
-     * wanted.
-     */
-    record Batch(int[] tokens, int[] seqs, int[] positions, int[] rows) {
-        float[][] logits(LlamaModel model, LlamaModel.Context ctx) {
-            return model.forward(ctx, tokens, seqs, positions, rows);
-        }
-
-        /** The wanted rows' {@code k} largest logits and log-sum-exps ({@link LlamaModel#forwardTops}). */
-        RowTops tops(LlamaModel model, LlamaModel.Context ctx, int k) {
-            return model.forwardTops(ctx, tokens, seqs, positions, rows, k);
-        }
-    }
-
-    /**
-     * Every prompt into a new cache sequence, in one forward pass, wanting each prompt's logits after its last token.
-     *
-     * @param seqs receives each prompt's sequence
-     */
-    static Batch prefill(LlamaModel.Context ctx, List<int[]> prompts, int[] seqs) {
-        int total = 0;
-        for (int[] p : prompts) total += p.length;
-        int[] tokens = new int[total], seqOf = new int[total], positions = new int[total], last = new int[prompts.size()];
-        int at = 0;
-        for (int b = 0; b < prompts.size(); b++) {
-            int[] p = prompts.get(b);
-            seqs[b] = ctx.cache().create();
-            System.arraycopy(p, 0, tokens, at, p.length);
-            Arrays.fill(seqOf, at, at + p.length, seqs[b]);
-            for (int i = 0; i < p.length; i++) positions[at + i] = i;
-            at += p.length;
-            last[b] = at - 1;
-        }
-        return new Batch(tokens, seqOf, positions, last);
-    }
-
-    /** One new token per listed sequence, wanting the logits of each, in order. */
-    static Batch step(List<Integer> tokens, List<Integer> seqs, List<Integer> positions) {
-        int n = tokens.size();
-        int[] rows = new int[n];
-        for (int i = 0; i < n; i++) rows[i] = i;
-        return new Batch(toArray(tokens), toArray(seqs), toArray(positions), rows);
-    }
-
-    private static int[] toArray(List<Integer> xs) {
-        return xs.stream().mapToInt(Integer::intValue).toArray();
+    /** Checks that a prompt is not empty and its ids are in the vocabulary. */
+    static void check(LlamaModel model, int[] p, int index) {
+        int vocab = model.config().vocabSize();
+        if (p.length == 0) throw new IllegalArgumentException("prompt " + index + " is empty");
+        for (int t : p)
+            if (t < 0 || t >= vocab)
+                throw new IllegalArgumentException("prompt " + index + ": token id " + t + " is outside the vocabulary of " + vocab);
     }
 }

@@ -1,33 +1,32 @@
 package dev.alma.decode;
 
 import dev.alma.backend.KvCache;
-import dev.alma.model.LlamaModel;
+import dev.alma.backend.RowTops;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
 
 /**
  * Greedy decoding and sampling for a batch of prompts: every sequence advances by one token per forward pass.
  * With sampling, each prompt yields {@code numReturn} independent samples that share the prompt's KV cache; the
  * {@code r}-th sample of a prompt draws from the {@code r}-th split of {@code new SplittableRandom(seed)}, so a
- * prompt's samples do not depend on the other prompts of the batch.
+ * prompt's samples do not depend on the other prompts of the batch. Hypothesis scores are the sums of the chosen
+ * tokens' log-probabilities under the model (before penalties and warpers).
  */
-final class SamplingSearch {
+final class SamplingSearch extends Search {
     private static final class Sequence {
-        final int prompt;
         final int index;
         final int[] tokens;
         final SplittableRandom random;
-        int seq;
+        final int seq;
+        float[] logits;
         int length;
         double score;
         boolean active = true;
 
-        Sequence(int prompt, int index, int maxTokens, SplittableRandom random, int seq) {
-            this.prompt = prompt;
+        Sequence(int index, int maxTokens, SplittableRandom random, int seq) {
             this.index = index;
             this.tokens = new int[maxTokens];
             this.random = random;
@@ -35,86 +34,118 @@ final class SamplingSearch {
         }
     }
 
-    private final LlamaModel model;
     private final DecodingOptions o;
     private final int eosId;
     private final Penalties penalties;
     private final Sampler sampler;
     private final StopStrings stops;
-    private final Consumer<KvCache> observer;
+    private final TokenListener listener;
 
-    SamplingSearch(LlamaModel model, DecodingOptions o, int eosId, StopStrings stops, Consumer<KvCache> observer) {
-        this.model = model;
+    /** @param listener receives each sequence's tokens as they are chosen (null: none) */
+    SamplingSearch(DecodingOptions o, int eosId, StopStrings stops, TokenListener listener) {
         this.o = o;
         this.eosId = eosId;
         this.penalties = new Penalties(o, eosId);
         this.sampler = new Sampler(o);
         this.stops = stops;
-        this.observer = observer;
+        this.listener = listener;
     }
 
-    /**
-     * Generates for every prompt; each sequence's tokens go to {@code listener} (may be null) as they come.
-     * Hypothesis scores are the sums of the chosen tokens' log-probabilities under the model (before penalties
-     * and warpers).
-     */
-    List<List<Hypothesis>> run(LlamaModel.Context ctx, List<int[]> prompts, TokenListener listener) {
-        KvCache cache = ctx.cache();
-        int[] seqs = new int[prompts.size()];
-        float[][] first = Generator.prefill(ctx, prompts, seqs).logits(model, ctx);
-        if (observer != null) observer.accept(cache);
-        int perPrompt = o.doSample() ? o.numReturn() : 1;
-        List<Sequence> all = new ArrayList<>();
-        List<float[]> rows = new ArrayList<>();
-        for (int b = 0; b < prompts.size(); b++) {
-            SplittableRandom root = new SplittableRandom(o.seed());
-            for (int r = 0; r < perPrompt; r++) {
-                int seq = r == 0 ? seqs[b] : cache.fork(seqs[b]);
-                all.add(new Sequence(b, r, o.maxNewTokens(), root.split(), seq));
-                rows.add(first[b]);
-            }
+    @Override
+    int width() {
+        return o.doSample() ? o.numReturn() : 1;
+    }
+
+    @Override
+    boolean tops() {
+        return false;
+    }
+
+    @Override
+    int topK() {
+        return 0;
+    }
+
+    @Override
+    Entry start(int index, int[] ids, int seq, int limit, KvCache cache) {
+        return new Prompt(index, ids, seq, limit, cache);
+    }
+
+    /** One prompt's sequences: its samples share the prompt's cache pages. */
+    private final class Prompt extends Entry {
+        private final int promptSeq;
+        private final KvCache cache;
+        private final List<Sequence> sequences = new ArrayList<>();
+
+        Prompt(int index, int[] ids, int seq, int limit, KvCache cache) {
+            super(index, ids, limit);
+            this.promptSeq = seq;
+            this.cache = cache;
         }
-        while (true) {
-            List<Integer> tokens = new ArrayList<>(), seqList = new ArrayList<>(), positions = new ArrayList<>();
-            List<Sequence> live = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                Sequence s = all.get(i);
+
+        @Override
+        void score(float[][] logits, int from) {
+            if (sequences.isEmpty()) {  // the prompt's logits: every sample starts from them
+                SplittableRandom root = new SplittableRandom(o.seed());
+                for (int r = 0; r < width(); r++) {
+                    Sequence s = new Sequence(r, limit, root.split(), r == 0 ? promptSeq : cache.fork(promptSeq));
+                    s.logits = logits[from];
+                    sequences.add(s);
+                }
+                return;
+            }
+            int row = from;
+            for (Sequence s : sequences) if (s.active) s.logits = logits[row++];
+        }
+
+        @Override
+        void score(RowTops tops, int from) {
+            throw new UnsupportedOperationException("sampling needs whole rows of logits");
+        }
+
+        @Override
+        void advance(KvCache cache) {
+            boolean any = false;
+            for (Sequence s : sequences) {
                 if (!s.active) continue;
-                int token = choose(s, prompts.get(s.prompt), rows.get(i));
+                int token = choose(s);
                 s.tokens[s.length++] = token;
-                boolean go = listener == null || listener.onToken(s.prompt, s.index, token);
-                if (!go || token == eosId || s.length >= o.maxNewTokens() || stops.hit(s.tokens, s.length)) {
+                s.logits = null;
+                boolean go = listener == null || listener.onToken(index, s.index, token);
+                if (!go || token == eosId || s.length >= limit || stops.hit(s.tokens, s.length)) {
                     s.active = false;
                     cache.free(s.seq);
-                    continue;
+                } else {
+                    any = true;
                 }
-                live.add(s);
-                tokens.add(token);
-                seqList.add(s.seq);
-                positions.add(prompts.get(s.prompt).length + s.length - 1);
             }
-            if (live.isEmpty()) break;
-            float[][] out = Generator.step(tokens, seqList, positions).logits(model, ctx);
-            if (observer != null) observer.accept(cache);
-            int row = 0;
-            for (int i = 0; i < all.size(); i++) if (all.get(i).active) rows.set(i, out[row++]);
+            done = !any;
         }
-        List<List<Hypothesis>> results = new ArrayList<>();
-        for (int b = 0; b < prompts.size(); b++) results.add(new ArrayList<>());
-        for (Sequence s : all) results.get(s.prompt).add(new Hypothesis(Arrays.copyOf(s.tokens, s.length), s.score));
-        results.replaceAll(List::copyOf);
-        return results;
-    }
 
-    private int choose(Sequence s, int[] prompt, float[] logits) {
-        double lse = Logits.logSumExp(logits);
-        float[] scores = logits;
-        if (penalties.active() || o.doSample()) {
-            scores = logits.clone();
-            penalties.apply(scores, prompt, s.tokens, s.length);
+        private int choose(Sequence s) {
+            float[] logits = s.logits;
+            double lse = Logits.logSumExp(logits);
+            float[] scores = logits;
+            if (penalties.active() || o.doSample()) {
+                scores = logits.clone();
+                penalties.apply(scores, ids, s.tokens, s.length);
+            }
+            int token = o.doSample() ? sampler.sample(scores, s.random) : Logits.argmax(scores);
+            s.score += logits[token] - lse;
+            return token;
         }
-        int token = o.doSample() ? sampler.sample(scores, s.random) : Logits.argmax(scores);
-        s.score += logits[token] - lse;
-        return token;
+
+        @Override
+        void addTo(StepBatch batch) {
+            for (Sequence s : sequences)
+                if (s.active) batch.add(s.tokens[s.length - 1], s.seq, ids.length + s.length - 1, true);
+        }
+
+        @Override
+        List<Hypothesis> result() {
+            List<Hypothesis> out = new ArrayList<>(sequences.size());
+            for (Sequence s : sequences) out.add(new Hypothesis(Arrays.copyOf(s.tokens, s.length), s.score));
+            return List.copyOf(out);
+        }
     }
 }

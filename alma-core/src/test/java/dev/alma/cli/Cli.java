@@ -33,4 +33,27 @@ final class Cli {
             System.setOut(oldOut);
         }
     }
+
+    /**
+     * Starts the command line on a thread of its own, reading {@code in} and writing {@code out} (standard input and
+     * output are replaced until it ends); the future gives its exit code.
+     */
+    static java.util.concurrent.CompletableFuture<Integer> start(InputStream in, java.io.OutputStream out, String... args) {
+        java.util.concurrent.CompletableFuture<Integer> code = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon(true).start(() -> {
+            InputStream oldIn = System.in;
+            PrintStream oldOut = System.out;
+            try {
+                System.setIn(in);
+                System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+                code.complete(Main.commandLine().execute(args));
+            } catch (Throwable t) {
+                code.completeExceptionally(t);
+            } finally {
+                System.setIn(oldIn);
+                System.setOut(oldOut);
+            }
+        });
+        return code;
+    }
 }

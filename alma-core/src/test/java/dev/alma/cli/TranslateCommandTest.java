@@ -3,7 +3,17 @@ package dev.alma.cli;
 import dev.alma.Fixtures;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code alma translate} on standard input: one output line per input line, in batches or one at a time. */
@@ -56,5 +66,30 @@ class TranslateCommandTest {
         Cli.Result r = translate(INPUT, "--batch", "0");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--batch must be at least 1"), r.err());
+    }
+
+    @Test
+    void aLineIsAnsweredBeforeTheNextIsWrittenWhateverTheBatch() {
+        String[] lines = INPUT.split("\n");
+        String[] want = translate(INPUT, "--batch", "1").out().split("\n", -1);
+        // a program that writes a line and waits for its translation before writing the next
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            PipedOutputStream toCli = new PipedOutputStream();
+            PipedInputStream cliIn = new PipedInputStream(toCli);
+            PipedInputStream fromCli = new PipedInputStream(1 << 16);
+            PipedOutputStream cliOut = new PipedOutputStream(fromCli);
+            String model = Fixtures.fixture("models/tiny-llama-mha-f32").toString();
+            var code = Cli.start(cliIn, cliOut, "translate", "--model", model, "--from", "de", "--to", "en", "--beams",
+                    "2", "--max-new-tokens", "6", "--batch", "8");
+            Writer w = new OutputStreamWriter(toCli, StandardCharsets.UTF_8);
+            BufferedReader r = new BufferedReader(new InputStreamReader(fromCli, StandardCharsets.UTF_8));
+            for (int i = 0; i < lines.length; i++) {
+                w.write(lines[i] + "\n");
+                w.flush();
+                assertEquals(want[i], r.readLine(), "line " + i);
+            }
+            w.close();
+            assertEquals(0, code.get());
+        });
     }
 }

@@ -1,8 +1,6 @@
 package dev.alma.decode;
 
 import dev.alma.model.LlamaModel;
-import dev.alma.model.ModelOptions;
-import dev.alma.model.RandomCheckpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,23 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * from scratch (no KV cache sharing), for each early-stopping mode and several length penalties.
  */
 class EosBeamSearchTest {
-    static final int VOCAB = 64, EOS = 2, BEAMS = 4, MAX_NEW = 10;
+    static final int VOCAB = EosModel.VOCAB, EOS = EosModel.EOS, BEAMS = 4, MAX_NEW = 10;
     static LlamaModel model;
     static List<int[]> prompts = new ArrayList<>();
 
     @BeforeAll
     static void build(@TempDir Path dir) {
-        new RandomCheckpoint(VOCAB, 32, 4, 2, 2, 64).write(dir, 11, (name, v) -> {
-            if (name.equals("lm_head.weight")) for (int c = 0; c < 32; c++) v[EOS * 32 + c] *= 3f;
-        });
-        model = LlamaModel.open(dir, ModelOptions.defaults().withThreads(1));
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 6; i++) {
-            int[] p = new int[5 + i];
-            p[0] = 1;
-            for (int j = 1; j < p.length; j++) p[j] = r.nextInt(3, VOCAB);
-            prompts.add(p);
-        }
+        model = EosModel.open(dir, 3f);
+        prompts.addAll(EosModel.prompts(6, 5, i -> 5 + i));
     }
 
     @AfterAll

@@ -95,6 +95,42 @@ class CudaModelParityTest {
         });
     }
 
+    @Test
+    void promptsJoiningRunningBeamsGetTheCpusBeams(@org.junit.jupiter.api.io.TempDir Path dir) {
+        // continuous batching (alma translate --batch, TranslationQueue): with at most 3 prompts at once, a prompt's
+        // forward pass shares a step with other prompts' beams (a random model whose EOS row is scaled up ends the
+        // searches after different numbers of steps); every prompt gets the CPU's beams of it alone
+        needsDevice();
+        int vocab = 64;
+        new dev.alma.model.RandomCheckpoint(vocab, 32, 4, 2, 2, 64).write(dir, 11, (name, v) -> {
+            if (name.equals("lm_head.weight")) for (int c = 0; c < 32; c++) v[2 * 32 + c] *= 2.5f;
+        });
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        List<int[]> prompts = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            int[] p = new int[3 + (7 * i) % 12];
+            p[0] = 1;
+            for (int j = 1; j < p.length; j++) p[j] = r.nextInt(3, vocab);
+            prompts.add(p);
+        }
+        DecodingOptions o = DecodingOptions.alma().withBeams(4).withNumReturn(2).withMaxNewTokens(20);
+        List<List<Hypothesis>> cpu = new java.util.ArrayList<>();
+        try (LlamaModel m = LlamaModel.open(dir, dev.alma.model.ModelOptions.defaults().withThreads(1))) {
+            for (int[] p : prompts) cpu.add(new Generator(m, o).generate(p));
+        }
+        try (CudaBackend gpu = new CudaBackend(0, false)) {
+            Checkpoint ckpt = Checkpoint.open(dir);
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                List<List<Hypothesis>> got = new Generator(m, o).generate(prompts, 3, null);
+                for (int i = 0; i < prompts.size(); i++)
+                    for (int k = 0; k < 2; k++) {
+                        assertArrayEquals(cpu.get(i).get(k).tokens(), got.get(i).get(k).tokens(), "prompt " + i + " beam " + k);
+                        assertEquals(cpu.get(i).get(k).score(), got.get(i).get(k).score(), 1e-4, "prompt " + i + " score " + k);
+                    }
+            }
+        }
+    }
+
     /** HF generate's settings of the fixture's beams: 5 beams, 32 new tokens, all five returned. */
     private static final DecodingOptions BEAMS = DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5);
 
