@@ -130,6 +130,11 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   # The paged attention's short-split path (contexts of 64-96 keys here: every split takes it).
   clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
   clibench "alma.cuda.pdl=true alma.cuda.pagedShort=true" --model random:7b "${decode[@]}" --beams 5
+  # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
+  # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
+  for wait in "" --wait-for-longest; do
+    clibench "" --model random:7b --requests "$root/alma-bench/requests/wmt22-de-en-64.txt" --batch 16 --runs 1 --warmup 1 $wait
+  done
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
   for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
   # ALMA_PREFILL_SHAPES="7 8": the same prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -50,6 +51,16 @@ final class BenchCommand implements Runnable {
                     + "beam steps/s count all of them")
     int batch;
 
+    @Option(names = "--requests", paramLabel = "FILE",
+            description = "instead, a set of requests, one per line: 'NEW_TOKENS' or 'PROMPT_TOKENS NEW_TOKENS' "
+                    + "(random prompt ids; each request stopped after its new tokens), greedy, --batch at a time with "
+                    + "continuous batching: requests/s and generated tok/s of the whole set")
+    Path requests;
+
+    @Option(names = "--wait-for-longest", description = "with --requests: batches of --batch consecutive requests, "
+            + "each waiting for its longest request (for comparison with continuous batching)")
+    boolean waitForLongest;
+
     @Option(names = "--json", description = "print {\"prefill_tok_s\": x, \"decode_tok_s\": y}")
     boolean json;
 
@@ -62,7 +73,12 @@ final class BenchCommand implements Runnable {
             throw new AlmaException("--prompt-tokens, --new-tokens and --runs must be positive, --warmup not negative");
         if (beams < 0 || beams == 1) throw new AlmaException("--beams must be 0 (off) or at least 2");
         if (batch < 1) throw new AlmaException("--batch must be at least 1, not " + batch);
+        if (waitForLongest && requests == null) throw new AlmaException("--wait-for-longest needs --requests");
         try (LlamaModel m = model.open()) {
+            if (requests != null) {
+                benchRequests(m);
+                return;
+            }
             if ((long) promptTokens + newTokens > m.config().maxPositions())
                 throw new AlmaException("--prompt-tokens + --new-tokens exceed the model's context of " + m.config().maxPositions());
             SplittableRandom random = new SplittableRandom(seed);
@@ -99,13 +115,41 @@ final class BenchCommand implements Runnable {
         }
     }
 
+    /** {@code --requests}: the whole set --warmup times unmeasured (its first --batch requests), then --runs times. */
+    private void benchRequests(LlamaModel m) {
+        RequestsBench set = RequestsBench.read(requests, promptTokens, m.config().maxPositions());
+        int first = Math.min(batch, set.size());
+        RequestsBench head = new RequestsBench(Arrays.copyOf(set.promptTokens(), first),
+                Arrays.copyOf(set.newTokens(), first));
+        for (int r = 0; r < warmup; r++) head.run(m, batch, waitForLongest, seed);
+        double[] seconds = new double[runs];
+        for (int r = 0; r < runs; r++) seconds[r] = set.run(m, batch, waitForLongest, seed);
+        double s = median(seconds);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("requests", set.size());
+        o.put("generated_tokens", set.generatedTokens());
+        o.put("seconds", round(s));
+        o.put("requests_s", round(set.size() / s));
+        o.put("generated_tok_s", round(set.generatedTokens() / s));
+        if (json) {
+            System.out.println(Json.write(o));
+            return;
+        }
+        System.out.printf(Locale.ROOT, "model %s on %s%n", model.model, m.backend().name());
+        System.out.printf(Locale.ROOT, "%d requests (%d generated tokens), %d at once, %s: %.2f s, %.2f requests/s, "
+                        + "%.2f generated tok/s (runs %s s)%n", set.size(), set.generatedTokens(), batch,
+                waitForLongest ? "batches waiting for their longest" : "continuous batching", s, set.size() / s,
+                set.generatedTokens() / s, list(seconds));
+    }
+
     /**
      * One prefill of the prompts (one forward pass) and {@link #newTokens} decoding steps over all of them: {prefill
      * tok/s, decode tok/s}, counting every sequence's tokens.
      */
     private double[] greedyRun(LlamaModel m, List<int[]> prompts) {
         int n = prompts.size(), len = prompts.getFirst().length;
-        try (LlamaModel.Context ctx = m.newContext(n * (len + newTokens))) {
+        // a sequence's last page may be partly filled: room for one more page each
+        try (LlamaModel.Context ctx = m.newContext(n * (len + newTokens + 16))) {
             int[] tokens = new int[n * len], seqs = new int[n * len], positions = new int[n * len], last = new int[n];
             int[] seq = new int[n];
             for (int b = 0; b < n; b++) {

@@ -67,15 +67,39 @@ class BenchCommandTest {
 
     @Test
     void aBatchOfSequencesIsBenchedTogether() {
-        Result b = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--prompt-tokens", "8", "--new-tokens", "4",
+        // 9 + 10 positions: each sequence's second KV page is partly filled
+        Result b = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--prompt-tokens", "9", "--new-tokens", "10",
                 "--runs", "1", "--warmup", "0", "--beams", "2", "--batch", "3", "--threads", "2");
         assertEquals(0, b.code(), b.err());
-        for (String line : new String[]{"prefill 8 tokens × 3 sequences: ", "decode 4 tokens × 3 sequences:  ",
+        for (String line : new String[]{"prefill 9 tokens × 3 sequences: ", "decode 10 tokens × 3 sequences:  ",
                 "beam search, 2 beams × 3 sequences: "})
             assertTrue(b.out().contains(line), line + " in " + b.out());
         Result bad = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--batch", "0");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("--batch must be at least 1"), bad.err());
+    }
+
+    @Test
+    void aSetOfRequestsIsBenchedWithAndWithoutContinuousBatching(@TempDir Path dir) throws Exception {
+        Path requests = dir.resolve("requests.txt");
+        Files.writeString(requests, "5 3\n7\n\n9 2\n4 6\n");
+        for (String mode : new String[]{"--batch", "--wait-for-longest"}) {
+            Result b = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--requests", requests.toString(), "--batch",
+                    "2", mode.equals("--batch") ? "--json" : mode, "--runs", "1", "--warmup", "1", "--prompt-tokens", "6");
+            assertEquals(0, b.code(), b.err());
+            if (mode.equals("--batch")) {
+                JsonNode j = Json.MAPPER.readTree(b.out());
+                assertEquals(4, j.path("requests").asInt(), b.out());
+                assertEquals(3 + 7 + 2 + 6, j.path("generated_tokens").asInt(), b.out());
+                assertTrue(j.path("generated_tok_s").asDouble() > 0, b.out());
+            } else {
+                assertTrue(b.out().contains("4 requests (18 generated tokens), 2 at once, batches waiting for their longest"), b.out());
+            }
+        }
+        Files.writeString(requests, "5 3\n7 x\n");
+        Result bad = run("bench", "--model", "random:64,128,2,4,2:q8_0", "--requests", requests.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("requests.txt") && bad.err().contains("line 2") && bad.err().contains("7 x"), bad.err());
     }
 
     @Test
