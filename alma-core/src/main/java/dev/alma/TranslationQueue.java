@@ -36,6 +36,7 @@ public final class TranslationQueue implements AutoCloseable {
     private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
     /** Jobs by their index in the feed (the model's thread only); null once answered. */
     private final List<Job> taken = new ArrayList<>();
+    private final Generator generator;
     private final Thread worker;
     private boolean closed;
     private Throwable failure;
@@ -43,8 +44,18 @@ public final class TranslationQueue implements AutoCloseable {
     TranslationQueue(Translator translator, Generator generator, TranslationOptions options) {
         this.translator = translator;
         this.options = options;
+        this.generator = generator;
         this.worker = Thread.ofPlatform().name("alma-translation-queue").daemon(true)
                 .start(() -> run(generator, options.maxBatch()));
+    }
+
+    /**
+     * How many texts whose prompts have about {@code promptTokens} tokens the queue can run at once in the memory
+     * the backend has for the KV cache now, at most {@link TranslationOptions#maxBatch} ({@link
+     * Translator#textsAtOnce}).
+     */
+    public int textsAtOnce(int promptTokens) {
+        return generator.promptsAtOnce(promptTokens, options.maxBatch());
     }
 
     /** Translates {@code text} from {@code from} to {@code to}; the prompt is checked here, on the caller's thread. */

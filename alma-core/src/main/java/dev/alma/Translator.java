@@ -166,6 +166,16 @@ public final class Translator implements AutoCloseable {
     }
 
     /**
+     * How many texts whose prompts have about {@code promptTokens} tokens can be translated at once with these
+     * options (at most {@link TranslationOptions#maxBatch}) in the memory the backend has for the KV cache now:
+     * {@link #translateAll} and a {@link TranslationQueue} run no more than fit, and a larger {@code maxBatch} gains
+     * nothing until the heap (or the GPU) is larger.
+     */
+    public int textsAtOnce(TranslationOptions options, int promptTokens) {
+        return generator(options).promptsAtOnce(promptTokens, options.maxBatch());
+    }
+
+    /**
      * A generator for these options: each prompt may generate up to the end of the model's context if
      * {@code maxNewTokens} would pass it.
      */

@@ -51,6 +51,14 @@ public interface Backend extends AutoCloseable {
     /** A key/value cache for {@code config}'s layers holding up to {@code maxTokens} positions over all sequences. */
     KvCache kvCache(LlamaConfig config, int maxTokens);
 
+    /**
+     * How many more key/value positions of {@code config} the backend could hold now: its free memory, less some to
+     * spare, over a position's size. A batch of prompts plans its cache within it ({@code Long.MAX_VALUE}: unknown).
+     */
+    default long kvPositionsAvailable(LlamaConfig config) {
+        return Long.MAX_VALUE;
+    }
+
     /** {@code out[i] = table[tokens[i]]} for the first {@code tokens.length} rows. */
     void embed(Weight table, int[] tokens, Activations out);
 

@@ -102,6 +102,9 @@ final class TranslateCommand implements Runnable {
         }
     }
 
+    /** Prompt tokens of a typical line (a WMT'22 sentence in ALMA's prompt: 46 on average), for the warning about memory. */
+    private static final int TYPICAL_PROMPT = 64;
+
     /** One line read from the input: its number and its translation (null: a blank line, printed empty). */
     private record Line(int index, CompletableFuture<List<Translator.Candidate>> result) {
     }
@@ -115,6 +118,11 @@ final class TranslateCommand implements Runnable {
         BlockingQueue<Object> lines = new ArrayBlockingQueue<>(4 * batch + 16);  // Line, then END or an error
         Object end = new Object();
         try (TranslationQueue queue = t.queue(options, nbest)) {
+            int fit = queue.textsAtOnce(TYPICAL_PROMPT);
+            if (fit < batch)
+                System.err.printf("alma: about %d lines at once fit the KV cache in this JVM's memory (%d beams, up to "
+                        + "%d new tokens each), fewer than --batch %d; ALMA_JAVA_OPTS=-Xmx... gives the launcher's JVM "
+                        + "more%n", fit, Math.max(beams, nbest), maxNewTokens, batch);
             Thread reader = Thread.ofPlatform().name("alma-translate-input").daemon(true).start(() -> {
                 Object last = end;
                 try {

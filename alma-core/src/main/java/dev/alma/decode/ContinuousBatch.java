@@ -15,8 +15,9 @@ import java.util.function.Consumer;
  *
  * <p>At most {@code maxLive} prompts run at once, and only as many as the KV cache holds in the worst case: a prompt
  * reserves its own length plus, for each of its sequences ({@link Search#width}), its token limit and
- * {@link #PAGE_SLACK} positions, from when it joins until it finishes. A prompt that needs more than the whole cache
- * waits until the batch is empty, and the cache is made anew for it. Each prompt is searched on its own, so what it
+ * {@link #PAGE_SLACK} positions, from when it joins until it finishes; the cache holds no more positions than the
+ * backend has memory for ({@link dev.alma.backend.Backend#kvPositionsAvailable}). A prompt that needs more than the
+ * whole cache waits until the batch is empty, and the cache is made anew for it. Each prompt is searched on its own, so what it
  * gets does not depend on the prompts it shares passes with (up to the rounding of the batched products).
  */
 final class ContinuousBatch {
@@ -64,6 +65,7 @@ final class ContinuousBatch {
      */
     void run(PromptFeed feed, int maxLive, long capacity, PromptResults results) {
         if (maxLive < 1) throw new IllegalArgumentException("at most " + maxLive + " prompts at once");
+        capacity = Math.min(capacity, Math.max(1, model.backend().kvPositionsAvailable(model.config())));
         LlamaModel.Context ctx = model.newContext(positions(capacity));
         try {
             List<Search.Entry> live = new ArrayList<>();

@@ -156,6 +156,19 @@ public final class Generator {
         loop.run(feed, maxLive, capacity, results);
     }
 
+    /**
+     * How many prompts of {@code promptTokens} tokens can run at once, at most {@code maxLive}, within the memory
+     * the backend has for the KV cache now ({@link dev.alma.backend.Backend#kvPositionsAvailable}): each reserves
+     * room for its prompt and all its sequences' new tokens while it runs. At least 1.
+     */
+    public int promptsAtOnce(int promptTokens, int maxLive) {
+        ContinuousBatch loop = loop(null);
+        int limit = Math.max(1, Math.min(options.maxNewTokens(), model.config().maxPositions() - promptTokens));
+        long need = loop.need(Math.max(1, promptTokens), limit);
+        long available = model.backend().kvPositionsAvailable(model.config());
+        return (int) Math.max(1, Math.min(maxLive, available / need));
+    }
+
     /** The loop for these options; checks that the options fit the model. */
     private ContinuousBatch loop(TokenListener listener) {
         int vocab = model.config().vocabSize();

@@ -43,16 +43,21 @@ final class Cli {
         Thread.ofPlatform().daemon(true).start(() -> {
             InputStream oldIn = System.in;
             PrintStream oldOut = System.out;
+            int exit = -1;
+            Throwable failure = null;
             try {
                 System.setIn(in);
                 System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-                code.complete(Main.commandLine().execute(args));
+                exit = Main.commandLine().execute(args);
             } catch (Throwable t) {
-                code.completeExceptionally(t);
+                failure = t;
             } finally {
+                // before the future completes: the next test's replacement must not be undone
                 System.setIn(oldIn);
                 System.setOut(oldOut);
             }
+            if (failure != null) code.completeExceptionally(failure);
+            else code.complete(exit);
         });
         return code;
     }

@@ -200,4 +200,32 @@ class ContinuousBatchTest {
         assertTrue(got.get(1).getFirst().tokens().length <= 5, "generated past the context");
         assertSame(alone(g).getFirst(), got.getFirst(), "the short prompt beside it");
     }
+
+    @Test
+    void theCacheIsNoLargerThanTheBackendHasMemoryFor(@TempDir Path dir) {
+        EosModel.open(dir, 2.5f).close();
+        Generator g = new Generator(model, beams());
+        long need = 14 + 4 * (MAX_NEW + ContinuousBatch.PAGE_SLACK);  // the longest prompt's reservation
+        // the CPU backend, claiming memory for a prompt and a half
+        dev.alma.backend.cpu.CpuBackend cpu = new dev.alma.backend.cpu.CpuBackend(1);
+        dev.alma.backend.Backend tight = (dev.alma.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[]{dev.alma.backend.Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("kvPositionsAvailable")) return need * 3 / 2;
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        dev.alma.model.Checkpoint ckpt = dev.alma.model.Checkpoint.open(dir);
+        try (LlamaModel small = LlamaModel.create(ckpt, tight, List.of(), ckpt)) {
+            Set<Integer> capacities = new HashSet<>();
+            Generator sg = new Generator(small, beams()).withStepObserver(c -> capacities.add(c.capacity()));
+            assertEquals(1, sg.promptsAtOnce(14, 4));
+            List<List<Hypothesis>> got = sg.generate(prompts, 4, null), alone = alone(g);
+            for (int i = 0; i < prompts.size(); i++) assertSame(alone.get(i), got.get(i), "prompt " + i);
+            for (int c : capacities) assertTrue(c <= need * 3 / 2 + 16, "a cache of " + c + " positions");
+        }
+        assertEquals(4, g.promptsAtOnce(14, 4), "the heap of a test JVM holds four caches of this tiny model");
+    }
 }

@@ -488,6 +488,15 @@ public final class CudaBackend implements Backend {
                 this::beforeCacheFree));
     }
 
+    /** Four fifths of the device's free memory (activations and cuBLAS workspaces need the rest). */
+    @Override
+    public synchronized long kvPositionsAvailable(LlamaConfig c) {
+        use();
+        long[] free = new long[1], total = new long[1];
+        CudaRuntime.check(AlmaCuda.alma_mem_info(free, total), "cudaMemGetInfo");
+        return free[0] / 5 * 4 / (2L * c.numLayers() * c.kvDim() * Float.BYTES);
+    }
+
     /** Copies {@code src} into row {@code row} of {@code x} (tests, inputs computed on the host). */
     public synchronized void write(Activations x, int row, float[] src) {
         use();

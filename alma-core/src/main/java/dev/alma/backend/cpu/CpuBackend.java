@@ -125,6 +125,14 @@ public final class CpuBackend implements Backend {
         return new CpuKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens);
     }
 
+    /** Three quarters of the heap not in use (the cache's pages are float arrays on the heap). */
+    @Override
+    public long kvPositionsAvailable(LlamaConfig c) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return free / 4 * 3 / CpuKvCache.bytesPerPosition(c.numLayers(), c.kvDim());
+    }
+
     private static CpuActivations a(Activations x) {
         return (CpuActivations) x;
     }

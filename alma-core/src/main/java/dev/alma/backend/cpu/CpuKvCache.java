@@ -30,6 +30,11 @@ final class CpuKvCache extends PagedKvCache {
         this.pages = new float[maxPages()][];
     }
 
+    /** Bytes one position takes over all layers: a float key and value per key/value column. */
+    static long bytesPerPosition(int layers, int kvDim) {
+        return 2L * layers * kvDim * Float.BYTES;
+    }
+
     /**
      * Offset of position {@code slot} (within its page) of KV head {@code head} in layer {@code layer}'s keys
      * ({@code kv = 0}) or values; the next position follows {@code headDim} floats later.
