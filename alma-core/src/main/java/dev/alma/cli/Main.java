@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 BenchCommand.class,
                 EvalCommand.class,
+                ServeCommand.class,
         })
 public final class Main implements Runnable {
 
