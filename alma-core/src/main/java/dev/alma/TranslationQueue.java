@@ -50,9 +50,8 @@ public final class TranslationQueue implements AutoCloseable {
     }
 
     /**
-     * How many texts whose prompts have about {@code promptTokens} tokens the queue can run at once in the memory
-     * the backend has for the KV cache now, at most {@link TranslationOptions#maxBatch} ({@link
-     * Translator#textsAtOnce}).
+     * How many texts whose prompts have about {@code promptTokens} tokens surely fit at once in the memory the
+     * backend has for the KV cache now, at most {@link TranslationOptions#maxBatch} ({@link Translator#textsAtOnce}).
      */
     public int textsAtOnce(int promptTokens) {
         return generator.promptsAtOnce(promptTokens, options.maxBatch());

@@ -166,10 +166,10 @@ public final class Translator implements AutoCloseable {
     }
 
     /**
-     * How many texts whose prompts have about {@code promptTokens} tokens can be translated at once with these
-     * options (at most {@link TranslationOptions#maxBatch}) in the memory the backend has for the KV cache now:
-     * {@link #translateAll} and a {@link TranslationQueue} run no more than fit, and a larger {@code maxBatch} gains
-     * nothing until the heap (or the GPU) is larger.
+     * How many texts whose prompts have about {@code promptTokens} tokens surely fit at once with these options (at
+     * most {@link TranslationOptions#maxBatch}) in the memory the backend has for the KV cache now, each with room
+     * for its worst case ({@link Generator#promptsAtOnce}); {@link #translateAll} and a {@link TranslationQueue} run
+     * more together while translations are short.
      */
     public int textsAtOnce(TranslationOptions options, int promptTokens) {
         return generator(options).promptsAtOnce(promptTokens, options.maxBatch());

@@ -25,6 +25,18 @@ public interface KvCache extends AutoCloseable {
     /** Positions the cache can hold over all sequences. */
     int capacity();
 
+    /** Positions per page. */
+    int pageSize();
+
+    /** Pages no sequence uses. */
+    int freePages();
+
+    /**
+     * Pages writing position {@code pos} of {@code seq} would take: 1 when it starts a new page or the page is shared
+     * (copied first), else 0.
+     */
+    int pagesToWrite(int seq, int pos);
+
     @Override
     void close();
 }

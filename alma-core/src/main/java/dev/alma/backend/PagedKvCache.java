@@ -42,6 +42,23 @@ public abstract class PagedKvCache implements KvCache {
         return maxPages * pageSize;
     }
 
+    @Override
+    public int pageSize() {
+        return pageSize;
+    }
+
+    @Override
+    public int freePages() {
+        return maxPages - pagesInUse();
+    }
+
+    @Override
+    public int pagesToWrite(int seq, int pos) {
+        int[] table = table(seq);
+        int index = pos / pageSize;
+        return index >= table.length || refs[table[index]] > 1 ? 1 : 0;
+    }
+
     /** Number of pages the cache may use. */
     public int maxPages() {
         return maxPages;

@@ -72,8 +72,9 @@ final class TranslationMixin {
     void warnIfFewerFit(TranslationQueue queue, String what) {
         int fit = queue.textsAtOnce(TYPICAL_PROMPT);
         if (fit < batch)
-            System.err.printf("alma: about %d %s at once fit the KV cache in this JVM's memory (%d beams, up to %d new "
-                    + "tokens each), fewer than --batch %d; ALMA_JAVA_OPTS=-Xmx... gives the launcher's JVM more%n",
+            System.err.printf("alma: this JVM's memory holds the KV cache of %d %s at once in the worst case (%d "
+                    + "beams, %d new tokens each), fewer than --batch %d; more run together while translations are "
+                    + "short, and ALMA_JAVA_OPTS=-Xmx... gives the launcher's JVM more%n",
                     fit, what, beams, maxNewTokens, batch);
     }
 }

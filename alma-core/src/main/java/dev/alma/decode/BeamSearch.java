@@ -74,6 +74,11 @@ final class BeamSearch extends Search {
     }
 
     @Override
+    boolean restartable() {
+        return true;
+    }
+
+    @Override
     Entry start(int index, int[] ids, int seq, int limit, KvCache cache) {
         return new Prompt(index, ids, seq, limit);
     }
@@ -204,6 +209,19 @@ final class BeamSearch extends Search {
         void addTo(StepBatch batch) {
             for (Beam beam : running)
                 batch.add(beam.tokens[generated - 1], beam.seq, ids.length + generated - 1, true);
+        }
+
+        @Override
+        int stepPages(KvCache cache) {
+            int pages = 0;
+            for (Beam beam : running) pages += cache.pagesToWrite(beam.seq, ids.length + generated - 1);
+            return pages;
+        }
+
+        @Override
+        void release(KvCache cache) {
+            for (Beam beam : running) cache.free(beam.seq);
+            running = List.of();
         }
 
         @Override

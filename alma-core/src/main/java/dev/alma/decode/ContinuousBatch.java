@@ -5,6 +5,7 @@ import dev.alma.backend.KvCache;
 import dev.alma.backend.RowTops;
 import dev.alma.model.LlamaModel;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -13,12 +14,16 @@ import java.util.function.Consumer;
  * The decoding loop: one forward pass per step over the next token of every running sequence and the whole prompt
  * of every prompt that joins, with prompts joining whenever there is room (continuous batching).
  *
- * <p>At most {@code maxLive} prompts run at once, and only as many as the KV cache holds in the worst case: a prompt
- * reserves its own length plus, for each of its sequences ({@link Search#width}), its token limit and
- * {@link #PAGE_SLACK} positions, from when it joins until it finishes; the cache holds no more positions than the
- * backend has memory for ({@link dev.alma.backend.Backend#kvPositionsAvailable}). A prompt that needs more than the
- * whole cache waits until the batch is empty, and the cache is made anew for it. Each prompt is searched on its own, so what it
- * gets does not depend on the prompts it shares passes with (up to the rounding of the batched products).
+ * <p>At most {@code maxLive} prompts run at once, within a KV cache no larger than the backend has memory for
+ * ({@link dev.alma.backend.Backend#kvPositionsAvailable}). A prompt joins when the free pages hold its prompt, a page
+ * for each of its sequences and one more for each running sequence; when the next pass would find too few pages for
+ * the running sequences, the prompts that joined last are stopped, their pages freed, and they run again from the
+ * start when there is room (preemption by recomputation: their results do not change). With a {@link TokenListener},
+ * which must not hear a prompt's tokens twice, a prompt instead reserves its worst case while it runs: its length
+ * plus, for each of its sequences ({@link Search#width}), its token limit and {@link #PAGE_SLACK} positions. A prompt
+ * whose worst case needs more than the whole cache waits until the batch is empty, and the cache is made anew for
+ * it. Each prompt is searched on its own, so what it gets does not depend on the prompts it shares passes with (up
+ * to the rounding of the batched products).
  */
 final class ContinuousBatch {
     /** KV positions reserved per sequence beyond its tokens: room for partly filled and copied pages. */
@@ -29,6 +34,8 @@ final class ContinuousBatch {
     private final int maxNewTokens;
     private final boolean clampToContext;
     private final Consumer<KvCache> observer;
+    /** Prompts stopped to make room for others' pages (and run again from the start later). */
+    int preemptions;
 
     /**
      * @param clampToContext a prompt that leaves fewer than {@code maxNewTokens} positions of the model's context
@@ -57,6 +64,10 @@ final class ContinuousBatch {
         return promptLength + (long) search.width() * (limit + PAGE_SLACK);
     }
 
+    /** A prompt taken from the feed that is not running: waiting for room, or stopped to make room. */
+    private record Waiting(int[] ids, int index) {
+    }
+
     /**
      * Generates for every prompt of {@code feed}, handing each prompt's hypotheses to {@code results} when it
      * finishes.
@@ -66,15 +77,17 @@ final class ContinuousBatch {
     void run(PromptFeed feed, int maxLive, long capacity, PromptResults results) {
         if (maxLive < 1) throw new IllegalArgumentException("at most " + maxLive + " prompts at once");
         capacity = Math.min(capacity, Math.max(1, model.backend().kvPositionsAvailable(model.config())));
+        boolean optimistic = search.restartable();
         LlamaModel.Context ctx = model.newContext(positions(capacity));
         try {
-            List<Search.Entry> live = new ArrayList<>();
-            int[] held = null;  // taken from the feed, waiting for room in the cache
-            int heldIndex = -1, taken = 0;
+            List<Search.Entry> live = new ArrayList<>();  // in the order they joined
+            ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+            int taken = 0;
             long reserved = 0;
             boolean ended = false;
             while (true) {
-                for (Search.Entry e : live) e.advance(ctx.cache());
+                KvCache cache = ctx.cache();
+                for (Search.Entry e : live) e.advance(cache);
                 for (Search.Entry e : live) {
                     if (!e.done()) continue;
                     reserved -= need(e.ids.length, e.limit);
@@ -82,43 +95,64 @@ final class ContinuousBatch {
                 }
                 live.removeIf(Search.Entry::done);
 
+                // Optimistic: the next pass must find its pages; else the prompts that joined last make room
+                int stepPages = 0;
+                for (Search.Entry e : live) stepPages += e.stepPages(cache);
+                while (optimistic && stepPages > cache.freePages() && live.size() > 1) {
+                    Search.Entry last = live.removeLast();
+                    stepPages -= last.stepPages(cache);
+                    last.release(cache);
+                    reserved -= need(last.ids.length, last.limit);
+                    waiting.addFirst(new Waiting(last.ids, last.index));
+                    preemptions++;
+                }
+
                 StepBatch batch = new StepBatch();
                 int[] from = new int[live.size()];
                 for (int i = 0; i < live.size(); i++) {
                     from[i] = batch.rows();
                     live.get(i).addTo(batch);
                 }
+                int sequences = batch.rows();
+                int joinedPages = 0;
                 List<Search.Entry> joining = new ArrayList<>();
-                while (!ended && live.size() + joining.size() < maxLive) {
+                while (live.size() + joining.size() < maxLive) {
                     boolean idle = live.isEmpty() && joining.isEmpty();
-                    int[] p = held;
-                    int index = heldIndex;
-                    if (p == null) {
-                        p = idle ? take(feed) : feed.poll();
+                    Waiting w = waiting.pollFirst();
+                    if (w == null && !ended) {
+                        int[] p = idle ? take(feed) : feed.poll();
                         if (p == null) {
                             ended = idle;
-                            break;
+                        } else {
+                            Generator.check(model, p, taken);
+                            w = new Waiting(p, taken++);
                         }
-                        index = taken++;
-                        Generator.check(model, p, index);
                     }
-                    int limit = limit(p, index);
-                    long need = need(p.length, limit);
-                    if (reserved + need > ctx.cache().capacity()) {
+                    if (w == null) break;
+                    int limit = limit(w.ids, w.index);
+                    long need = need(w.ids.length, limit);
+                    int promptPages = Math.ceilDiv(w.ids.length, cache.pageSize());
+                    boolean fits = optimistic
+                            // its prompt and a page per sequence for its first steps, a page per running sequence left
+                            ? promptPages + search.width() + sequences + joinedPages + stepPages <= cache.freePages()
+                            : reserved + need <= cache.capacity();
+                    if (need > cache.capacity() || !fits) {
                         if (!idle) {
-                            held = p;
-                            heldIndex = index;
+                            waiting.addFirst(w);
                             break;
                         }
-                        ctx.close();
-                        ctx = null;
-                        ctx = model.newContext(positions(need));
+                        if (need > cache.capacity()) {  // alone, it needs a larger cache: made anew
+                            ctx.close();
+                            ctx = null;
+                            ctx = model.newContext(positions(need));
+                            cache = ctx.cache();
+                        }
                     }
-                    held = null;
                     reserved += need;
-                    int seq = ctx.cache().create();
-                    batch.addPrompt(p, seq);
-                    joining.add(search.start(index, p, seq, limit, ctx.cache()));
+                    joinedPages += promptPages + search.width();
+                    int seq = cache.create();
+                    batch.addPrompt(w.ids, seq);
+                    joining.add(search.start(w.index, w.ids, seq, limit, cache));
                 }
                 if (batch.isEmpty()) break;  // nothing running, nothing to come
 

@@ -157,9 +157,10 @@ public final class Generator {
     }
 
     /**
-     * How many prompts of {@code promptTokens} tokens can run at once, at most {@code maxLive}, within the memory
-     * the backend has for the KV cache now ({@link dev.alma.backend.Backend#kvPositionsAvailable}): each reserves
-     * room for its prompt and all its sequences' new tokens while it runs. At least 1.
+     * How many prompts of {@code promptTokens} tokens surely run at once, at most {@code maxLive}, within the memory
+     * the backend has for the KV cache now ({@link dev.alma.backend.Backend#kvPositionsAvailable}): with room for
+     * each one's prompt and all its sequences' new tokens. At least 1. More run together while their sequences are
+     * short (a prompt whose pages others need is stopped and run again later), except with a {@link TokenListener}.
      */
     public int promptsAtOnce(int promptTokens, int maxLive) {
         ContinuousBatch loop = loop(null);

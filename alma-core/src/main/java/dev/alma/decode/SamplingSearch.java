@@ -67,6 +67,11 @@ final class SamplingSearch extends Search {
     }
 
     @Override
+    boolean restartable() {
+        return listener == null;
+    }
+
+    @Override
     Entry start(int index, int[] ids, int seq, int limit, KvCache cache) {
         return new Prompt(index, ids, seq, limit, cache);
     }
@@ -139,6 +144,22 @@ final class SamplingSearch extends Search {
         void addTo(StepBatch batch) {
             for (Sequence s : sequences)
                 if (s.active) batch.add(s.tokens[s.length - 1], s.seq, ids.length + s.length - 1, true);
+        }
+
+        @Override
+        int stepPages(KvCache cache) {
+            int pages = 0;
+            for (Sequence s : sequences) if (s.active) pages += cache.pagesToWrite(s.seq, ids.length + s.length - 1);
+            return pages;
+        }
+
+        @Override
+        void release(KvCache cache) {
+            for (Sequence s : sequences)
+                if (s.active) {
+                    s.active = false;
+                    cache.free(s.seq);
+                }
         }
 
         @Override

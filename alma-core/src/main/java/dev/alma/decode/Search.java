@@ -24,6 +24,12 @@ abstract class Search {
     abstract int topK();
 
     /**
+     * Whether a prompt may be stopped and later searched again from the start (its result does not change): not
+     * when a {@link TokenListener} has already been told its tokens.
+     */
+    abstract boolean restartable();
+
+    /**
      * A prompt joining the batch.
      *
      * @param index the prompt's index in its feed (what listeners and results are told)
@@ -65,6 +71,12 @@ abstract class Search {
 
         /** Adds each running sequence's newest token to the next forward pass, one logits row each. */
         abstract void addTo(StepBatch batch);
+
+        /** KV pages the next forward pass takes for this prompt's tokens ({@link KvCache#pagesToWrite}). */
+        abstract int stepPages(KvCache cache);
+
+        /** Frees every sequence of an unfinished prompt, which is then dropped (to be started again). */
+        abstract void release(KvCache cache);
 
         /** The finished prompt's hypotheses, as {@link Generator#generate(List, TokenListener)} returns them. */
         abstract List<Hypothesis> result();

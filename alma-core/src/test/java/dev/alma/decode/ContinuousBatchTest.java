@@ -228,4 +228,24 @@ class ContinuousBatchTest {
         }
         assertEquals(4, g.promptsAtOnce(14, 4), "the heap of a test JVM holds four caches of this tiny model");
     }
+
+    @Test
+    void promptsStoppedToMakeRoomForOthersGetWhatTheyGetAlone() {
+        Generator g = new Generator(model, beams());
+        List<List<Hypothesis>> alone = alone(g);
+        int[] passes = {0};
+        ContinuousBatch loop = new ContinuousBatch(model, new BeamSearch(model, beams(), model.config().eosTokenId(),
+                new StopStrings(List.of(), null)), MAX_NEW, false, c -> passes[0]++);
+        // a cache for one prompt's worst case: more join while their beams are short, and one is stopped (and later
+        // run again) when the beams of those before it need the pages
+        long worst = loop.need(14, MAX_NEW);
+        Map<Integer, List<Hypothesis>> got = new ConcurrentHashMap<>();
+        loop.run(PromptFeed.of(prompts), prompts.size(), worst, got::put);
+        assertTrue(loop.preemptions > 0, "no prompt was stopped: the test does not test it");
+        for (int i = 0; i < prompts.size(); i++) assertSame(alone.get(i), got.get(i), "prompt " + i);
+        int optimistic = passes[0];
+        passes[0] = 0;
+        g.withStepObserver(c -> passes[0]++).generate(prompts, 1, null);
+        assertTrue(optimistic < passes[0], optimistic + " forward passes, against " + passes[0] + " one at a time");
+    }
 }
