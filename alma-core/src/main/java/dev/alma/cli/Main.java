@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 EvalCommand.class,
                 ServeCommand.class,
+                TestSetCommand.class,
         })
 public final class Main implements Runnable {
 
