@@ -38,6 +38,7 @@ public final class TranslationQueue implements AutoCloseable {
     private final List<Job> taken = new ArrayList<>();
     private final Generator generator;
     private final Thread worker;
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
     private Throwable failure;
 
@@ -73,10 +74,19 @@ public final class TranslationQueue implements AutoCloseable {
         CompletableFuture<List<Translator.Candidate>> f = new CompletableFuture<>();
         synchronized (this) {
             if (closed) throw new IllegalStateException("the translation queue is closed");
-            if (failure != null) f.completeExceptionally(failure);
-            else waiting.add(new Job(ids, to, f));
+            if (failure != null) {
+                f.completeExceptionally(failure);
+            } else {
+                pending.incrementAndGet();
+                waiting.add(new Job(ids, to, f));
+            }
         }
         return f;
+    }
+
+    /** Texts submitted and not yet translated (running or waiting to run). */
+    public int pending() {
+        return pending.get();
     }
 
     private void run(Generator generator, int maxBatch) {
@@ -108,6 +118,7 @@ public final class TranslationQueue implements AutoCloseable {
 
     private void answer(int index, List<Hypothesis> hypotheses) {
         Job j = taken.set(index, null);
+        pending.decrementAndGet();  // before the caller hears of it
         try {
             j.result.complete(translator.candidates(hypotheses, j.to));
         } catch (RuntimeException e) {
@@ -122,8 +133,12 @@ public final class TranslationQueue implements AutoCloseable {
             failure = t;
             waiting.drainTo(left);
         }
-        for (Job j : taken) if (j != null) j.result.completeExceptionally(t);
-        for (Job j : left) if (j != END) j.result.completeExceptionally(t);
+        for (Job j : taken) if (j != null) left.add(j);
+        for (Job j : left) {
+            if (j == END) continue;
+            pending.decrementAndGet();
+            j.result.completeExceptionally(t);
+        }
     }
 
     /** Stops taking texts and waits until every submitted one is translated (or has failed). */

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,7 @@ class TranslationQueueTest {
             }
             CompletionException later = assertThrows(CompletionException.class, () -> q.submit("Drei.", "de", "en").join());
             assertTrue(later.getCause().getMessage().contains("no memory for a KV cache (test)"));
+            assertEquals(0, q.pending(), "failed texts are not pending");
         }
     }
 }

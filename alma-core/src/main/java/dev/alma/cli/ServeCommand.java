@@ -30,14 +30,19 @@ final class ServeCommand implements Runnable {
     @Option(names = "--port", defaultValue = "8080", description = "port to listen on; 0: any free one (default: ${DEFAULT-VALUE})")
     int port;
 
+    @Option(names = "--max-pending", defaultValue = "" + TranslationServer.DEFAULT_MAX_PENDING, paramLabel = "N",
+            description = "texts allowed to wait or run; a request past it is answered 503 (default: ${DEFAULT-VALUE})")
+    int maxPending;
+
     @Override
     public void run() {
         TranslationOptions options = translation.options();
         if (port < 0 || port > 65535) throw new AlmaException("--port must be 0 to 65535, not " + port);
+        if (maxPending < 1) throw new AlmaException("--max-pending must be at least 1, not " + maxPending);
         Translator t = translation.open(model);
         TranslationServer server;
         try {
-            server = TranslationServer.start(t, options, new InetSocketAddress(host, port));
+            server = TranslationServer.start(t, options, new InetSocketAddress(host, port), maxPending);
         } catch (IOException e) {
             t.close();
             throw new UncheckedIOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);

@@ -34,22 +34,27 @@ import java.util.concurrent.Executors;
  * </ul>
  * A bad request (not JSON, a missing or mistyped field, an unknown language, an empty or too long text, a body over
  * {@link #MAX_BODY_BYTES}) is answered {@code {"error": "..."}} with status 400 (413 for the body's size), naming
- * the field or value; a model failure with 500. Requests are served on virtual threads, each waiting for its texts.
+ * the field or value; a model failure with 500; a request past the texts allowed to wait with 503 and
+ * {@code Retry-After}. Requests are served on virtual threads, each waiting for its texts.
  */
 public final class TranslationServer implements AutoCloseable {
     /** Largest request body read. */
     public static final int MAX_BODY_BYTES = 1 << 20;
     /** Most texts in one request. */
     public static final int MAX_TEXTS = 256;
+    /** Texts waiting or running past which a request is answered 503 (busy) by default. */
+    public static final int DEFAULT_MAX_PENDING = 4096;
 
     private final HttpServer http;
     private final Translator translator;
     private final TranslationQueue queue;
     private final ExecutorService threads;
     private final TranslationOptions options;
+    private final int maxPending;
 
     private TranslationServer(HttpServer http, Translator translator, TranslationQueue queue, ExecutorService threads,
-                              TranslationOptions options) {
+                              TranslationOptions options, int maxPending) {
+        this.maxPending = maxPending;
         this.http = http;
         this.translator = translator;
         this.queue = queue;
@@ -63,10 +68,20 @@ public final class TranslationServer implements AutoCloseable {
      */
     public static TranslationServer start(Translator translator, TranslationOptions options, InetSocketAddress address)
             throws IOException {
+        return start(translator, options, address, DEFAULT_MAX_PENDING);
+    }
+
+    /**
+     * As {@link #start(Translator, TranslationOptions, InetSocketAddress)}; a request that would make more than
+     * {@code maxPending} texts wait or run is answered 503 with {@code Retry-After}.
+     */
+    public static TranslationServer start(Translator translator, TranslationOptions options, InetSocketAddress address,
+                                          int maxPending) throws IOException {
+        if (maxPending < 1) throw new IllegalArgumentException("maxPending must be at least 1, not " + maxPending);
         HttpServer http = HttpServer.create(address, 64);
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         TranslationQueue queue = translator.queue(options, 1);
-        TranslationServer server = new TranslationServer(http, translator, queue, threads, options);
+        TranslationServer server = new TranslationServer(http, translator, queue, threads, options, maxPending);
         http.setExecutor(threads);
         http.createContext("/translate", server::translate);
         http.createContext("/health", server::health);
@@ -108,6 +123,11 @@ public final class TranslationServer implements AutoCloseable {
                     } catch (AlmaException e) {
                         throw new Refused(400, (many ? "texts[" + i + "]: " : "text: ") + e.getMessage());
                     }
+                }
+                if (queue.pending() + texts.size() > maxPending) {
+                    ex.getResponseHeaders().set("Retry-After", "5");
+                    throw new Refused(503, "busy: " + queue.pending() + " texts are waiting or running (at most "
+                            + maxPending + "); try again later");
                 }
                 List<CompletableFuture<String>> futures = new ArrayList<>(texts.size());
                 for (String t : texts) futures.add(queue.submit(t, from, to));

@@ -121,4 +121,20 @@ class TranslationServerTest {
         other.close();
         assertThrows(java.io.IOException.class, () -> send(HttpRequest.newBuilder(health).GET().build()));
     }
+
+    @Test
+    void aRequestPastTheTextsAllowedToWaitIsAnsweredBusy() throws Exception {
+        try (TranslationServer small = TranslationServer.start(translator, OPTIONS, new InetSocketAddress("127.0.0.1", 0), 2)) {
+            URI translate = URI.create("http://127.0.0.1:" + small.address().getPort() + "/translate");
+            String three = "{\"texts\": [\"Eins.\", \"Zwei.\", \"Drei.\"], \"from\": \"de\", \"to\": \"en\"}";
+            HttpResponse<String> r = send(HttpRequest.newBuilder(translate).POST(HttpRequest.BodyPublishers.ofString(three)).build());
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals("5", r.headers().firstValue("Retry-After").orElse(""));
+            assertTrue(r.body().contains("busy"), r.body());
+            String two = "{\"texts\": [\"Eins.\", \"Zwei.\"], \"from\": \"de\", \"to\": \"en\"}";
+            r = send(HttpRequest.newBuilder(translate).POST(HttpRequest.BodyPublishers.ofString(two)).build());
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(0, small.queue().pending(), "every text answered");
+        }
+    }
 }
