@@ -52,10 +52,23 @@ public interface Backend extends AutoCloseable {
     KvCache kvCache(LlamaConfig config, int maxTokens);
 
     /**
-     * How many more key/value positions of {@code config} the backend could hold now: its free memory, less some to
-     * spare, over a position's size. A batch of prompts plans its cache within it ({@code Long.MAX_VALUE}: unknown).
+     * A key/value cache whose keys and values are held as {@code type}: {@link dev.alma.tensor.DType#F32}, or another
+     * type where the backend has one (the CPU's F16).
+     *
+     * @throws dev.alma.AlmaException for a type the backend does not hold
      */
-    default long kvPositionsAvailable(LlamaConfig config) {
+    default KvCache kvCache(LlamaConfig config, int maxTokens, dev.alma.tensor.DType type) {
+        if (type != dev.alma.tensor.DType.F32)
+            throw new dev.alma.AlmaException("the " + name() + " backend keeps its KV cache in f32, not " + type);
+        return kvCache(config, maxTokens);
+    }
+
+    /**
+     * How many more key/value positions of {@code config} in a cache of {@code type} the backend could hold now: its
+     * free memory, less some to spare, over a position's size. A batch of prompts plans its cache within it
+     * ({@code Long.MAX_VALUE}: unknown).
+     */
+    default long kvPositionsAvailable(LlamaConfig config, dev.alma.tensor.DType type) {
         return Long.MAX_VALUE;
     }
 

@@ -28,12 +28,22 @@ final class ModelMixin {
             + "1.4-1.5 times its CPU decode speed at 7B here), q4_0, q4_k, q5_k, q6_k, bf16, f16, f32; default: as stored")
     String weights;
 
+    @Option(names = "--kv-cache", defaultValue = "f32", paramLabel = "TYPE",
+            description = "keys and values in the KV cache as f32 (default, exact) or f16 (CPU: half the memory and "
+                    + "the attention's reads, values rounded to f16)")
+    String kvCache;
+
     LlamaModel open() {
         return LlamaModel.open(model, options());
     }
 
     ModelOptions options() {
-        return new ModelOptions(device, threads, loras, weights == null ? null : matrixType(weights, "--weights"));
+        dev.alma.tensor.DType kv = switch (kvCache.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> dev.alma.tensor.DType.F32;
+            case "f16" -> dev.alma.tensor.DType.F16;
+            default -> throw new AlmaException("--kv-cache must be f32 or f16, not '" + kvCache + "'");
+        };
+        return new ModelOptions(device, threads, loras, weights == null ? null : matrixType(weights, "--weights"), kv);
     }
 
     /** The matrix type a {@code --type} option names (case-insensitive), or a one-line error listing the choices. */

@@ -76,7 +76,7 @@ final class ContinuousBatch {
      */
     void run(PromptFeed feed, int maxLive, long capacity, PromptResults results) {
         if (maxLive < 1) throw new IllegalArgumentException("at most " + maxLive + " prompts at once");
-        capacity = Math.min(capacity, Math.max(1, model.backend().kvPositionsAvailable(model.config())));
+        capacity = Math.min(capacity, Math.max(1, model.kvPositionsAvailable()));
         boolean optimistic = search.restartable();
         LlamaModel.Context ctx = model.newContext(positions(capacity));
         try {

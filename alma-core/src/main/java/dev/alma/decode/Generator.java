@@ -166,7 +166,7 @@ public final class Generator {
         ContinuousBatch loop = loop(null);
         int limit = Math.max(1, Math.min(options.maxNewTokens(), model.config().maxPositions() - promptTokens));
         long need = loop.need(Math.max(1, promptTokens), limit);
-        long available = model.backend().kvPositionsAvailable(model.config());
+        long available = model.kvPositionsAvailable();
         return (int) Math.max(1, Math.min(maxLive, available / need));
     }
 

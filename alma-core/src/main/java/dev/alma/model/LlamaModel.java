@@ -61,6 +61,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Weight norm;
     private final Weight lmHead;
     private final AutoCloseable owned;
+    /** The KV cache's type ({@link ModelOptions#kvCache}); set once by {@link #open}, before the model is returned. */
+    private dev.alma.tensor.DType kvCache = dev.alma.tensor.DType.F32;
 
     private LlamaModel(LlamaConfig config, Backend backend, Weight embed, Layer[] layers, Weight norm, Weight lmHead,
                        AutoCloseable owned) {
@@ -91,7 +93,11 @@ public final class LlamaModel implements AutoCloseable {
             }
             Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
             owned.add(backend);
-            return create(ckpt, backend, adapters, () -> closeAll(owned), options.weights());
+            if (options.kvCache() != dev.alma.tensor.DType.F32)  // refused here rather than at the first translation
+                backend.kvCache(ckpt.config(), 1, options.kvCache()).close();
+            LlamaModel m = create(ckpt, backend, adapters, () -> closeAll(owned), options.weights());
+            m.kvCache = options.kvCache();
+            return m;
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -106,7 +112,10 @@ public final class LlamaModel implements AutoCloseable {
             throw new AlmaException("a random model's type comes after the colon of " + spec + " (random:7b:q8_0), not from the weights option");
         Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
         try {
-            return RandomModel.create(s, backend, 1, backend);
+            LlamaModel m = RandomModel.create(s, backend, 1, backend);
+            if (options.kvCache() != dev.alma.tensor.DType.F32) backend.kvCache(m.config, 1, options.kvCache()).close();
+            m.kvCache = options.kvCache();
+            return m;
         } catch (RuntimeException e) {
             closeAll(List.of(backend));
             throw e;
@@ -282,7 +291,19 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A KV cache for up to {@code maxTokens} positions (over all its sequences) and scratch buffers. */
     public Context newContext(int maxTokens) {
-        return new Context(backend.kvCache(config, maxTokens));
+        return new Context(backend.kvCache(config, maxTokens, kvCache));
+    }
+
+    /** The type of the KV cache's keys and values ({@link ModelOptions#kvCache}). */
+    public dev.alma.tensor.DType kvCacheType() {
+        return kvCache;
+    }
+
+    /**
+     * How many more KV positions of this model the backend could hold now ({@link Backend#kvPositionsAvailable}).
+     */
+    public long kvPositionsAvailable() {
+        return backend.kvPositionsAvailable(config, kvCache);
     }
 
     /** Per-caller state of the forward pass: the KV cache and activation buffers sized for the largest chunk. */

@@ -490,7 +490,7 @@ public final class CudaBackend implements Backend {
 
     /** Four fifths of the device's free memory (activations and cuBLAS workspaces need the rest). */
     @Override
-    public synchronized long kvPositionsAvailable(LlamaConfig c) {
+    public synchronized long kvPositionsAvailable(LlamaConfig c, dev.alma.tensor.DType type) {
         use();
         long[] free = new long[1], total = new long[1];
         CudaRuntime.check(AlmaCuda.alma_mem_info(free, total), "cudaMemGetInfo");

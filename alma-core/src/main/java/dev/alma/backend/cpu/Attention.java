@@ -1,11 +1,16 @@
 package dev.alma.backend.cpu;
 
+import dev.alma.tensor.Layouts;
+
+import java.lang.foreign.MemorySegment;
+
 /**
  * Decode-time attention of one token over its sequence's cached keys and values, for a range of query heads: the
  * softmax of the scaled scores {@code q·k}, times the values. The cache pages keep each KV head's positions
  * contiguous ({@link CpuKvCache}): a thread reads one contiguous run per page (its heads' keys, then their values)
  * instead of a short run per head and page, and walks {@link #STREAMS} pages' runs in step, so the reads stream
- * from memory as several concurrent streams rather than waiting on each run's first miss.
+ * from memory as several concurrent streams rather than waiting on each run's first miss. An f16 cache's keys and
+ * values are widened as they are read.
  */
 final class Attention {
     /** Pages read at once: their runs are walked in step, as concurrent memory streams. */
@@ -24,6 +29,7 @@ final class Attention {
                       int last, float scale, float[] scores, float[] out, int oRow) {
         int hd = cache.headDim, ps = CpuKvCache.PAGE_SIZE, len = last + 1;
         float[][] pages = cache.pages;
+        MemorySegment[] halves = cache.halfSegments;
         int np = Math.ceilDiv(len, ps);
         for (int g = 0; g < np; g += STREAMS) {
             int gEnd = Math.min(np, g + STREAMS);
@@ -31,7 +37,9 @@ final class Attention {
                 int k = cache.offset(layer, 0, h / group, 0), row = (h - h0) * len;
                 for (int s = 0; s < ps; s++)
                     for (int pg = g; pg < gEnd && pg * ps + s < len; pg++)
-                        scores[row + pg * ps + s] = Simd.dot(q, qRow + h * hd, pages[table[pg]], k + s * hd, hd) * scale;
+                        scores[row + pg * ps + s] = (halves == null
+                                ? Simd.dot(q, qRow + h * hd, pages[table[pg]], k + s * hd, hd)
+                                : dotHalf(q, qRow + h * hd, halves[table[pg]], k + s * hd, hd)) * scale;
             }
         }
         for (int h = h0; h < h1; h++) {
@@ -45,7 +53,8 @@ final class Attention {
                 int v = cache.offset(layer, 1, h / group, 0), row = (h - h0) * len;
                 for (int s = 0; s < ps; s++)
                     for (int pg = g; pg < gEnd && pg * ps + s < len; pg++)
-                        axpy(scores[row + pg * ps + s], pages[table[pg]], v + s * hd, out, oRow + h * hd, hd);
+                        if (halves == null) axpy(scores[row + pg * ps + s], pages[table[pg]], v + s * hd, out, oRow + h * hd, hd);
+                        else axpyHalf(scores[row + pg * ps + s], halves[table[pg]], v + s * hd, out, oRow + h * hd, hd);
             }
         }
     }
@@ -70,5 +79,22 @@ final class Attention {
             return;
         }
         for (int i = 0; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
+    /** {@code q[qOff ..] · x} over {@code n} f16 values of {@code page} from value {@code off}. */
+    static float dotHalf(float[] q, int qOff, MemorySegment page, int off, int n) {
+        if (Simd.AVAILABLE) return Simd.V.dotF16(page, 2L * off, q, qOff, n);
+        float s = 0;
+        for (int i = 0; i < n; i++) s += Float.float16ToFloat(page.get(Layouts.I16, 2L * (off + i))) * q[qOff + i];
+        return s;
+    }
+
+    /** {@code y[yOff ..] += a · x} over {@code n} f16 values of {@code page} from value {@code off}. */
+    static void axpyHalf(float a, MemorySegment page, int off, float[] y, int yOff, int n) {
+        if (Simd.AVAILABLE) {
+            Simd.V.axpyF16(a, page, 2L * off, y, yOff, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) y[yOff + i] += a * Float.float16ToFloat(page.get(Layouts.I16, 2L * (off + i)));
     }
 }

@@ -122,15 +122,23 @@ public final class CpuBackend implements Backend {
 
     @Override
     public KvCache kvCache(LlamaConfig c, int maxTokens) {
-        return new CpuKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens);
+        return new CpuKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, false);
     }
 
-    /** Three quarters of the heap not in use (the cache's pages are float arrays on the heap). */
+    /** F32 or F16 keys and values. */
     @Override
-    public long kvPositionsAvailable(LlamaConfig c) {
+    public KvCache kvCache(LlamaConfig c, int maxTokens, DType type) {
+        if (type != DType.F32 && type != DType.F16)
+            throw new AlmaException("the CPU's KV cache holds f32 or f16, not " + type);
+        return new CpuKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, type == DType.F16);
+    }
+
+    /** Three quarters of the heap not in use (the cache's pages are arrays on the heap). */
+    @Override
+    public long kvPositionsAvailable(LlamaConfig c, DType type) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        return free / 4 * 3 / CpuKvCache.bytesPerPosition(c.numLayers(), c.kvDim());
+        return free / 4 * 3 / CpuKvCache.bytesPerPosition(c.numLayers(), c.kvDim(), type == DType.F16);
     }
 
     private static CpuActivations a(Activations x) {
@@ -332,8 +340,8 @@ public final class CpuBackend implements Backend {
             int page = cache.pageForWrite(seqs[i], positions[i]);
             int slot = positions[i] % ps;
             for (int h = 0; h < kvHeads; h++) {
-                System.arraycopy(ka.data, i * kvDim + h * hd, cache.pages[page], cache.offset(layer, 0, h, slot), hd);
-                System.arraycopy(va.data, i * kvDim + h * hd, cache.pages[page], cache.offset(layer, 1, h, slot), hd);
+                cache.store(ka.data, i * kvDim + h * hd, page, cache.offset(layer, 0, h, slot), hd);
+                cache.store(va.data, i * kvDim + h * hd, page, cache.offset(layer, 1, h, slot), hd);
             }
         }
         float scale = (float) (1.0 / Math.sqrt(hd));

@@ -246,6 +246,16 @@ final class Simd {
             for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
         }
 
+        /** {@code y[yOff ..] += a · x} over the {@code n} f16 values at byte {@code byteOff} of {@code x}. */
+        static void axpyF16(float a, MemorySegment x, long byteOff, float[] y, int yOff, int n) {
+            FloatVector va = FloatVector.broadcast(F, a);
+            int i = 0;
+            for (; i + L <= n; i += L)
+                halfToFloat(ShortVector.fromMemorySegment(S, x, byteOff + 2L * i, LE)).fma(va, FloatVector.fromArray(F, y, yOff + i))
+                        .intoArray(y, yOff + i);
+            for (; i < n; i++) y[yOff + i] += a * Float.float16ToFloat(x.get(dev.alma.tensor.Layouts.I16, byteOff + 2L * i));
+        }
+
         /** {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [from, to)}. */
         static void swiglu(float[] g, float[] u, int from, int to) {
             int i = from;

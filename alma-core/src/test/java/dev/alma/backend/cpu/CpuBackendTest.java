@@ -208,13 +208,21 @@ class CpuBackendTest {
     void groupedQueryAttentionMatchesFloat64() {
         // 21 positions: two cache pages; 90 positions of layer 1 with a 20-wide head: six pages, more than the pages
         // attention walks in step, and head slices that are not whole vectors
-        groupedQueryAttention(6, 2, 6, 21, 0);
-        groupedQueryAttention(4, 2, 20, 90, 1);
+        groupedQueryAttention(6, 2, 6, 21, 0, false);
+        groupedQueryAttention(4, 2, 20, 90, 1, false);
     }
 
-    private void groupedQueryAttention(int heads, int kvHeads, int hd, int len, int layer) {
+    @Test
+    void attentionOverAnF16CacheMatchesFloat64OfTheRoundedKeysAndValues() {
+        // the same walks over f16 pages: keys and values rounded to f16 as they are stored, widened as they are read
+        groupedQueryAttention(6, 2, 6, 21, 0, true);
+        groupedQueryAttention(4, 2, 20, 90, 1, true);
+        groupedQueryAttention(8, 8, 64, 40, 1, true);
+    }
+
+    private void groupedQueryAttention(int heads, int kvHeads, int hd, int len, int layer, boolean f16) {
         LlamaConfig c = new LlamaConfig(10, heads * hd, 8, 2, heads, kvHeads, hd, 1e-5f, 1e4, 128, false, 1, 2, "float32", false);
-        KvCache cache = BE.kvCache(c, 128);
+        KvCache cache = BE.kvCache(c, 128, f16 ? DType.F16 : DType.F32);
         int seq = cache.create();
         float[] q = random(len * heads * hd), k = random(len * kvHeads * hd), v = random(len * kvHeads * hd);
         int[] seqs = new int[len], pos = new int[len];
@@ -238,6 +246,9 @@ class CpuBackendTest {
                     cache, layer, new int[]{seq}, new int[]{t}, 1, o1);
             System.arraycopy(o1.data, 0, got, t * heads * hd, heads * hd);
         }
+        if (f16)  // the reference sees what the cache holds
+            for (float[] a : new float[][]{k, v})
+                for (int i = 0; i < a.length; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
         for (int t = 0; t < len; t++)
             for (int h = 0; h < heads; h++) {
                 int g = h / (heads / kvHeads);
@@ -283,10 +294,10 @@ class CpuBackendTest {
     @Test
     void aKvCacheBeyondTheHeapIsANamedError() {
         // one page of 48 layers × 524288 key/value columns: 805M floats (3.2 GB), beyond the tests' 1-2 GB heap
-        CpuKvCache big = new CpuKvCache(48, 4096, 128, 64);
+        CpuKvCache big = new CpuKvCache(48, 4096, 128, 64, false);
         var e = assertThrows(dev.alma.AlmaException.class, () -> big.ensurePage(0));
         assertTrue(e.getMessage().startsWith("KV cache: the Java heap has no room") && e.getMessage().contains("-Xmx"), e.getMessage());
-        var tooLong = assertThrows(dev.alma.AlmaException.class, () -> new CpuKvCache(1024, 1024, 128, 64));
+        var tooLong = assertThrows(dev.alma.AlmaException.class, () -> new CpuKvCache(1024, 1024, 128, 64, false));
         assertTrue(tooLong.getMessage().contains("more than a Java array holds"), tooLong.getMessage());
     }
 }
