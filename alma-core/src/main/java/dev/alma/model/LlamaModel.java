@@ -61,11 +61,16 @@ public final class LlamaModel implements AutoCloseable {
     private final Weight norm;
     private final Weight lmHead;
     private final AutoCloseable owned;
-    /** The KV cache's type ({@link ModelOptions#kvCache}); set once by {@link #open}, before the model is returned. */
-    private dev.alma.tensor.DType kvCache = dev.alma.tensor.DType.F32;
+    /** The KV cache's type ({@link ModelOptions#kvCache}). */
+    private final dev.alma.tensor.DType kvCache;
 
     private LlamaModel(LlamaConfig config, Backend backend, Weight embed, Layer[] layers, Weight norm, Weight lmHead,
                        AutoCloseable owned) {
+        this(config, backend, embed, layers, norm, lmHead, owned, dev.alma.tensor.DType.F32);
+    }
+
+    private LlamaModel(LlamaConfig config, Backend backend, Weight embed, Layer[] layers, Weight norm, Weight lmHead,
+                       AutoCloseable owned, dev.alma.tensor.DType kvCache) {
         this.config = config;
         this.backend = backend;
         this.embed = embed;
@@ -73,6 +78,14 @@ public final class LlamaModel implements AutoCloseable {
         this.norm = norm;
         this.lmHead = lmHead;
         this.owned = owned;
+        this.kvCache = kvCache;
+    }
+
+    /** This model (and what it owns) with its KV cache held as {@code type}; this instance is not to be used after. */
+    private LlamaModel withKvCache(dev.alma.tensor.DType type) {
+        if (type != dev.alma.tensor.DType.F32)  // refused here rather than at the first translation
+            backend.kvCache(config, 1, type).close();
+        return new LlamaModel(config, backend, embed, layers, norm, lmHead, owned, type);
     }
 
     /**
@@ -93,11 +106,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
             owned.add(backend);
-            if (options.kvCache() != dev.alma.tensor.DType.F32)  // refused here rather than at the first translation
-                backend.kvCache(ckpt.config(), 1, options.kvCache()).close();
-            LlamaModel m = create(ckpt, backend, adapters, () -> closeAll(owned), options.weights());
-            m.kvCache = options.kvCache();
-            return m;
+            return create(ckpt, backend, adapters, () -> closeAll(owned), options.weights()).withKvCache(options.kvCache());
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -112,10 +121,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new AlmaException("a random model's type comes after the colon of " + spec + " (random:7b:q8_0), not from the weights option");
         Backend backend = dev.alma.backend.Backends.open(options.device(), options.threads());
         try {
-            LlamaModel m = RandomModel.create(s, backend, 1, backend);
-            if (options.kvCache() != dev.alma.tensor.DType.F32) backend.kvCache(m.config, 1, options.kvCache()).close();
-            m.kvCache = options.kvCache();
-            return m;
+            return RandomModel.create(s, backend, 1, backend).withKvCache(options.kvCache());
         } catch (RuntimeException e) {
             closeAll(List.of(backend));
             throw e;
@@ -234,7 +240,7 @@ public final class LlamaModel implements AutoCloseable {
             String name = deltas.keySet().iterator().next();
             throw new FormatException(origin.get(name), name, "the adapter targets a weight the model does not have");
         }
-        return new LlamaModel(config, backend, embed, adaptedLayers, norm, lmHead, owns);
+        return new LlamaModel(config, backend, embed, adaptedLayers, norm, lmHead, owns, kvCache);
     }
 
     /** {@code base} with the delta for {@code name} (taken out of {@code deltas}) added, or {@code base} itself. */

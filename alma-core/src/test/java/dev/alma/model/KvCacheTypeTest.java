@@ -22,6 +22,7 @@ class KvCacheTypeTest {
         try (LlamaModel f32 = LlamaModel.open(dir, ModelOptions.defaults().withThreads(1));
              LlamaModel f16 = LlamaModel.open(dir, ModelOptions.defaults().withThreads(1).withKvCache(DType.F16))) {
             assertEquals(DType.F16, f16.kvCacheType());
+            assertEquals(DType.F16, f16.withLoras(java.util.List.of()).kvCacheType(), "a LoRA view keeps the cache type");
             float[][] a, b;
             try (LlamaModel.Context ca = f32.newContext(64); LlamaModel.Context cb = f16.newContext(64)) {
                 a = f32.append(ca, ca.cache().create(), prompt, true);
