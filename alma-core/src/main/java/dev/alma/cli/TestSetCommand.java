@@ -6,6 +6,10 @@ import dev.alma.TranslationQueue;
 import dev.alma.Translator;
 import dev.alma.eval.TextLines;
 import dev.alma.io.AtomicFiles;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,13 +77,20 @@ final class TestSetCommand implements Runnable {
                             : queue.submit(line, d.from(), d.to()));
                 all.add(futures);
             }
-            for (int i = 0; i < directions.size(); i++) {
-                Direction d = directions.get(i);
-                StringBuilder text = new StringBuilder();
-                for (CompletableFuture<String> f : all.get(i)) text.append(f.join()).append('\n');
-                AtomicFiles.writeString(d.output(), text.toString());
-                System.err.printf("alma: %s: %d sentences -> %s%n", d.name(), all.get(i).size(), d.output());
+            int total = all.stream().mapToInt(List::size).sum();
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("translate").setInitialMax(total)
+                    .setUnit(" sentences", 1).setStyle(ProgressBarStyle.ASCII)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                for (List<CompletableFuture<String>> futures : all)
+                    for (CompletableFuture<String> f : futures) f.whenComplete((r, e) -> bar.step());
+                for (int i = 0; i < directions.size(); i++) {
+                    Direction d = directions.get(i);
+                    StringBuilder text = new StringBuilder();
+                    for (CompletableFuture<String> f : all.get(i)) text.append(f.join()).append('\n');
+                    AtomicFiles.writeString(d.output(), text.toString());
+                }
             }
+            for (Direction d : directions) System.err.printf("alma: %s -> %s%n", d.name(), d.output());
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
