@@ -6,6 +6,7 @@
 #   7B/13B models), jmh.txt, memcheck.txt, racecheck.txt, summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
 # ALMA_CHECK_STEPS (default "tests bench clibench jmh memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
+# ALMA_CLIBENCH (e.g. "beams pdl requests") picks `alma bench` runs of the clibench step (names in that step).
 # ALMA_PREFILL_SHAPES (e.g. "7 8") adds 1024-token prompt runs of `alma bench` with those wgmma GEMM shapes.
 # Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
 # ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
@@ -119,24 +120,27 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     timeout 120 "${java[@]}" ${props[@]+"${props[@]}"} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   }
+  # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold pdl short pdlshort requests prefill.
+  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold pdl short pdlshort requests prefill} "
+  pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
   prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
-  clibench "" --model random:7b "${decode[@]}" --beams 5
-  clibench "" --model random:13b "${decode[@]}"
+  pick beams && clibench "" --model random:7b "${decode[@]}" --beams 5
+  pick 13b && clibench "" --model random:13b "${decode[@]}"
   # The RoPE fold against the launch it saves, on the same card: the 7B decode again with it off.
-  clibench alma.cuda.ropeFold=false --model random:7b "${decode[@]}" --beams 5
+  pick ropefold && clibench alma.cuda.ropeFold=false --model random:7b "${decode[@]}" --beams 5
   # Programmatic dependent launches of the decode GEMVs and attention against ordinary ones (the first run).
-  clibench alma.cuda.pdl=true --model random:7b "${decode[@]}" --beams 5
+  pick pdl && clibench alma.cuda.pdl=true --model random:7b "${decode[@]}" --beams 5
   # The paged attention's short-split path (contexts of 64-96 keys here: every split takes it).
-  clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
-  clibench "alma.cuda.pdl=true alma.cuda.pagedShort=true" --model random:7b "${decode[@]}" --beams 5
+  pick short && clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
+  pick pdlshort && clibench "alma.cuda.pdl=true alma.cuda.pagedShort=true" --model random:7b "${decode[@]}" --beams 5
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
-  for wait in "" --wait-for-longest; do
+  pick requests && for wait in "" --wait-for-longest; do
     clibench "" --model random:7b --requests "$root/alma-bench/requests/wmt22-de-en-64.txt" --batch 16 --runs 1 --warmup 1 $wait
   done
   # Prompt-heavy: 1024-token prompts with the mma.sync and then the wgmma prompt kernels (-Dalma.cuda.wgmma).
-  for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
+  pick prefill && for wgmma in false true; do clibench alma.cuda.wgmma=$wgmma "${prompts[@]}"; done
   # ALMA_PREFILL_SHAPES="7 8": the same prompts with those wgmma GEMM shapes (-Dalma.cuda.gemmShape).
   for shape in ${ALMA_PREFILL_SHAPES:-}; do clibench alma.cuda.gemmShape=$shape "${prompts[@]}"; done
   say "alma bench ($(( $(date +%s) - start )) s):"
