@@ -6,7 +6,7 @@
 #   7B/13B models), jmh.txt, memcheck.txt, racecheck.txt, summary.txt.
 # Without a GPU (e.g. here, to try the packing) the GPU tests skip and the benchmark is left out.
 # ALMA_CHECK_STEPS (default "tests bench clibench jmh memcheck racecheck") picks steps, e.g. ALMA_CHECK_STEPS=bench for a rerun.
-# ALMA_CLIBENCH (e.g. "beams pdl requests") picks `alma bench` runs of the clibench step (names in that step).
+# ALMA_CLIBENCH (e.g. "beams plain requests") picks `alma bench` runs of the clibench step (names in that step).
 # ALMA_PREFILL_SHAPES (e.g. "7 8") adds 1024-token prompt runs of `alma bench` with those wgmma GEMM shapes.
 # Rehearsal here: ALMA_PACK_EMULATED=1 cpp/gpu-pack.sh, then ALMA_CHECK_EMULATED=1 ALMA_TESTS_TIMEOUT_S=900
 # ALMA_BENCH_ARGS=--tiny bash cpp/gpu-check.sh: the kernels run in the CPU emulator (cpp/emu) as if on a GPU.
@@ -105,9 +105,9 @@ fi
 
 # `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
 # back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; the 7B decode with the RoPE fold off
-# (-Dalma.cuda.ropeFold=false), with programmatic dependent launches (-Dalma.cuda.pdl=true) and with the paged
-# attention's short-split path (-Dalma.cuda.pagedShort=true); then 1024-token prompts on the 7B shape with the mma.sync
-# and the wgmma prompt kernels.
+# (-Dalma.cuda.ropeFold=false), without programmatic dependent launches (-Dalma.cuda.pdl=false), without the paged
+# attention's short-split path (-Dalma.cuda.pagedShort=false) and without both; then 1024-token prompts on the 7B
+# shape with the mma.sync and the wgmma prompt kernels.
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
@@ -120,8 +120,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     timeout 120 "${java[@]}" ${props[@]+"${props[@]}"} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   }
-  # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold pdl short pdlshort requests prefill.
-  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold pdl short pdlshort requests prefill} "
+  # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold nopdl noshort plain requests prefill.
+  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain requests prefill} "
   pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
   prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
@@ -129,11 +129,11 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   pick 13b && clibench "" --model random:13b "${decode[@]}"
   # The RoPE fold against the launch it saves, on the same card: the 7B decode again with it off.
   pick ropefold && clibench alma.cuda.ropeFold=false --model random:7b "${decode[@]}" --beams 5
-  # Programmatic dependent launches of the decode GEMVs and attention against ordinary ones (the first run).
-  pick pdl && clibench alma.cuda.pdl=true --model random:7b "${decode[@]}" --beams 5
-  # The paged attention's short-split path (contexts of 64-96 keys here: every split takes it).
-  pick short && clibench alma.cuda.pagedShort=true --model random:7b "${decode[@]}" --beams 5
-  pick pdlshort && clibench "alma.cuda.pdl=true alma.cuda.pagedShort=true" --model random:7b "${decode[@]}" --beams 5
+  # Ordinary launches of the decode GEMVs and attention against the default programmatic dependent ones.
+  pick nopdl && clibench alma.cuda.pdl=false --model random:7b "${decode[@]}" --beams 5
+  # The paged attention's general path for every split against the default short-split path at 64-96 keys.
+  pick noshort && clibench alma.cuda.pagedShort=false --model random:7b "${decode[@]}" --beams 5
+  pick plain && clibench "alma.cuda.pdl=false alma.cuda.pagedShort=false" --model random:7b "${decode[@]}" --beams 5
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
   pick requests && for wait in "" --wait-for-longest; do

@@ -210,7 +210,8 @@ int alma_gemv_tc_swiglu_norm(const void *d_wg, const void *d_wu, int type, const
 int alma_gemm(const void *d_a, int a_type, const void *d_w, int w_type, float *d_c, int m, int n, int k, void *stream);
 /**
  * The 16-bit tensor-core kernel alma_gemm uses from now on, process-wide (a benchmarking and testing hook):
- * 0 mma.sync (the default, sm_80 and later), 1..9 shapes of the wgmma kernels, 7..9 fed by TMA (sm_90a;
+ * 0 mma.sync (the default, sm_80 and later), 1..9 shapes of the wgmma kernels, 7..9 fed by TMA, 10 shape 8 or 9
+ * by the product's tile count (sm_90a;
  * cudaErrorInvalidDeviceFunction unless the current device has compute capability 9.0; gemm_wgmma.cu lists them).
  */
 int alma_gemm_set_variant(int variant);

@@ -1,7 +1,7 @@
 // Prefill matrix product C[m, n] = A[m, k] · W[n, k]ᵀ.
 //  - bf16/f16: tensor cores through mma.sync.m16n8k16 (sm_80 and later), 128×128×32 block tiles, 8 warps of 64×32,
 //    cp.async double buffering, f32 accumulation. k % 8 == 0 (16-byte chunks); m and n arbitrary (zero-filled edges).
-//    On Hopper, alma_gemm_set_variant(1..9) switches to a shape of the wgmma kernels of gemm_wgmma.cu (same
+//    On Hopper, alma_gemm_set_variant(1..10) switches to a shape of the wgmma kernels of gemm_wgmma.cu (same
 //    contract; 7-9 load with TMA).
 //  - float32 activations: a CUDA-core tiled kernel (64×64×16, 4×4 outputs per thread) over f32, f16 or bf16
 //    weights, any shape; exact float32 products (what the CPU backend computes).
@@ -135,9 +135,9 @@ __global__ void __launch_bounds__(256) gemm_f32_kernel(const float *A, const T *
         }
 }
 
-// 0: mma.sync (any sm_80+ device), 1..9: the wgmma shapes of gemm_wgmma.cu (compute capability 9.0 only).
+// 0: mma.sync (any sm_80+ device), 1..10: the wgmma shapes of gemm_wgmma.cu (compute capability 9.0 only).
 int gemm_variant = 0;
-constexpr int GEMM_VARIANTS = 10;
+constexpr int GEMM_VARIANTS = 11;
 
 }  // namespace
 

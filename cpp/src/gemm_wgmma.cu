@@ -1,5 +1,5 @@
 // Prefill matrix product on Hopper: C[m, n] = A[m, k] · W[n, k]ᵀ for 16-bit A and W through wgmma (sm_90a), the
-// variants alma_gemm_set_variant(1..9) select on a compute capability 9.0 device. Two kernels:
+// variants alma_gemm_set_variant(1..10) select on a compute capability 9.0 device. Two kernels:
 //
 // gemm_wgmma_kernel (variants 1-6): every thread loads with cp.async.
 //  - Block tile 128 tokens × BN weight rows × 64 k; two warpgroups, each owning 64 tokens × BN rows with one
@@ -270,7 +270,7 @@ int launch_tma(const T *a, const T *w, float *c, int m, int n, int k, int type, 
     return 0;
 }
 
-// Variant v of alma_gemm_set_variant (1..9): {BN, STAGES, AHEAD, GROUP, blocks per SM} (1-6), {BN, STAGES, GROUP,
+// Variant v of alma_gemm_set_variant (1..10): {BN, STAGES, AHEAD, GROUP, blocks per SM} (1-6), {BN, STAGES, GROUP,
 // blocks per SM} of the TMA kernel (7-9).
 //  1: 128×256 tiles, 4 × 48 KB stages, 2 ahead, products draining, row-major walk (the first wgmma kernel)
 //  2: as 1, grouped walk of 8 tile rows
@@ -281,8 +281,23 @@ int launch_tma(const T *a, const T *w, float *c, int m, int n, int k, int type, 
 //  7: TMA, 128×128 tiles, 3 × 32 KB stages, groups of 8, two blocks per SM
 //  8: TMA, 128×256 tiles, 4 × 48 KB stages, groups of 8, one block per SM
 //  9: TMA, 128×128 tiles, 6 × 32 KB stages, groups of 8, one block per SM
+// 10: 8 or 9 by the product's tile count (auto_variant)
+// Variant 10 chooses per product between 8 and 9: 9's 128×128 tiles while they fit in one wave (one tile per SM or
+// fewer: a short prompt's products), else 8's 128×256 tiles, the fastest once there are enough of them (cpp/PERF.md
+// runs 16-17, H200: 512 × 4,096 × 4,096, 128 tiles of 9, 84% of cuBLAS against 8's 67%; 1,024 × 4,096 × 4,096, 256 tiles
+// of 9, 8 98% against 9's 81%).
+int auto_variant(int m, int n) {
+    int dev = 0, sms = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) !=
+        cudaSuccess)
+        return 9;  // the launch below reports the error
+    long long tiles = (long long)((m + HM - 1) / HM) * ((n + 127) / 128);
+    return tiles > sms ? 8 : 9;
+}
+
 template <typename T>
 int launch_variant(int v, const T *a, const T *w, float *c, int m, int n, int k, int type, cudaStream_t s) {
+    if (v == 10) v = auto_variant(m, n);
     switch (v) {
     case 7: return launch_tma<T, 128, 3, 8, 2>(a, w, c, m, n, k, type, s);
     case 8: return launch_tma<T, 256, 4, 8, 1>(a, w, c, m, n, k, type, s);
@@ -306,7 +321,7 @@ int alma_wgmma_device_check() {
     return major == 9 && minor == 0 ? 0 : (int)cudaErrorInvalidDeviceFunction;
 }
 
-// Called by alma_gemm (gemm.cu) for 16-bit operands when a wgmma variant (1..9) is selected; arguments already
+// Called by alma_gemm (gemm.cu) for 16-bit operands when a wgmma variant (1..10) is selected; arguments already
 // checked there (k % 8 == 0, 16-byte aligned operands, m, n > 0).
 int alma_gemm_wgmma(int variant, const void *d_a, const void *d_w, int type, float *d_c, int m, int n, int k,
                     cudaStream_t s) {

@@ -72,6 +72,15 @@ public interface Backend extends AutoCloseable {
         return Long.MAX_VALUE;
     }
 
+    /**
+     * Most tokens the model passes through the layers at once; longer batches (a long prompt, several prompts joining)
+     * are split into chunks of this many. Larger chunks make larger matrix products (a GPU needs more rows to keep
+     * its multiprocessors busy) and larger activation buffers. The default is 256.
+     */
+    default int chunkTokens() {
+        return 256;
+    }
+
     /** {@code out[i] = table[tokens[i]]} for the first {@code tokens.length} rows. */
     void embed(Weight table, int[] tokens, Activations out);
 

@@ -63,6 +63,8 @@ public final class LlamaModel implements AutoCloseable {
     private final AutoCloseable owned;
     /** The KV cache's type ({@link ModelOptions#kvCache}). */
     private final dev.alma.tensor.DType kvCache;
+    /** Most tokens of one pass through the layers ({@link Backend#chunkTokens}); longer batches are split. */
+    private final int chunk;
 
     private LlamaModel(LlamaConfig config, Backend backend, Weight embed, Layer[] layers, Weight norm, Weight lmHead,
                        AutoCloseable owned) {
@@ -79,6 +81,8 @@ public final class LlamaModel implements AutoCloseable {
         this.lmHead = lmHead;
         this.owned = owned;
         this.kvCache = kvCache;
+        this.chunk = backend.chunkTokens();
+        if (chunk < 1) throw new IllegalArgumentException(backend.name() + " backend: chunks of " + chunk + " tokens");
     }
 
     /** This model (and what it owns) with its KV cache held as {@code type}; this instance is not to be used after. */
@@ -332,7 +336,7 @@ public final class LlamaModel implements AutoCloseable {
         private void ensure(int n) {
             if (n <= capacity) return;
             LlamaConfig c = config;
-            capacity = Math.max(n, Math.min(2 * capacity, MAX_CHUNK));
+            capacity = Math.max(n, Math.min(2 * capacity, chunk));
             x = backend.allocate(capacity, c.hiddenSize());
             h = backend.allocate(capacity, c.hiddenSize());
             q = backend.allocate(capacity, c.qDim());
@@ -358,8 +362,6 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** Most tokens processed by one pass through the layers; longer batches are split. */
-    static final int MAX_CHUNK = 256;
 
     /**
      * Runs the model over a flat batch of tokens and returns the logits of the requested tokens.
@@ -417,8 +419,8 @@ public final class LlamaModel implements AutoCloseable {
         for (int p : positions)
             if (p < 0 || p >= config.maxPositions())
                 throw new AlmaException("position " + p + " is beyond the model's context of " + config.maxPositions());
-        for (int start = 0; start < total; start += MAX_CHUNK) {
-            int end = Math.min(total, start + MAX_CHUNK);
+        for (int start = 0; start < total; start += chunk) {
+            int end = Math.min(total, start + chunk);
             int[] rows = new int[logitRows.length];
             int[] slot = new int[logitRows.length];
             int m = 0;

@@ -58,26 +58,32 @@ public final class CudaBackend implements Backend {
      */
     public static final String ROPE_FOLD_PROPERTY = "alma.cuda.ropeFold";
     /**
-     * System property: {@code true} launches the decode GEMVs and paged attention as programmatic dependent launches
-     * on a compute capability 9.0 or later device ({@link #usePdl}); off by default until measured on a GPU.
+     * System property: {@code false} launches the decode GEMVs and paged attention as ordinary kernels; by default
+     * they are programmatic dependent launches on a compute capability 9.0 or later device ({@link #usePdl}: 5 beams
+     * 161.8 → 168.8 steps/s through {@code alma bench} on an H200, cpp/PERF.md run 14).
      */
     public static final String PDL_PROPERTY = "alma.cuda.pdl";
     /**
-     * System property: {@code true} makes the paged attention take its short-split path (splits of at most 32 keys:
-     * page-table entries and all key and value rows loaded at once; the same results), process-wide; off by default
-     * until measured on a GPU.
+     * System property: {@code false} makes the paged attention take its general path for every split, process-wide;
+     * by default splits of at most 32 keys take the short path (page-table entries and all key and value rows loaded
+     * at once; the same results: greedy 188.8 → 197.7 tok/s through {@code alma bench} on an H200, cpp/PERF.md run 14).
      */
     public static final String PAGED_SHORT_PROPERTY = "alma.cuda.pagedShort";
     /**
-     * System property choosing the wgmma GEMM shape of prompts on a compute capability 9.0 device: 1 to 9 (cpp/src/
-     * gemm_wgmma.cu lists them; 7-9 are fed by TMA), for timing them through the model on a GPU
-     * (cpp/gpu-check.sh). Default {@link #WGMMA_GEMM_VARIANT}; ignored where the wgmma kernels are not used.
+     * System property choosing the wgmma GEMM shape of prompts on a compute capability 9.0 device: 1 to 10 (cpp/src/
+     * gemm_wgmma.cu lists them; 7-9 are fed by TMA, 10 picks 8 or 9 by the product's size), for timing them through
+     * the model on a GPU (cpp/gpu-check.sh). Default {@link #WGMMA_GEMM_VARIANT}; ignored where the wgmma kernels are
+     * not used.
      */
     public static final String GEMM_SHAPE_PROPERTY = "alma.cuda.gemmShape";
-    /** The wgmma GEMM shape (alma_gemm_set_variant) used on compute capability 9.0: the fastest in cpp/PERF.md. */
-    static final int WGMMA_GEMM_VARIANT = 4;
+    /**
+     * The wgmma GEMM shape (alma_gemm_set_variant) used on compute capability 9.0: 10, shape 8 (TMA, 128×256 tiles:
+     * 93-98% of cuBLAS at 4096³-8192³ on an H200, cpp/PERF.md runs 14-17) for large products, shape 9 (128×128
+     * tiles) where its tiles fit in one wave (a short prompt's products).
+     */
+    static final int WGMMA_GEMM_VARIANT = 10;
     /** The wgmma GEMM shapes alma_gemm_set_variant accepts. */
-    static final int WGMMA_GEMM_SHAPES = 9;
+    static final int WGMMA_GEMM_SHAPES = 10;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 
@@ -144,9 +150,10 @@ public final class CudaBackend implements Backend {
         this.stream = s[0];
         this.tape = new LaunchTape(new StreamGraphs(stream),
                 !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true")));
-        if ("true".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "false"))) usePdl(true);
-        if ("true".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "false")))
-            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(1), "alma_attention_paged_set_variant");
+        usePdl(!"false".equalsIgnoreCase(System.getProperty(PDL_PROPERTY, "true")));
+        boolean pagedShort = !"false".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "true"));
+        CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(pagedShort ? 1 : 0),
+                "alma_attention_paged_set_variant");
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
@@ -487,6 +494,23 @@ public final class CudaBackend implements Backend {
         return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream, this::beforePageCopy,
                 this::beforeCacheFree));
     }
+
+    /**
+     * 4,096, LLaMA-2's context: a prompt then goes through the layers in one pass, so that (1) its matrix products
+     * have enough rows for the wgmma GEMM's 128×256 tiles to fill the multiprocessors (on an H200, 555-640 TFLOP/s
+     * at 1,024 rows against 157-323 at 128; cpp/PERF.md run 17) and (2) its attention is the flash prompt kernel: a
+     * later chunk of a prompt attends to the positions before it through the paged attention, which reads the
+     * cached keys and values once per query token. With 256-token chunks a 1,024-token 7B prompt ran at 4,898 tok/s,
+     * in one pass at 28,758 (run 16 → 17). Activation buffers grow to the longest pass made, ~1 GB at 4,096 tokens
+     * of a 7B model.
+     */
+    @Override
+    public int chunkTokens() {
+        return CHUNK_TOKENS;
+    }
+
+    /** {@link #chunkTokens}. */
+    static final int CHUNK_TOKENS = 4096;
 
     /** Four fifths of the device's free memory (activations and cuBLAS workspaces need the rest). */
     @Override

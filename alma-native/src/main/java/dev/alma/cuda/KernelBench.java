@@ -84,6 +84,11 @@ public final class KernelBench {
     }
 
     private void run() {
+        // Rows are of ordinary launches and the paged attention's general path unless they say PDL or short (the
+        // backend's defaults, compute capability 9.0, are both on).
+        gpu.usePdl(false);
+        CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
+        add("# rows without PDL and with the paged attention's general path unless they say otherwise");
         copy();
         for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
             gemv(s(d[0]), s(d[1]), 1, false);
@@ -144,16 +149,24 @@ public final class KernelBench {
             add("# Hopper wgmma kernels: not on this device (" + AlmaCuda.alma_error_string(rc) + ")");
             return;
         }
-        add("# Hopper wgmma kernels (alma_gemm_set_variant 1..9, 7..9 fed by TMA / alma_attention_prefill_set_variant 1..2)");
+        add("# Hopper wgmma kernels (alma_gemm_set_variant 1..10, 7..9 fed by TMA, 10 by size / alma_attention_prefill_set_variant 1..2)");
         for (int v = 1; v < GEMM_VARIANTS; v++)
             for (int size : gemmSizes) gemm(s(size), s(size), s(size), CudaWeight.BF16, v);
         gemm(s(4096), s(4096), s(4096), CudaWeight.F16, CudaBackend.WGMMA_GEMM_VARIANT);
+        // The products of a prompt (a LLaMA-7B layer's Q/K/V/O, gate/up and down) at several prompt lengths.
+        add("# prompt GEMMs, bf16: TFLOP/s of cuBLAS (f32 out) and % of it per wgmma shape");
+        for (int m : new int[]{128, 512, 1024, 2048})
+            for (int[] nk : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}})
+                gemmShapes(s(m), s(nk[0]), s(nk[1]), new int[]{4, 7, 8, 9, 10});
         for (int v = 1; v <= 2; v++) prefillAttention(s(4096), s(32), s(32), 128, true, v);
         prefillAttention(s(8192), s(32), s(32), 128, true, CudaBackend.WGMMA_PREFILL_VARIANT);
     }
 
-    /** alma_gemm_set_variant's choices: 0 mma.sync, 1..9 the wgmma shapes (7..9: TMA, warp-specialised). */
-    private static final int GEMM_VARIANTS = 10;
+    /**
+     * alma_gemm_set_variant's choices: 0 mma.sync, 1..10 the wgmma shapes (7..9: TMA, warp-specialised; 10: 8 or 9 by
+     * the product's tile count).
+     */
+    private static final int GEMM_VARIANTS = 11;
 
     private interface Launch {
         int run();
@@ -452,6 +465,40 @@ public final class KernelBench {
         ref.close();
     }
 
+    /**
+     * One row: bf16 {@code [m,k]·[n,k]ᵀ → f32} by cuBLAS (TFLOP/s) and by each wgmma shape of {@code variants} (% of
+     * cuBLAS), on the same operands; the shapes' results are checked by the tests, not here.
+     */
+    private void gemmShapes(int m, int n, int k, int[] variants) {
+        Cublas blas = cublas();
+        if (blas == null) return;
+        String shape = m + "x" + n + "x" + k;
+        double flop = 2.0 * m * n * k;
+        try (CudaWeight a = random(DType.BF16, m, k); CudaWeight w = random(DType.BF16, n, k);
+             CudaActivations c = (CudaActivations) gpu.allocate(m, n)) {
+            double base = flop / (time("cublasGemmEx", () -> {
+                blas.gemm(a.data.ptr, w.data.ptr, c.data.ptr, m, n, k, Cublas.R_16BF, Cublas.R_32F);
+                return 0;
+            }) * 1e9);
+            StringBuilder note = new StringBuilder(String.format(Locale.ROOT, "cuBLAS %.1f TFLOP/s", base));
+            double bestMs = Double.MAX_VALUE;
+            for (int v : variants) {
+                CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(v), "alma_gemm_set_variant");
+                try {
+                    double ms = time("alma_gemm", () -> AlmaCuda.alma_gemm(a.data.ptr, CudaWeight.BF16, w.data.ptr,
+                            CudaWeight.BF16, c.data.ptr, m, n, k, stream));
+                    bestMs = Math.min(bestMs, ms);
+                    note.append(String.format(Locale.ROOT, "; %d: %.0f%%", v, 100 * flop / (ms * 1e9) / base));
+                } finally {
+                    CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(0), "alma_gemm_set_variant");
+                }
+            }
+            row("gemm bf16 prompt shapes", shape, bestMs, note.toString());
+        } catch (CudaException e) {
+            add("# cuBLAS GEMM failed: " + e.getMessage());
+        }
+    }
+
     /** max |x − y| / max |y| over the first {@code rows} rows of two float32 results. */
     private double relativeDifference(CudaActivations x, CudaActivations y, int rows) {
         gpu.synchronize();
@@ -618,9 +665,9 @@ public final class KernelBench {
             String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ");
             String options = (pdl ? "PDL " : "") + (shortSplits ? "short " : "");
             String mode = beams == 1 ? "greedy" : beams + " beams";
-            if (pdl) gpu.usePdl(true);
-            if (shortSplits)
-                CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(1), "alma_attention_paged_set_variant");
+            gpu.usePdl(pdl);
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(shortSplits ? 1 : 0),
+                    "alma_attention_paged_set_variant");
             try {
                 boolean plain = !int8 && !pdl && !shortSplits;
                 for (boolean graphs : plain ? new boolean[]{false, true} : new boolean[]{true}) {
@@ -651,9 +698,8 @@ public final class KernelBench {
                 }
                 if (plain) profileStep(decodeStep, what + mode);
             } finally {
-                if (pdl) gpu.usePdl(false);
-                if (shortSplits)
-                    CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
+                gpu.usePdl(false);
+                CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
             }
         }
         for (Weight[] ws : w) for (Weight x : ws) ((CudaWeight) x).close();

@@ -82,20 +82,22 @@ class CudaBackendContractTest extends BackendContract {
         }
     }
 
-    /** {@code -Dalma.cuda.pagedShort=true} selects the paged attention's short-split path; without it, the general one. */
+    /**
+     * The paged attention's short-split path is the default; {@code -Dalma.cuda.pagedShort=false} selects the general
+     * one.
+     */
     @Test
-    void pagedShortPropertySelectsTheShortSplitPath() {
+    void pagedShortPropertySelectsTheGeneralPath() {
         int before = AlmaCuda.alma_attention_paged_variant();
         try {
-            System.setProperty(CudaBackend.PAGED_SHORT_PROPERTY, "true");
+            System.setProperty(CudaBackend.PAGED_SHORT_PROPERTY, "false");
             try (CudaBackend b = new CudaBackend(0)) {
-                assertEquals(1, AlmaCuda.alma_attention_paged_variant());
+                assertEquals(0, AlmaCuda.alma_attention_paged_variant());
             } finally {
                 System.clearProperty(CudaBackend.PAGED_SHORT_PROPERTY);
             }
-            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "alma_attention_paged_set_variant");
             try (CudaBackend b = new CudaBackend(0)) {
-                assertEquals(0, AlmaCuda.alma_attention_paged_variant());
+                assertEquals(1, AlmaCuda.alma_attention_paged_variant());
             }
         } finally {
             CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(before), "alma_attention_paged_set_variant");

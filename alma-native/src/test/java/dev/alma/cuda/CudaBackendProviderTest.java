@@ -40,7 +40,7 @@ class CudaBackendProviderTest {
         }
     }
 
-    /** -Dalma.cuda.gemmShape: 1..9, the default without it; anything else is an error naming the property and value. */
+    /** -Dalma.cuda.gemmShape: 1..10, the default without it; anything else is an error naming the property and value. */
     @Test
     void gemmShapePropertyIsCheckedBeforeAnyDeviceIsTouched() {
         String before = System.getProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
@@ -49,10 +49,10 @@ class CudaBackendProviderTest {
             assertEquals(CudaBackend.WGMMA_GEMM_VARIANT, CudaBackend.gemmShape());
             System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, " 8 ");
             assertEquals(8, CudaBackend.gemmShape());
-            for (String bad : new String[]{"0", "10", "seven", "-1"}) {
+            for (String bad : new String[]{"0", "11", "seven", "-1"}) {
                 System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, bad);
                 CudaException e = assertThrows(CudaException.class, CudaBackend::gemmShape);
-                assertTrue(e.getMessage().contains("alma.cuda.gemmShape=" + bad) && e.getMessage().contains("1..9"),
+                assertTrue(e.getMessage().contains("alma.cuda.gemmShape=" + bad) && e.getMessage().contains("1..10"),
                         e.getMessage());
             }
         } finally {

@@ -226,7 +226,7 @@ class CudaKernelsTest {
     @Tag("wgmma")
     void bothGemmKernelsMatchTheExactlyRoundedTwin() {
         Random rnd = new Random(26);
-        forEachVariant(AlmaCuda::alma_gemm_set_variant, "alma_gemm_set_variant", 10, variant -> {
+        forEachVariant(AlmaCuda::alma_gemm_set_variant, "alma_gemm_set_variant", 11, variant -> {
             assertEquals(variant, AlmaCuda.alma_gemm_variant());
             for (int[] s : new int[][]{{300, 200, 129}, {40, 328, 9}, {513, 72, 20}, {257, 8, 131}, {264, 392, 1030}}) {
                 int rows = s[0], cols = s[1], n = s[2];
