@@ -250,15 +250,13 @@ int launch_wgmma(const T *a, const T *w, float *c, int m, int n, int k, cudaStre
     return 0;
 }
 
+// The persistent TMA kernel on a grid of MIN_BLOCKS blocks per SM (sms of them), or fewer where there are fewer tiles.
 template <typename T, int BN, int STAGES, int GROUP, int MIN_BLOCKS>
-int launch_tma(const T *a, const T *w, float *c, int m, int n, int k, int type, cudaStream_t s) {
+int launch_tma(const T *a, const T *w, float *c, int m, int n, int k, int type, int sms, cudaStream_t s) {
     CUtensorMap tm_a, tm_w;
     int rc = alma_tensor_map_16bit(&tm_a, a, type, m, k, HM);
     if (rc == 0) rc = alma_tensor_map_16bit(&tm_w, w, type, n, k, BN);
     if (rc != 0) return rc;
-    int dev = 0, sms = 0;
-    ALMA_CHECK(cudaGetDevice(&dev));
-    ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     auto kernel = gemm_tma_kernel<T, BN, STAGES, GROUP, MIN_BLOCKS>;
     constexpr int SMEM = TmaSmem<BN, STAGES>::BYTES;
     ALMA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM));
@@ -281,27 +279,29 @@ int launch_tma(const T *a, const T *w, float *c, int m, int n, int k, int type, 
 //  7: TMA, 128×128 tiles, 3 × 32 KB stages, groups of 8, two blocks per SM
 //  8: TMA, 128×256 tiles, 4 × 48 KB stages, groups of 8, one block per SM
 //  9: TMA, 128×128 tiles, 6 × 32 KB stages, groups of 8, one block per SM
-// 10: 8 or 9 by the product's tile count (auto_variant)
-// Variant 10 chooses per product between 8 and 9: 9's 128×128 tiles while they fit in one wave (one tile per SM or
-// fewer: a short prompt's products), else 8's 128×256 tiles, the fastest once there are enough of them (cpp/PERF.md
-// runs 16-17, H200: 512 × 4,096 × 4,096, 128 tiles of 9, 84% of cuBLAS against 8's 67%; 1,024 × 4,096 × 4,096, 256 tiles
-// of 9, 8 98% against 9's 81%).
-int auto_variant(int m, int n) {
-    int dev = 0, sms = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) !=
-        cudaSuccess)
-        return 9;  // the launch below reports the error
+// 10: 8 or 9 by the product's size (auto_variant)
+//
+// Variant 10 takes 9's 128×128 tiles while they fit in one wave (one tile per SM or fewer: a short prompt's
+// products), else 8's 128×256 tiles, the fastest once there are enough of them (cpp/PERF.md runs 16-17, H200:
+// 512 × 4,096 × 4,096, 128 tiles of 9, 84% of cuBLAS against 8's 67%; 1,024 × 4,096 × 4,096, 256 tiles of 9, 8
+// 98% against 9's 81%).
+int auto_variant(int m, int n, int sms) {
     long long tiles = (long long)((m + HM - 1) / HM) * ((n + 127) / 128);
     return tiles > sms ? 8 : 9;
 }
 
 template <typename T>
 int launch_variant(int v, const T *a, const T *w, float *c, int m, int n, int k, int type, cudaStream_t s) {
-    if (v == 10) v = auto_variant(m, n);
+    if (v >= 7) {  // the TMA kernels: persistent, their grids sized by the SMs
+        int dev = 0, sms = 0;
+        ALMA_CHECK(cudaGetDevice(&dev));
+        ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        if (v == 10) v = auto_variant(m, n, sms);
+        if (v == 7) return launch_tma<T, 128, 3, 8, 2>(a, w, c, m, n, k, type, sms, s);
+        if (v == 8) return launch_tma<T, 256, 4, 8, 1>(a, w, c, m, n, k, type, sms, s);
+        return launch_tma<T, 128, 6, 8, 1>(a, w, c, m, n, k, type, sms, s);
+    }
     switch (v) {
-    case 7: return launch_tma<T, 128, 3, 8, 2>(a, w, c, m, n, k, type, s);
-    case 8: return launch_tma<T, 256, 4, 8, 1>(a, w, c, m, n, k, type, s);
-    case 9: return launch_tma<T, 128, 6, 8, 1>(a, w, c, m, n, k, type, s);
     case 2: return launch_wgmma<T, 256, 4, 2, 8, 1>(a, w, c, m, n, k, s);
     case 3: return launch_wgmma<T, 256, 4, 3, 8, 1>(a, w, c, m, n, k, s);
     case 4: return launch_wgmma<T, 128, 3, 2, 8, 2>(a, w, c, m, n, k, s);

@@ -362,7 +362,6 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-
     /**
      * Runs the model over a flat batch of tokens and returns the logits of the requested tokens.
      *

@@ -98,6 +98,7 @@ public final class KernelBench {
         gemv(s(11008), s(4096), 5, true);
         gemvSwiglu(s(11008), s(4096), 1);
         gemvSwiglu(s(11008), s(4096), 5);
+        fusedGemvs(s(4096), s(11008));
         // The tensor-core GEMV's other launch shapes (alma_gemv_tc_set_variant), then back to the default.
         for (int variant = 1; variant < TC_VARIANTS; variant++) {
             CudaRuntime.check(AlmaCuda.alma_gemv_tc_set_variant(variant), "alma_gemv_tc_set_variant");
@@ -294,7 +295,7 @@ public final class KernelBench {
     private void gemvRow(String kernel, String shape, long bytes, double ms, String target, String how) {
         double gbs = bytes / (ms * 1e6);
         row(kernel, shape, ms, String.format(Locale.ROOT, "%.0f GB/s (%.0f%% of copy)", gbs, 100 * gbs / copyGbs));
-        target(target, 100 * gbs / copyGbs, how);
+        if (target != null) target(target, 100 * gbs / copyGbs, how);
     }
 
     /** A Q8_0 weight with arbitrary int8 values (random f16 bits) and scales up to 2e-4 (|w| ≤ 0.026): for timing. */
@@ -357,6 +358,68 @@ public final class KernelBench {
         }
         x.close();
         y.close();
+    }
+
+    /**
+     * The one-token fused GEMVs of a decode step, 32 back to back in a graph, with and without what is folded into
+     * them: Q/K/V (three {@code hidden}² matrices) plain, with the RMSNorm, with the RMSNorm and RoPE; gate/up +
+     * SwiGLU plain and with the RMSNorm. The difference is the fold's cost against the launch it saves.
+     */
+    private void fusedGemvs(int hidden, int inter) {
+        long qkvBytes = 3L * hidden * hidden * 2, ffnBytes = 2L * inter * hidden * 2;
+        int copies = (int) Math.max(1, (coldBytes() + qkvBytes - 1) / qkvBytes);
+        CudaWeight[][] w = new CudaWeight[copies][];
+        for (int i = 0; i < copies; i++)
+            w[i] = new CudaWeight[]{random(DType.BF16, hidden, hidden), random(DType.BF16, hidden, hidden),
+                    random(DType.BF16, hidden, hidden), random(DType.BF16, inter, hidden),
+                    random(DType.BF16, inter, hidden)};
+        CudaWeight x = random(DType.F32, 1, hidden), gamma = random(DType.F32, 1, hidden);
+        CudaActivations h = (CudaActivations) gpu.allocate(1, hidden), q = (CudaActivations) gpu.allocate(1, hidden),
+                k = (CudaActivations) gpu.allocate(1, hidden), v = (CudaActivations) gpu.allocate(1, hidden),
+                y = (CudaActivations) gpu.allocate(1, inter);
+        DeviceBuffer positions = DeviceBuffer.allocate(4, "bench position");
+        positions.upload(new int[]{77}, stream);
+        int[] next = {0};
+        String qkv = "3x " + hidden + "x" + hidden, ffn = "2x " + inter + "x" + hidden;
+        Launch gemv3 = () -> {
+            CudaWeight[] c = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv3(c[0].data.ptr, c[1].data.ptr, c[2].data.ptr, c[0].type, hidden, hidden, hidden,
+                    x.data.ptr, q.data.ptr, k.data.ptr, v.data.ptr, hidden, 1, stream);
+        };
+        Launch gemv3Norm = () -> {
+            CudaWeight[] c = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv3_norm(c[0].data.ptr, c[1].data.ptr, c[2].data.ptr, c[0].type, hidden, hidden,
+                    hidden, x.data.ptr, gamma.data.ptr, 1e-5f, h.data.ptr, q.data.ptr, k.data.ptr, v.data.ptr, hidden,
+                    1, stream);
+        };
+        Launch gemv3NormRope = () -> {
+            CudaWeight[] c = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv3_norm_rope(c[0].data.ptr, c[1].data.ptr, c[2].data.ptr, c[0].type, hidden,
+                    hidden, hidden, x.data.ptr, gamma.data.ptr, 1e-5f, h.data.ptr, q.data.ptr, k.data.ptr, v.data.ptr,
+                    hidden, 1, positions.ptr, 128, 10000.0, 0, stream);
+        };
+        Launch swiglu = () -> {
+            CudaWeight[] c = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv_swiglu(c[3].data.ptr, c[4].data.ptr, c[3].type, x.data.ptr, y.data.ptr, inter,
+                    hidden, 1, stream);
+        };
+        Launch swigluNorm = () -> {
+            CudaWeight[] c = w[next[0]++ % copies];
+            return AlmaCuda.alma_gemv_swiglu_norm(c[3].data.ptr, c[4].data.ptr, c[3].type, x.data.ptr,
+                    gamma.data.ptr, 1e-5f, h.data.ptr, y.data.ptr, inter, hidden, 1, stream);
+        };
+        add("# fused one-token GEMVs, 32 in a graph: plain, with the RMSNorm folded in, with RoPE too");
+        gemvRow("gemv3 (Q/K/V)", qkv, qkvBytes, timeGraph("alma_gemv3", 32, gemv3), null, null);
+        gemvRow("gemv3 + norm", qkv, qkvBytes, timeGraph("alma_gemv3_norm", 32, gemv3Norm), null, null);
+        gemvRow("gemv3 + norm + rope", qkv, qkvBytes, timeGraph("alma_gemv3_norm_rope", 32, gemv3NormRope), null, null);
+        gemvRow("gate/up+swiglu", ffn, ffnBytes, timeGraph("alma_gemv_swiglu", 32, swiglu), null, null);
+        gemvRow("gate/up+swiglu + norm", ffn, ffnBytes, timeGraph("alma_gemv_swiglu_norm", 32, swigluNorm), null,
+                null);
+        for (CudaWeight[] c : w) for (CudaWeight m : c) m.close();
+        x.close();
+        gamma.close();
+        for (CudaActivations a : new CudaActivations[]{h, q, k, v, y}) a.close();
+        positions.close();
     }
 
     /** cuBLAS on the bench's stream, opened at the first GEMM; null when it could not be loaded (said once). */
