@@ -106,8 +106,8 @@ fi
 # `alma bench` on random full-size models made on the device (the model code path: Java beam search, logits read
 # back each step): LLaMA-7B shape greedy and 5 beams, 13B shape greedy, bf16; the 7B decode with the RoPE fold off
 # (-Dalma.cuda.ropeFold=false), without programmatic dependent launches (-Dalma.cuda.pdl=false), without the paged
-# attention's short-split path (-Dalma.cuda.pagedShort=false) and without both; then 1024-token prompts on the 7B
-# shape with the mma.sync and the wgmma prompt kernels.
+# attention's short-split path (-Dalma.cuda.pagedShort=false), without both, and with an f16 KV cache; then
+# 1024-token prompts on the 7B shape with the mma.sync and the wgmma prompt kernels.
 if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   start=$(date +%s)
   : > "$out/clibench.txt"
@@ -120,8 +120,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     timeout 120 "${java[@]}" ${props[@]+"${props[@]}"} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   }
-  # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold nopdl noshort plain requests prefill.
-  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain requests prefill} "
+  # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold nopdl noshort plain f16kv requests prefill.
+  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv requests prefill} "
   pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
   prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
@@ -134,6 +134,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   # The paged attention's general path for every split against the default short-split path at 64-96 keys.
   pick noshort && clibench alma.cuda.pagedShort=false --model random:7b "${decode[@]}" --beams 5
   pick plain && clibench "alma.cuda.pdl=false alma.cuda.pagedShort=false" --model random:7b "${decode[@]}" --beams 5
+  # An f16 KV cache (--kv-cache f16): half the cache's memory and the attention's reads.
+  pick f16kv && clibench "" --model random:7b "${decode[@]}" --beams 5 --kv-cache f16
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
   pick requests && for wait in "" --wait-for-longest; do

@@ -12,8 +12,9 @@
  *  - Launches are asynchronous on the stream; only the *_d2h copies and alma_stream_sync wait.
  *
  * KV cache layout: one page holds page_size positions of every layer (pages and their tables as in the CPU cache,
- * dev.alma.backend.PagedKvCache); the floats of page p start at p * layers * 2 * page_size * kv_dim and are laid out
- * as [layer][k=0|v=1][slot][kv_dim] (the CPU cache orders a page [layer][k|v][kv head][slot][head_dim] instead).
+ * dev.alma.backend.PagedKvCache); the elements (float32, or f16) of page p start at p * layers * 2 * page_size *
+ * kv_dim and are laid out as [layer][k=0|v=1][slot][kv_dim] (the CPU cache orders a page [layer][k|v][kv head][slot]
+ * [head_dim] instead).
  */
 #ifndef ALMA_CUDA_H
 #define ALMA_CUDA_H
@@ -240,9 +241,13 @@ int alma_attention_prefill_tc(const void *d_q, int q_stride, const void *d_k, co
  * cudaErrorInvalidDeviceFunction unless the current device has compute capability 9.0).
  */
 int alma_attention_prefill_set_variant(int variant);
-/** Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token). */
-int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
-                  const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream);
+/**
+ * Stores the key and value rows of n tokens of one layer into their cache pages (page ids and slots per token);
+ * cache_type ALMA_F32 or ALMA_F16 (the pages' elements; f16 rounds to nearest).
+ */
+int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, void *d_pages, int cache_type,
+                  const int *d_page, const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim,
+                  void *stream);
 /** Floats of workspace alma_attention_paged needs. */
 size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits);
 /**
@@ -262,12 +267,13 @@ int alma_attention_paged_variant(void);
  * zeroed once; needed when splits > 1). Launches sharing d_counters must not run concurrently.
  * d_k == NULL: every position, the newest included, is read from the pages (alma_kv_store ran). Otherwise the
  * kernel stores the tokens' new key and value rows (d_k, d_v: [n, kv_stride]) at d_page[i] / d_slot[i] itself and
- * reads each token's newest position from them: only when no two tokens extend the same sequence.
+ * reads each token's newest position from them (rounded as the cache holds it): only when no two tokens extend the
+ * same sequence. cache_type: ALMA_F32 or ALMA_F16, the pages' elements (float32 arithmetic either way).
  */
-int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const int *d_tables, int table_stride,
-                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
-                         int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
-                         float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
+int alma_attention_paged(const float *d_q, int q_stride, void *d_pages, int cache_type, const int *d_tables,
+                         int table_stride, const int *d_positions, float *d_out, int out_stride, float *d_workspace,
+                         int *d_counters, int n, int heads, int kv_heads, int head_dim, int layer, int layers,
+                         int page_size, float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
                          const int *d_page, const int *d_slot, void *stream);
 
 #ifdef __cplusplus

@@ -18,6 +18,13 @@
 // page-table entries once into shared memory and then all of its key and value rows at once (eight of each per
 // warp), so that the dependent global loads per block drop from ~11 (table, keys, table, values, per group of four
 // keys) to ~3. The arithmetic is the general path's, in the same order: the results are bit for bit the same.
+//
+// The pages hold float32 or f16 (CT: float or __half; alma_kv_store and alma_attention_paged take the cache's type).
+// With f16 a lane loads its four dimensions of a row in 8 bytes instead of 16 and widens them; a token's own new rows,
+// read from the activations by the fused store, are rounded to f16 first, so that every position is read as the
+// cache holds it. The arithmetic is float32 either way.
+#include <type_traits>
+
 #include "common.cuh"
 
 constexpr int PAGED_WARPS = 4;
@@ -36,14 +43,15 @@ __device__ __forceinline__ size_t page_offset(int page, int layer, int kv, int s
     return (size_t)page * layers * 2 * page_size * kv_dim + ((size_t)(layer * 2 + kv) * page_size + slot) * kv_dim;
 }
 
-__global__ void kv_store_kernel(const float *k, const float *v, int kv_stride, float *pages, const int *page,
+template <typename CT>
+__global__ void kv_store_kernel(const float *k, const float *v, int kv_stride, CT *pages, const int *page,
                                 const int *slot, int layer, int layers, int page_size, int kv_dim) {
     int i = blockIdx.x;
     size_t ko = page_offset(page[i], layer, 0, slot[i], layers, page_size, kv_dim);
     size_t vo = page_offset(page[i], layer, 1, slot[i], layers, page_size, kv_dim);
     for (int d = threadIdx.x; d < kv_dim; d += blockDim.x) {
-        pages[ko + d] = k[(size_t)i * kv_stride + d];
-        pages[vo + d] = v[(size_t)i * kv_stride + d];
+        pages[ko + d] = from_f32<CT>(k[(size_t)i * kv_stride + d]);
+        pages[vo + d] = from_f32<CT>(v[(size_t)i * kv_stride + d]);
     }
 }
 
@@ -58,6 +66,28 @@ template <int VEC> __device__ __forceinline__ void load_vec(const float *p, floa
     }
 }
 
+// The VEC f16 values at p, widened (VEC = 4: one 8-byte load; p is then 8-byte aligned).
+template <int VEC> __device__ __forceinline__ void load_vec(const __half *p, float *out) {
+    if constexpr (VEC == 4) {
+        uint2 raw = __ldg(reinterpret_cast<const uint2 *>(p));
+        const __half *h = reinterpret_cast<const __half *>(&raw);
+#pragma unroll
+        for (int e = 0; e < 4; e++) out[e] = __half2float(h[e]);
+    } else {
+#pragma unroll
+        for (int e = 0; e < VEC; e++) out[e] = __half2float(p[e]);
+    }
+}
+
+// A token's own new row (float32 activations) as a cache of CT holds it: rounded to f16 for an f16 cache.
+template <int VEC, typename CT> __device__ __forceinline__ void load_fresh(const float *p, float *out) {
+    load_vec<VEC>(p, out);
+    if constexpr (!std::is_same<CT, float>::value) {
+#pragma unroll
+        for (int e = 0; e < VEC; e++) out[e] = to_f32(from_f32<CT>(out[e]));
+    }
+}
+
 // The token's own key and value rows when the attention stores them itself (fused store): read from the activations
 // for its newest position, which the pages do not hold yet.
 struct NewRows {
@@ -67,19 +97,20 @@ struct NewRows {
 
 // The lane's slice of the key (kv = 0) or value (kv = 1) rows of chunk keys j0, j0 + PAGED_WARPS, ... (PAGED_UNROLL
 // of them, zeros past count): all loads issued before any use. head: the pages offset to this kv head's columns.
-template <int VEC, int C>
-__device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], const float *head, const int *table,
+template <int VEC, int C, typename CT>
+__device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], const CT *head, const int *table,
                                           int kv, int c0, int j0, int count, int head_dim, int layer, int layers,
                                           int page_size, int kv_dim, NewRows fresh) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int u = 0; u < PAGED_UNROLL; u++) {
         int j = j0 + u * PAGED_WARPS;
-        const float *row = nullptr;
+        const CT *row = nullptr;
+        const float *new_row = nullptr;
         if (j < count) {
             int key = c0 + j;
             if (fresh.k != nullptr && key == fresh.position)
-                row = kv ? fresh.v : fresh.k;
+                new_row = kv ? fresh.v : fresh.k;
             else
                 row = head + page_offset(table[key / page_size], layer, kv, key % page_size, layers, page_size, kv_dim);
         }
@@ -87,6 +118,7 @@ __device__ __forceinline__ void load_rows(float (&out)[PAGED_UNROLL][C][VEC], co
         for (int c = 0; c < C; c++) {
             int d = (lane + 32 * c) * VEC;
             if (row != nullptr && d < head_dim) load_vec<VEC>(row + d, out[u][c]);
+            else if (new_row != nullptr && d < head_dim) load_fresh<VEC, CT>(new_row + d, out[u][c]);
             else
 #pragma unroll
                 for (int e = 0; e < VEC; e++) out[u][c][e] = 0.f;
@@ -109,7 +141,7 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
 
 // The kernels' arguments (attention_paged_kernel and attention_paged_short_kernel below).
 #define ALMA_PAGED_PARAMS                                                                                            \
-    const float *q, int q_stride, float *pages, const int *tables, int table_stride, const int *positions, float *ws, \
+    const float *q, int q_stride, CT *pages, const int *tables, int table_stride, const int *positions, float *ws, \
         int *counters, float *out, int out_stride, int heads, int kv_heads, int head_dim, int layer, int layers,     \
         int page_size, float scale, int splits, const float *k_new, const float *v_new, int kv_stride,               \
         const int *page_new, const int *slot_new
@@ -150,8 +182,8 @@ __device__ __forceinline__ float softmax_chunk(float *probs, int count, float &m
 }
 
 // C groups of VEC dimensions per lane: head_dim <= 32 * VEC * C. SHORT: splits of at most SHORT_KEYS keys take the
-// short path (C == 1).
-template <int VEC, int C, bool SHORT>
+// short path (C == 1). CT: the cache's type.
+template <int VEC, int C, bool SHORT, typename CT>
 __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
     __shared__ float probs[PAGED_CHUNK];
     __shared__ float red[PAGED_WARPS];
@@ -177,20 +209,20 @@ __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
         }
     const int *table = tables + (size_t)i * table_stride;
     int kvh = h / (heads / kv_heads);
-    const float *head = pages + (size_t)kvh * head_dim;
+    const CT *head = pages + (size_t)kvh * head_dim;
     NewRows fresh = {nullptr, nullptr, len - 1};
     if (k_new != nullptr) {
         fresh.k = k_new + (size_t)i * kv_stride + (size_t)kvh * head_dim;
         fresh.v = v_new + (size_t)i * kv_stride + (size_t)kvh * head_dim;
         // One block per (token, kv head) stores the new rows; no block of this launch reads that page slot.
         if (split == 0 && h % (heads / kv_heads) == 0) {
-            float *kp = pages + page_offset(page_new[i], layer, 0, slot_new[i], layers, page_size, kv_dim) +
-                        (size_t)kvh * head_dim;
-            float *vp = pages + page_offset(page_new[i], layer, 1, slot_new[i], layers, page_size, kv_dim) +
-                        (size_t)kvh * head_dim;
+            CT *kp = pages + page_offset(page_new[i], layer, 0, slot_new[i], layers, page_size, kv_dim) +
+                     (size_t)kvh * head_dim;
+            CT *vp = pages + page_offset(page_new[i], layer, 1, slot_new[i], layers, page_size, kv_dim) +
+                     (size_t)kvh * head_dim;
             for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-                kp[d] = fresh.k[d];
-                vp[d] = fresh.v[d];
+                kp[d] = from_f32<CT>(fresh.k[d]);
+                vp[d] = from_f32<CT>(fresh.v[d]);
             }
         }
     }
@@ -210,20 +242,19 @@ __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
 #pragma unroll
             for (int u = 0; u < SHORT_UNROLL; u++) {
                 int j = warp + u * PAGED_WARPS, key = start + j;
-                const float *kr = nullptr, *vr = nullptr;
-                if (j < count) {
-                    if (fresh.k != nullptr && key == fresh.position) {
-                        kr = fresh.k;
-                        vr = fresh.v;
-                    } else {
-                        int page = short_pages[key / page_size - p0], slot = key % page_size;
-                        kr = head + page_offset(page, layer, 0, slot, layers, page_size, kv_dim);
-                        vr = head + page_offset(page, layer, 1, slot, layers, page_size, kv_dim);
-                    }
+                const CT *kr = nullptr, *vr = nullptr;
+                bool own = j < count && fresh.k != nullptr && key == fresh.position;
+                if (j < count && !own) {
+                    int page = short_pages[key / page_size - p0], slot = key % page_size;
+                    kr = head + page_offset(page, layer, 0, slot, layers, page_size, kv_dim);
+                    vr = head + page_offset(page, layer, 1, slot, layers, page_size, kv_dim);
                 }
                 if (kr != nullptr && d < head_dim) {
                     load_vec<VEC>(kr + d, k[u][0]);
                     load_vec<VEC>(vr + d, v[u][0]);
+                } else if (own && d < head_dim) {
+                    load_fresh<VEC, CT>(fresh.k + d, k[u][0]);
+                    load_fresh<VEC, CT>(fresh.v + d, v[u][0]);
                 } else {
 #pragma unroll
                     for (int e = 0; e < VEC; e++) k[u][0][e] = v[u][0][e] = 0.f;
@@ -252,7 +283,7 @@ __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
         // Scores of the chunk's keys, each by one warp.
         for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
             float k[PAGED_UNROLL][C][VEC];
-            load_rows<VEC, C>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
+            load_rows<VEC, C, CT>(k, head, table, 0, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
 #pragma unroll
             for (int u = 0; u < PAGED_UNROLL; u++) store_score<VEC, C>(qr, k[u], j0 + u * PAGED_WARPS, count, probs);
         }
@@ -266,7 +297,7 @@ __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
         // Probability-weighted value rows, each by one warp.
         for (int j0 = warp; j0 < count; j0 += PAGED_WARPS * PAGED_UNROLL) {
             float v[PAGED_UNROLL][C][VEC];
-            load_rows<VEC, C>(v, head, table, 1, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
+            load_rows<VEC, C, CT>(v, head, table, 1, c0, j0, count, head_dim, layer, layers, page_size, kv_dim, fresh);
 #pragma unroll
             for (int u = 0; u < PAGED_UNROLL; u++) {
                 int j = j0 + u * PAGED_WARPS;
@@ -335,26 +366,56 @@ __device__ __forceinline__ void attention_paged(ALMA_PAGED_PARAMS) {
     if (threadIdx.x == 0) counters[i * heads + h] = 0;  // ready for the next launch
 }
 
-template <int VEC, int C>
+template <int VEC, int C, typename CT>
 __global__ void __launch_bounds__(PAGED_WARPS * 32) attention_paged_kernel(ALMA_PAGED_PARAMS) {
-    attention_paged<VEC, C, false>(ALMA_PAGED_ARGS);
+    attention_paged<VEC, C, false, CT>(ALMA_PAGED_ARGS);
 }
 
 // The short-split variant; ptxas spills its 16 rows in flight under the plain bounds, not with four blocks per SM.
+template <typename CT>
 __global__ void __launch_bounds__(PAGED_WARPS * 32, 4) attention_paged_short_kernel(ALMA_PAGED_PARAMS) {
-    attention_paged<4, 1, true>(ALMA_PAGED_ARGS);
+    attention_paged<4, 1, true, CT>(ALMA_PAGED_ARGS);
+}
+
+// alma_attention_paged for a cache of CT.
+template <typename CT>
+int launch_paged(const float *d_q, int q_stride, CT *d_pages, const int *d_tables, int table_stride,
+                 const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters, int n,
+                 int heads, int kv_heads, int head_dim, int layer, int layers, int page_size, float scale, int splits,
+                 const float *d_k, const float *d_v, int kv_stride, const int *d_page, const int *d_slot,
+                 cudaStream_t s) {
+    dim3 grid(n, heads, splits);
+    int threads = PAGED_WARPS * 32;
+    // Vector rows when the head dimension allows (every row then starts 16-byte aligned, 8 with f16), else one
+    // element a lane.
+    auto kernel = head_dim % 4 == 0 && head_dim <= 128 ? (paged_variant == 1 ? attention_paged_short_kernel<CT>
+                                                                             : attention_paged_kernel<4, 1, CT>)
+                  : head_dim % 4 == 0                  ? attention_paged_kernel<4, 2, CT>
+                                                       : attention_paged_kernel<1, ALMA_MAX_HEAD_DIM / 32, CT>;
+    ALMA_CHECK(alma_launch_pdl("attention_paged_kernel", kernel, grid, threads, 0, s, d_q, q_stride, d_pages, d_tables,
+                               table_stride, d_positions, d_workspace, d_counters, d_out, out_stride, heads, kv_heads,
+                               head_dim, layer, layers, page_size, scale, splits, d_k, d_v, kv_stride, d_page,
+                               d_slot));
+    return 0;
 }
 #undef ALMA_PAGED_PARAMS
 #undef ALMA_PAGED_ARGS
 
 extern "C" {
 
-int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, float *d_pages, const int *d_page,
-                  const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim, void *stream) {
-    ALMA_REQUIRE(n >= 0 && layer >= 0 && layer < layers && page_size > 0 && kv_dim > 0 && kv_stride >= kv_dim);
+int alma_kv_store(const float *d_k, const float *d_v, int kv_stride, void *d_pages, int cache_type,
+                  const int *d_page, const int *d_slot, int n, int layer, int layers, int page_size, int kv_dim,
+                  void *stream) {
+    ALMA_REQUIRE(n >= 0 && layer >= 0 && layer < layers && page_size > 0 && kv_dim > 0 && kv_stride >= kv_dim &&
+                 (cache_type == ALMA_F32 || cache_type == ALMA_F16));
     if (n == 0) return 0;
-    kv_store_kernel<<<n, 128, 0, alma_stream(stream)>>>(d_k, d_v, kv_stride, d_pages, d_page, d_slot, layer, layers,
-                                                         page_size, kv_dim);
+    cudaStream_t s = alma_stream(stream);
+    if (cache_type == ALMA_F32)
+        kv_store_kernel<float><<<n, 128, 0, s>>>(d_k, d_v, kv_stride, (float *)d_pages, d_page, d_slot, layer, layers,
+                                                 page_size, kv_dim);
+    else
+        kv_store_kernel<__half><<<n, 128, 0, s>>>(d_k, d_v, kv_stride, (__half *)d_pages, d_page, d_slot, layer,
+                                                  layers, page_size, kv_dim);
     ALMA_CHECK_LAUNCH();
     return 0;
 }
@@ -371,31 +432,27 @@ size_t alma_attention_paged_workspace(int n, int heads, int head_dim, int splits
     return (size_t)n * heads * splits * (head_dim + 2);
 }
 
-int alma_attention_paged(const float *d_q, int q_stride, float *d_pages, const int *d_tables, int table_stride,
-                         const int *d_positions, float *d_out, int out_stride, float *d_workspace, int *d_counters,
-                         int n, int heads, int kv_heads, int head_dim, int layer, int layers, int page_size,
-                         float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
+int alma_attention_paged(const float *d_q, int q_stride, void *d_pages, int cache_type, const int *d_tables,
+                         int table_stride, const int *d_positions, float *d_out, int out_stride, float *d_workspace,
+                         int *d_counters, int n, int heads, int kv_heads, int head_dim, int layer, int layers,
+                         int page_size, float scale, int splits, const float *d_k, const float *d_v, int kv_stride,
                          const int *d_page, const int *d_slot, void *stream) {
     ALMA_REQUIRE(n >= 0 && heads > 0 && kv_heads > 0 && heads % kv_heads == 0 && head_dim > 0 &&
                  head_dim <= ALMA_MAX_HEAD_DIM && layer >= 0 && layer < layers && page_size > 0 &&
                  splits >= 1 && splits <= ALMA_MAX_SPLITS && q_stride >= heads * head_dim &&
-                 out_stride >= heads * head_dim && heads <= 65535 && (splits == 1 || d_counters != nullptr));
+                 out_stride >= heads * head_dim && heads <= 65535 && (splits == 1 || d_counters != nullptr) &&
+                 (cache_type == ALMA_F32 || cache_type == ALMA_F16));
     ALMA_REQUIRE(d_k == nullptr || (d_v != nullptr && d_page != nullptr && d_slot != nullptr &&
                                     kv_stride >= kv_heads * head_dim && kv_stride % 4 == 0));
     if (n == 0) return 0;
     cudaStream_t s = alma_stream(stream);
-    dim3 grid(n, heads, splits);
-    int threads = PAGED_WARPS * 32;
-    // 16-byte rows when the head dimension allows (every row then starts 16-byte aligned), else one float a lane.
-    auto kernel = head_dim % 4 == 0 && head_dim <= 128 ? (paged_variant == 1 ? attention_paged_short_kernel
-                                                                             : attention_paged_kernel<4, 1>)
-                  : head_dim % 4 == 0                  ? attention_paged_kernel<4, 2>
-                                                       : attention_paged_kernel<1, ALMA_MAX_HEAD_DIM / 32>;
-    ALMA_CHECK(alma_launch_pdl("attention_paged_kernel", kernel, grid, threads, 0, s, d_q, q_stride, d_pages, d_tables,
-                               table_stride, d_positions, d_workspace, d_counters, d_out, out_stride, heads, kv_heads,
-                               head_dim, layer, layers, page_size, scale, splits, d_k, d_v, kv_stride, d_page,
-                               d_slot));
-    return 0;
+    if (cache_type == ALMA_F32)
+        return launch_paged(d_q, q_stride, (float *)d_pages, d_tables, table_stride, d_positions, d_out, out_stride,
+                            d_workspace, d_counters, n, heads, kv_heads, head_dim, layer, layers, page_size, scale,
+                            splits, d_k, d_v, kv_stride, d_page, d_slot, s);
+    return launch_paged(d_q, q_stride, (__half *)d_pages, d_tables, table_stride, d_positions, d_out, out_stride,
+                        d_workspace, d_counters, n, heads, kv_heads, head_dim, layer, layers, page_size, scale, splits,
+                        d_k, d_v, kv_stride, d_page, d_slot, s);
 }
 
 }  // extern "C"

@@ -29,8 +29,8 @@ final class ModelMixin {
     String weights;
 
     @Option(names = "--kv-cache", defaultValue = "f32", paramLabel = "TYPE",
-            description = "keys and values in the KV cache as f32 (default, exact) or f16 (CPU: half the memory and "
-                    + "the attention's reads, values rounded to f16)")
+            description = "keys and values in the KV cache as f32 (default, exact) or f16 (CPU and CUDA: half the "
+                    + "memory and the attention's reads, values rounded to f16)")
     String kvCache;
 
     LlamaModel open() {

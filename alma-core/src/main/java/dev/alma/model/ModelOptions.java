@@ -15,9 +15,9 @@ import java.util.List;
  *                memory and, on a memory-bound CPU, faster decoding: 1.4-1.5 times bf16 at 7B here), or null to keep the stored types;
  *                matrices whose rows are not whole blocks of it, and already quantized ones, stay as stored
  *                ({@link WeightConversion})
- * @param kvCache the type of the keys and values in the KV cache: {@link DType#F32} (default; exact) or, on the CPU,
- *                {@link DType#F16} (half the memory and the attention's reads; the keys and values rounded to f16 as
- *                llama.cpp's default cache keeps them)
+ * @param kvCache the type of the keys and values in the KV cache: {@link DType#F32} (default; exact) or
+ *                {@link DType#F16} (CPU and CUDA: half the memory and the attention's reads; the keys and values
+ *                rounded to f16 as llama.cpp's default cache keeps them)
  */
 public record ModelOptions(String device, int threads, List<Path> loras, DType weights, DType kvCache) {
     public ModelOptions {

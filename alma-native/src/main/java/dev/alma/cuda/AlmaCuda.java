@@ -221,7 +221,7 @@ final class AlmaCuda {
                                                 float scale, @Cast("void*") long stream);
 
     static native int alma_kv_store(@Cast("const float*") long k, @Cast("const float*") long v, int kvStride,
-                                    @Cast("float*") long pages, @Cast("const int*") long page,
+                                    @Cast("void*") long pages, int cacheType, @Cast("const int*") long page,
                                     @Cast("const int*") long slot, int n, int layer, int layers, int pageSize,
                                     int kvDim, @Cast("void*") long stream);
 
@@ -231,8 +231,8 @@ final class AlmaCuda {
 
     static native int alma_attention_paged_variant();
 
-    static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("float*") long pages,
-                                           @Cast("const int*") long tables, int tableStride,
+    static native int alma_attention_paged(@Cast("const float*") long q, int qStride, @Cast("void*") long pages,
+                                           int cacheType, @Cast("const int*") long tables, int tableStride,
                                            @Cast("const int*") long positions, @Cast("float*") long out,
                                            int outStride, @Cast("float*") long workspace,
                                            @Cast("int*") long counters, int n, int heads,

@@ -342,8 +342,16 @@ public final class CudaBackend implements Backend {
         boolean enable = on && capability >= 90;
         tape.close();
         CudaRuntime.check(AlmaCuda.alma_set_pdl(enable ? 1 : 0), "alma_set_pdl");
+        pdl = enable;
         return enable;
     }
+
+    /** Whether {@link #usePdl} last turned programmatic dependent launches on (tests restore it). */
+    synchronized boolean usesPdl() {
+        return pdl;
+    }
+
+    private boolean pdl;
 
     /** Times every launch made one by one from now on with {@code p} (null: stops); benchmarks. */
     synchronized void profileLaunches(LaunchProfile p) {
@@ -484,15 +492,31 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized KvCache kvCache(LlamaConfig c, int maxTokens) {
+    public KvCache kvCache(LlamaConfig c, int maxTokens) {
+        return kvCache(c, maxTokens, DType.F32);
+    }
+
+    /**
+     * A cache of float32 or f16 keys and values ({@code --kv-cache f16}: half the memory; every key and value rounded
+     * to f16 as it is stored, the attention's arithmetic float32 either way).
+     */
+    @Override
+    public synchronized KvCache kvCache(LlamaConfig c, int maxTokens, DType type) {
         use();
         settle();
         if (c.headDim() > 256) throw new AlmaException("head dimension " + c.headDim() + " exceeds the CUDA kernels' 256");
         if (c.numHeads() % c.numKvHeads() != 0 || c.numHeads() / c.numKvHeads() > 32)
             throw new AlmaException("heads " + c.numHeads() + " / kv heads " + c.numKvHeads()
                     + ": the CUDA attention needs a whole group of at most 32 query heads per key/value head");
-        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, stream, this::beforePageCopy,
-                this::beforeCacheFree));
+        return own(new CudaKvCache(c.numLayers(), c.numKvHeads(), c.headDim(), maxTokens, cacheType(type), stream,
+                this::beforePageCopy, this::beforeCacheFree));
+    }
+
+    /** The kernels' code of a KV cache element type: F32 or F16. */
+    private int cacheType(DType type) {
+        if (type == DType.F32) return CudaWeight.F32;
+        if (type == DType.F16) return CudaWeight.F16;
+        throw new AlmaException("the " + name() + " backend keeps its KV cache in f32 or f16, not " + type);
     }
 
     /**
@@ -518,7 +542,7 @@ public final class CudaBackend implements Backend {
         use();
         long[] free = new long[1], total = new long[1];
         CudaRuntime.check(AlmaCuda.alma_mem_info(free, total), "cudaMemGetInfo");
-        return free[0] / 5 * 4 / (2L * c.numLayers() * c.kvDim() * Float.BYTES);
+        return free[0] / 5 * 4 / (2L * c.numLayers() * c.kvDim() * CudaKvCache.elementBytes(cacheType(type)));
     }
 
     /** Copies {@code src} into row {@code row} of {@code x} (tests, inputs computed on the host). */
@@ -1059,8 +1083,8 @@ public final class CudaBackend implements Backend {
         // itself; prompts, and tokens continuing one sequence together, store them first.
         boolean fusedStore = paged && distinct(seqs, n) && hd % 4 == 0;
         if (!fusedStore)
-            launch("alma_kv_store", Kernels.KV_STORE, ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, dev,
-                    dev + 4L * n, n, layer, cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream);
+            launch("alma_kv_store", Kernels.KV_STORE, ka.data.ptr, va.data.ptr, kvDim, cache.pages.ptr, cache.type,
+                    dev, dev + 4L * n, n, layer, cache.layers, CudaKvCache.PAGE_SIZE, kvDim, stream);
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (!paged) {
             if (tensorCorePrefill(hd, qa.cols)) {
@@ -1077,8 +1101,9 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, dev + 12L * n, stride,
-                dev + 8L * n, o.data.ptr, o.cols, ws, counters, n, heads, cache.kvHeads, hd, layer, cache.layers,
+        launch("alma_attention_paged", Kernels.PAGED, qa.data.ptr, qa.cols, cache.pages.ptr, cache.type,
+                dev + 12L * n, stride, dev + 8L * n, o.data.ptr, o.cols, ws, counters, n, heads, cache.kvHeads, hd,
+                layer, cache.layers,
                 CudaKvCache.PAGE_SIZE, Kernels.f(scale), splits, fusedStore ? ka.data.ptr : 0L,
                 fusedStore ? va.data.ptr : 0L, kvDim, dev, dev + 4L * n, stream);
         if (fusedStore && tape.recording()) tapeStoresKv = true;  // a copy-on-write copy queued later waits for it

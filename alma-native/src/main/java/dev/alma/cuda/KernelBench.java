@@ -120,6 +120,8 @@ public final class KernelBench {
         prefillAttention(s(4096), s(32), s(32), 128, true, 0);
         decodeAttention(s(4096), s(32), s(32), 128, 1);
         decodeAttention(s(4096), s(32), s(32), 128, 5);
+        decodeAttention(s(4096), s(32), s(32), 128, 1, DType.F16);  // --kv-cache f16: half the bytes
+        decodeAttention(s(4096), s(32), s(32), 128, 5, DType.F16);
         // Short contexts (a translation's): the split size, swept (1 tile per split is the default).
         for (int per : new int[]{1, 2, 4, 8}) {
             CudaBackend.minSplitTiles = per;
@@ -629,8 +631,13 @@ public final class KernelBench {
     }
 
     private void decodeAttention(int len, int heads, int kvHeads, int hd, int beams) {
+        decodeAttention(len, heads, kvHeads, hd, beams, DType.F32);
+    }
+
+    /** The paged attention of {@code beams} tokens over a cache of {@code cacheType} (f32 or f16) elements. */
+    private void decodeAttention(int len, int heads, int kvHeads, int hd, int beams, DType cacheType) {
         LlamaConfig cfg = config(heads * hd, 64, 1, heads, kvHeads, 32);
-        try (KvCache cache = gpu.kvCache(cfg, len + 16 * beams + 64)) {
+        try (KvCache cache = gpu.kvCache(cfg, len + 16 * beams + 64, cacheType)) {
             Activations q = gpu.allocate(len, heads * hd), k = gpu.allocate(len, kvHeads * hd),
                     v = gpu.allocate(len, kvHeads * hd), o = gpu.allocate(len, heads * hd);
             int seq = cache.create();
@@ -647,8 +654,9 @@ public final class KernelBench {
                 gpu.attention(q, k, v, cache, 0, beam, bpos, beams, o);
                 return 0;
             });
-            double bytes = (double) beams * (len + 1) * kvHeads * hd * 2 * 4;
-            row("attention decode paged", beams + " x " + len + " ctx, " + heads + "h", ms,
+            double bytes = (double) beams * (len + 1) * kvHeads * hd * 2 * (cacheType == DType.F16 ? 2 : 4);
+            row("attention decode paged" + (cacheType == DType.F16 ? " f16" : ""),
+                    beams + " x " + len + " ctx, " + heads + "h", ms,
                     String.format(Locale.ROOT, "%.0f GB/s of KV (splits %d)", bytes / (ms * 1e6),
                             CudaBackend.splits(beams, kvHeads, len + 1, gpu.multiprocessors())));
         }

@@ -63,15 +63,15 @@ final class Kernels {
     static final Kernel GEMV_SWIGLU = a -> AlmaCuda.alma_gemv_swiglu(a[0], a[1], i(a[2]), a[3], a[4], i(a[5]), i(a[6]),
             i(a[7]), a[8]);
     static final Kernel GEMM = a -> AlmaCuda.alma_gemm(a[0], i(a[1]), a[2], i(a[3]), a[4], i(a[5]), i(a[6]), i(a[7]), a[8]);
-    static final Kernel KV_STORE = a -> AlmaCuda.alma_kv_store(a[0], a[1], i(a[2]), a[3], a[4], a[5], i(a[6]), i(a[7]),
-            i(a[8]), i(a[9]), i(a[10]), a[11]);
+    static final Kernel KV_STORE = a -> AlmaCuda.alma_kv_store(a[0], a[1], i(a[2]), a[3], i(a[4]), a[5], a[6], i(a[7]),
+            i(a[8]), i(a[9]), i(a[10]), i(a[11]), a[12]);
     static final Kernel PREFILL = a -> AlmaCuda.alma_attention_prefill(a[0], i(a[1]), a[2], a[3], i(a[4]), a[5], i(a[6]),
             i(a[7]), i(a[8]), i(a[9]), i(a[10]), f(a[11]), a[12]);
     static final Kernel PREFILL_TC = a -> AlmaCuda.alma_attention_prefill_tc(a[0], i(a[1]), a[2], a[3], i(a[4]), a[5],
             i(a[6]), i(a[7]), i(a[8]), i(a[9]), i(a[10]), f(a[11]), a[12]);
-    static final Kernel PAGED = a -> AlmaCuda.alma_attention_paged(a[0], i(a[1]), a[2], a[3], i(a[4]), a[5], a[6],
-            i(a[7]), a[8], a[9], i(a[10]), i(a[11]), i(a[12]), i(a[13]), i(a[14]), i(a[15]), i(a[16]), f(a[17]),
-            i(a[18]), a[19], a[20], i(a[21]), a[22], a[23], a[24]);
+    static final Kernel PAGED = a -> AlmaCuda.alma_attention_paged(a[0], i(a[1]), a[2], i(a[3]), a[4], i(a[5]), a[6],
+            a[7], i(a[8]), a[9], a[10], i(a[11]), i(a[12]), i(a[13]), i(a[14]), i(a[15]), i(a[16]), i(a[17]),
+            f(a[18]), i(a[19]), a[20], a[21], i(a[22]), a[23], a[24], a[25]);
     static final Kernel GEMV_Q8_0 = a -> AlmaCuda.alma_gemv_q8_0(a[0], a[1], a[2], a[3], i(a[4]), i(a[5]), i(a[6]), a[7]);
     static final Kernel DEQUANT_Q8_0 = a -> AlmaCuda.alma_q8_0_dequant(a[0], a[1], a[2], i(a[3]), a[4], a[5]);
     static final Kernel EMBED_Q8_0 = a -> AlmaCuda.alma_embed_q8_0(a[0], a[1], a[2], a[3], i(a[4]), i(a[5]), i(a[6]), a[7]);

@@ -482,6 +482,35 @@ abstract class BackendContract {
         }
     }
 
+    /**
+     * The same scenario over an f16 cache: after the prompt every call matches float64 of the keys and values rounded
+     * to f16 (to the float32 tolerance: each position is read as the cache holds it, the newest one too), and differs
+     * from the f32 cache's result; a fresh prompt's own attention may read its unrounded rows, within f16 rounding.
+     */
+    @Test
+    void attentionOverAnF16CacheMatchesFloat64OfTheRoundedKeysAndValues() {
+        for (int[] c : ATTENTION_CASES) {
+            List<float[][]> got = attentionScenario(backend(), c, 13, DType.F16);
+            List<float[][]> f32 = attentionScenario(backend(), c, 13, DType.F32);
+            List<double[][]> ref = attentionReference(c, 13, true);
+            List<float[][]> tw = twin() == null ? null : attentionScenario(twin(), c, 13, DType.F16);
+            double rounding = 0;
+            for (int s = 0; s < ref.size(); s++) {
+                boolean prompt = s < 2 && c[3] > 1;
+                double tol = prompt ? Math.max(F16_KV_TOL, attentionTolerance(c[2], c[0] * c[2], true))
+                        : attentionTolerance(c[2], c[0] * c[2], false);
+                String what = "attention over an f16 cache " + java.util.Arrays.toString(c) + " call " + s;
+                check(what, got.get(s), ref.get(s), tol);
+                if (tw != null) checkTwin(what, got.get(s), tw.get(s), prompt ? tol : 2 * tol);
+                if (!prompt) rounding = Math.max(rounding, relError(got.get(s), f32.get(s)));
+            }
+            assertTrue(rounding > 0, "the f16 cache gave the f32 cache's results: " + java.util.Arrays.toString(c));
+        }
+    }
+
+    /** Relative difference f16 keys and values may make in an attention output. */
+    static final double F16_KV_TOL = 3e-3;
+
     /** The calls of the scenario: (seq index, positions) per step; seq 1 is forked from seq 0 after the prompt. */
     private record Step(int[] seqs, int[] positions) {
     }
@@ -504,11 +533,15 @@ abstract class BackendContract {
     }
 
     private static List<float[][]> attentionScenario(Backend b, int[] c, long seed) {
+        return attentionScenario(b, c, seed, DType.F32);
+    }
+
+    private static List<float[][]> attentionScenario(Backend b, int[] c, long seed, DType cacheType) {
         int heads = c[0], kvHeads = c[1], hd = c[2], prompt = c[3];
         LlamaConfig cfg = config(c);
         Random rnd = new Random(seed);
         List<float[][]> outputs = new ArrayList<>();
-        try (KvCache cache = b.kvCache(cfg, prompt + 128)) {
+        try (KvCache cache = b.kvCache(cfg, prompt + 128, cacheType)) {
             int[] handle = {cache.create(), -1};
             boolean forked = false;
             for (Step st : steps(prompt)) {
@@ -534,6 +567,11 @@ abstract class BackendContract {
     }
 
     private static List<double[][]> attentionReference(int[] c, long seed) {
+        return attentionReference(c, seed, false);
+    }
+
+    /** {@code roundKv}: the keys and values as an f16 cache holds them. */
+    private static List<double[][]> attentionReference(int[] c, long seed, boolean roundKv) {
         int heads = c[0], kvHeads = c[1], hd = c[2], prompt = c[3];
         Random rnd = new Random(seed);
         // history[layer][seq] = rows of keys / values by position
@@ -557,6 +595,10 @@ abstract class BackendContract {
                 float[][] q = randomRows(rnd, n, heads * hd, 1f);
                 float[][] k = randomRows(rnd, n, kvHeads * hd, 1f);
                 float[][] v = randomRows(rnd, n, kvHeads * hd, 1f);
+                if (roundKv) {
+                    k = roundedToF16(k);
+                    v = roundedToF16(v);
+                }
                 for (int i = 0; i < n; i++) {
                     List<float[]> ks = keys.get(layer).get(st.seqs()[i]), vs = vals.get(layer).get(st.seqs()[i]);
                     int p = st.positions()[i];
@@ -578,6 +620,15 @@ abstract class BackendContract {
             }
         }
         return outputs;
+    }
+
+    private static float[][] roundedToF16(float[][] rows) {
+        float[][] r = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            r[i] = new float[rows[i].length];
+            for (int j = 0; j < r[i].length; j++) r[i][j] = Float.float16ToFloat(Float.floatToFloat16(rows[i][j]));
+        }
+        return r;
     }
 
     private static int max(int[] a) {

@@ -44,6 +44,8 @@ class CudaGraphTest {
     void programmaticDependentLaunchesGiveTheSameLogits() {
         withTinyModel((gpu, m) -> {
             gpu.useGraphs(false);
+            boolean before = gpu.usesPdl();
+            gpu.usePdl(false);
             float[][] plain = decode(m);
             try {
                 assertEquals(gpu.capability() >= 90, gpu.usePdl(true));
@@ -55,7 +57,7 @@ class CudaGraphTest {
                     assertArrayEquals(plain[i], graph[i], "PDL launches in graphs, logits of step row " + i);
                 }
             } finally {
-                gpu.usePdl(false);
+                gpu.usePdl(before);
             }
         });
     }

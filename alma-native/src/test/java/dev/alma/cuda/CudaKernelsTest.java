@@ -134,6 +134,7 @@ class CudaKernelsTest {
     @Test
     void decodeGemvsUnderPdlGiveTheOrdinaryProducts() {
         Random rnd = new Random(28);
+        boolean before = gpu.usesPdl();
         try {
             for (int n : new int[]{1, 5})
                 for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32})
@@ -149,7 +150,7 @@ class CudaKernelsTest {
                         assertTrue(err <= tol, what + ": " + err);
                     }
         } finally {
-            gpu.usePdl(false);
+            gpu.usePdl(before);
         }
     }
 
@@ -420,14 +421,22 @@ class CudaKernelsTest {
      * The paged attention's short-split path (alma_attention_paged_set_variant(1): a split's page-table entries and
      * all its key and value rows loaded at once) gives the general path's outputs bit for bit, and the twin's: one
      * token and three forked beams after prompts of 1 to 300 keys (splits of at most 32 keys, and longer ones that
-     * stay on the general path), grouped queries, head dims 64, 96 (lanes past the row) and 128.
+     * stay on the general path), grouped queries, head dims 64, 96 (lanes past the row) and 128, over f32 and f16
+     * caches; and the general path's other row layouts (head dim 38: one element a lane; 256: two groups a lane).
      */
     @Test
     void shortSplitPagedAttentionEqualsTheGeneralPath() {
         Random rnd = new Random(29);
+        int before = AlmaCuda.alma_attention_paged_variant();
+        List<int[]> cases = new java.util.ArrayList<>();
+        for (int hd : new int[]{64, 96, 128})
+            for (int len : new int[]{1, 7, 32, 33, 160, 300}) cases.add(new int[]{hd, len});
+        for (int hd : new int[]{38, 256})
+            for (int len : new int[]{7, 160}) cases.add(new int[]{hd, len});
         try {
-            for (int hd : new int[]{64, 96, 128})
-                for (int len : new int[]{1, 7, 32, 33, 160, 300}) {
+            for (DType cacheType : new DType[]{DType.F32, DType.F16})
+                for (int[] c : cases) {
+                    int hd = c[0], len = c[1];
                     int heads = 8, kvHeads = 2;
                     LlamaConfig cfg = new LlamaConfig(32, heads * hd, 64, 1, heads, kvHeads, hd, 1e-5f, 10000, 4096,
                             false, 1, 2, "float32", false);
@@ -437,7 +446,7 @@ class CudaKernelsTest {
                     for (int run = 0; run < 3; run++) {  // general path, short path, the CPU twin
                         dev.alma.backend.Backend be = run < 2 ? gpu : cpu;
                         if (run < 2) CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(run), "variant");
-                        try (KvCache cache = be.kvCache(cfg, len + 64)) {
+                        try (KvCache cache = be.kvCache(cfg, len + 64, cacheType)) {
                             int seq = cache.create();
                             int[] pos = new int[len], seqs = new int[len];
                             for (int i = 0; i < len; i++) pos[i] = i;
@@ -464,14 +473,14 @@ class CudaKernelsTest {
                             outs[run] = rows.toArray(float[][]::new);
                         }
                     }
-                    String what = "head dim " + hd + ", " + len + " keys";
+                    String what = cacheType + " cache, head dim " + hd + ", " + len + " keys";
                     for (int i = 0; i < outs[0].length; i++)
                         assertArrayEquals(outs[0][i], outs[1][i], what + ": short path, row " + i);
                     double err = relError(outs[1], outs[2]);
                     assertTrue(err <= BackendContract.F32_TOL, what + ": " + err);
                 }
         } finally {
-            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(0), "variant");
+            CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(before), "variant");
         }
         assertEquals(1, AlmaCuda.alma_attention_paged_set_variant(2));  // cudaErrorInvalidValue
     }

@@ -135,6 +135,35 @@ class CudaModelParityTest {
     private static final DecodingOptions BEAMS = DecodingOptions.alma().withMaxNewTokens(32).withNumReturn(5);
 
     /** The fixture's f32 model on the GPU with float32 math, closed after {@code body}. */
+    /**
+     * {@code --kv-cache f16} on the GPU (float32 math): the five beams of the fixture's prompts are the CPU's with
+     * its f16 cache, token for token, and the scores agree to f16 rounding.
+     */
+    @Test
+    void anF16CacheGivesTheBeamsOfTheCpusF16Cache() {
+        needsDevice();
+        JsonNode ref = Json.read(fixture("models/ref-mha-f32.json"));
+        Path dir = fixture("models/tiny-llama-mha-f32");
+        dev.alma.model.ModelOptions f16 = dev.alma.model.ModelOptions.defaults().withKvCache(dev.alma.tensor.DType.F16);
+        String math = System.getProperty(CudaBackend.MATH_PROPERTY);
+        System.setProperty(CudaBackend.MATH_PROPERTY, "f32");
+        try (LlamaModel gpu = LlamaModel.open(dir, f16.withDevice("cuda"));
+             LlamaModel cpu = LlamaModel.open(dir, f16.withDevice("cpu"))) {
+            assertEquals(dev.alma.tensor.DType.F16, gpu.kvCacheType());
+            for (int p = 0; p < Math.min(3, ref.size()); p++) {
+                int[] prompt = ints(ref.get(p).get("ids"));
+                List<Hypothesis> a = new Generator(gpu, BEAMS).generate(prompt), b = new Generator(cpu, BEAMS).generate(prompt);
+                for (int k = 0; k < 5; k++) {
+                    assertArrayEquals(b.get(k).tokens(), a.get(k).tokens(), "prompt " + p + " beam " + k);
+                    assertEquals(b.get(k).score(), a.get(k).score(), 1e-2, "prompt " + p + " score " + k);
+                }
+            }
+        } finally {
+            if (math == null) System.clearProperty(CudaBackend.MATH_PROPERTY);
+            else System.setProperty(CudaBackend.MATH_PROPERTY, math);
+        }
+    }
+
     private static void onTinyF32Model(java.util.function.Consumer<LlamaModel> body) {
         try (CudaBackend gpu = new CudaBackend(0, false)) {
             Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-mha-f32"));
