@@ -654,7 +654,8 @@ public final class KernelBench {
                 gpu.attention(q, k, v, cache, 0, beam, bpos, beams, o);
                 return 0;
             });
-            double bytes = (double) beams * (len + 1) * kvHeads * hd * 2 * (cacheType == DType.F16 ? 2 : 4);
+            double bytes = (double) beams * (len + 1) * kvHeads * hd * 2
+                    * CudaKvCache.elementBytes(((CudaKvCache) cache).type);
             row("attention decode paged" + (cacheType == DType.F16 ? " f16" : ""),
                     beams + " x " + len + " ctx, " + heads + "h", ms,
                     String.format(Locale.ROOT, "%.0f GB/s of KV (splits %d)", bytes / (ms * 1e6),

@@ -595,10 +595,11 @@ abstract class BackendContract {
                 float[][] q = randomRows(rnd, n, heads * hd, 1f);
                 float[][] k = randomRows(rnd, n, kvHeads * hd, 1f);
                 float[][] v = randomRows(rnd, n, kvHeads * hd, 1f);
-                if (roundKv) {
-                    k = roundedToF16(k);
-                    v = roundedToF16(v);
-                }
+                if (roundKv)
+                    for (int i = 0; i < n; i++) {
+                        k[i] = round(k[i], DType.F16);
+                        v[i] = round(v[i], DType.F16);
+                    }
                 for (int i = 0; i < n; i++) {
                     List<float[]> ks = keys.get(layer).get(st.seqs()[i]), vs = vals.get(layer).get(st.seqs()[i]);
                     int p = st.positions()[i];
@@ -620,15 +621,6 @@ abstract class BackendContract {
             }
         }
         return outputs;
-    }
-
-    private static float[][] roundedToF16(float[][] rows) {
-        float[][] r = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            r[i] = new float[rows[i].length];
-            for (int j = 0; j < r[i].length; j++) r[i][j] = Float.float16ToFloat(Float.floatToFloat16(rows[i][j]));
-        }
-        return r;
     }
 
     private static int max(int[] a) {
