@@ -129,7 +129,7 @@ enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeT
                              cudaStreamCaptureModeRelaxed };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrComputeCapabilityMajor = 75,
-                      cudaDevAttrComputeCapabilityMinor = 76 };
+                      cudaDevAttrComputeCapabilityMinor = 76, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97 };
 #define cudaStreamNonBlocking 0x01
 struct cudaDeviceProp {
     char name[256];
@@ -270,6 +270,12 @@ cudaError_t encode_tensor_map_2d(void *map, const void *base, uint64_t inner, ui
  * mbarrier at `mbar`. Done at once (the copy cannot be observed early: consumers wait on the mbarrier).
  */
 void tma_load_2d(size_t dst, const void *map, int c0, int c1, size_t mbar);
+/**
+ * cp.async.bulk (no tensor map) of `bytes` contiguous bytes from `src` into shared memory at `dst` (both 16-byte
+ * aligned, bytes a multiple of 16, inside the block's dynamic shared memory), then completing them on the mbarrier at
+ * `mbar`. Done at once, as tma_load_2d.
+ */
+void bulk_load(size_t dst, const void *src, unsigned bytes, size_t mbar);
 
 // ---- launches -----------------------------------------------------------------------------------------------
 struct Config {

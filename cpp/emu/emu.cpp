@@ -611,6 +611,7 @@ cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device) 
     if (attr == cudaDevAttrComputeCapabilityMajor) *value = 9;
     else if (attr == cudaDevAttrComputeCapabilityMinor) *value = 0;
     else if (attr == cudaDevAttrMultiProcessorCount) *value = 8;  // as cudaGetDeviceProperties says
+    else if (attr == cudaDevAttrMaxSharedMemoryPerBlockOptin) *value = (int)OPTIN_SMEM;
     else return note(cudaErrorInvalidValue);
     return cudaSuccess;
 }
@@ -1058,6 +1059,20 @@ void tma_load_2d(size_t dst, const void *map, int c0, int c1, size_t mbar) {
             }
         }
     Mbarrier &m = mbarrier_at(mbar, "cp.async.bulk.tensor's mbarrier");
+    m.tx -= (long long)bytes;
+    mbarrier_check(m);
+}
+
+void bulk_load(size_t dst, const void *src, unsigned bytes, size_t mbar) {
+    if (dst % 16 != 0 || ((uintptr_t)src & 15) != 0 || bytes % 16 != 0 || bytes == 0 ||
+        dst + bytes > current_block->dynamic_bytes) {
+        fprintf(stderr, "alma-emu: cp.async.bulk of %u bytes from %p to shared offset %zu (16-byte aligned ends, a "
+                        "multiple of 16 bytes, inside the block's %zu bytes)\n", bytes, src, dst,
+                current_block->dynamic_bytes);
+        abort();
+    }
+    memcpy(current_block->dynamic_smem + dst, src, bytes);
+    Mbarrier &m = mbarrier_at(mbar, "cp.async.bulk's mbarrier");
     m.tx -= (long long)bytes;
     mbarrier_check(m);
 }

@@ -155,6 +155,16 @@ int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type
  * 0 (the default) to 5. A benchmarking hook; results are the same for every variant up to rounding order.
  */
 int alma_gemv_tc_set_variant(int variant);
+/**
+ * Picks the kernels of the one-token CUDA-core GEMVs (alma_gemv, alma_gemv_add, alma_gemv3*, alma_gemv_swiglu*, n == 1)
+ * for this process: 0 (the default) one warp per weight row (gemv.cu); 1 or 2: one or two persistent blocks per SM
+ * streaming their rows into shared memory with bulk copies (gemv_stream.cu; compute capability 9.0 and later, else
+ * cudaErrorInvalidDeviceFunction; 16-bit weights with cols % 8 == 0, other shapes keep the warp kernels). The same
+ * products up to rounding order.
+ */
+int alma_gemv_set_variant(int variant);
+/** The kernels alma_gemv_set_variant selected last (0 unless it was called). */
+int alma_gemv_variant(void);
 /** y[t] = silu(Wg x[t]) * (Wu x[t]) on tensor cores (beam search), as alma_gemv_tc; y is [n, rows]. */
 int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
                         int cols, int n, void *stream);

@@ -4,7 +4,7 @@
 // the RMSNorm that precedes the Q/K/V, gate/up and LM-head products folded in (NORM): y = inv · W (γ ⊙ x) with
 // inv = 1 / sqrt(mean(x²) + eps), the sum of squares taken from the same loads of x by every warp (each reads all
 // of x), and h = γ ⊙ x · inv written by the first warp for the operations that read the normalised rows (LoRA).
-#include "common.cuh"
+#include "gemv_fold.cuh"
 
 constexpr int GEMV_WARPS = 4;
 // 16-byte chunks of its weight row a lane loads before the kernel waits for its predecessor (pdl_wait, common.cuh)
@@ -28,13 +28,6 @@ __device__ __forceinline__ void preload_row(const T *w, int cols, bool vec, RowH
         if (c < chunks) head.v[p] = __ldg(reinterpret_cast<const uint4 *>(w + (size_t)c * Vec16<T>::N));
     }
 }
-
-// The RMSNorm folded into a GEMV (gamma == nullptr: none).
-struct NormArgs {
-    const float *gamma;
-    float *h;
-    float eps;
-};
 
 // Adds chunk c (V weights in wv, elements c V ..) to the dot products with the N rows of x (with NORM: of γ ⊙ x;
 // with SUMSQ: and to the sums of squares of x).
@@ -108,13 +101,6 @@ __device__ __forceinline__ void row_dots(const T *w, const RowHead<PRE> &head, c
     }
 }
 
-// Each token's 1 / RMS from its sum of squares, computed as alma_rmsnorm does.
-template <int N>
-__device__ __forceinline__ void rms_inv(const float ss[N], int cols, float eps, float inv[N]) {
-#pragma unroll
-    for (int t = 0; t < N; t++) inv[t] = (float)(1.0 / sqrt((double)(ss[t] / (float)cols + eps)));
-}
-
 // The normalised rows h = γ ⊙ x · inv, written by the first warp of the grid.
 template <int N>
 __device__ __forceinline__ void write_normalised(const float *x, int cols, const float inv[N], NormArgs nm) {
@@ -133,25 +119,8 @@ struct Gemv3Args {
     int accumulate;  // y += W x instead of y = W x
 };
 
-// RoPE folded into the products of matrices 0 and 1 (queries and keys; ROPE): the block's four warps are two pairs
-// of rows a rotation mixes (d and d + head_dim / 2 of a head, or 2j and 2j + 1 interleaved), which exchange their
-// products through shared memory and rotate them by the token's angle, computed as alma_rope_qk computes it.
-struct RopeArgs {
-    const int *positions;  // [n]
-    int head_dim;
-    int interleaved;
-    double theta;
-};
-
-// Row of matrix 0 or 1 computed by its warp r (of a block's pairs): pairs (r even, r + 1) are (d, d + half) of a head
-// in the rotate-half layout; interleaved pairs are adjacent rows anyway.
-__device__ __forceinline__ int rope_row(int r, RopeArgs ra) {
-    if (ra.interleaved) return r;
-    int half = ra.head_dim / 2, pair = r >> 1;
-    return (pair / half) * ra.head_dim + pair % half + (r & 1) * half;
-}
-
-// Rotates the N products `acc` of this warp's row with its partner's (warp ^ 1 of the block), in place.
+// Rotates the N products `acc` of this warp's row with its partner's (warp ^ 1 of the block: the block's four warps
+// are two pairs of rows a rotation mixes), exchanged through shared memory, in place.
 template <int N>
 __device__ __forceinline__ void rope_pair(float acc[N], int row, RopeArgs ra) {
     __shared__ float partner[GEMV_WARPS][N];
@@ -161,15 +130,8 @@ __device__ __forceinline__ void rope_pair(float acc[N], int row, RopeArgs ra) {
         for (int t = 0; t < N; t++) partner[warp][t] = acc[t];
     }
     __syncthreads();
-    int d = ra.interleaved ? (row % ra.head_dim) >> 1 : row % ra.head_dim % (ra.head_dim / 2);
-    bool second = warp & 1;
 #pragma unroll
-    for (int t = 0; t < N; t++) {
-        float c, sn;
-        rope_cos_sin(ra.positions[t], d, ra.head_dim, ra.theta, c, sn);
-        float other = partner[warp ^ 1][t];
-        acc[t] = second ? acc[t] * c + other * sn : acc[t] * c - other * sn;
-    }
+    for (int t = 0; t < N; t++) acc[t] = rope_rotate(acc[t], partner[warp ^ 1][t], row, warp & 1, ra.positions[t], ra);
 }
 
 template <typename T, int N, bool NORM, bool ROPE, int PRE>
@@ -314,6 +276,11 @@ static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type,
     a.rows[0] = rows0; a.rows[1] = rows1; a.rows[2] = rows2;
     a.accumulate = accumulate;
     int rc = 0;
+    if (n == 1 && alma_gemv_variant_ > 0) {
+        rc = alma_gemv_stream(a.w[0], a.w[1], a.w[2], type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols,
+                              accumulate, false, nm, ra, alma_stream(stream));
+        if (rc >= 0) return rc;
+    }
     ALMA_DISPATCH_TYPE(type, T, ALMA_DISPATCH_N(n, N, rc = (launch_gemv3<T, N>(a, d_x, cols, nm, ra, alma_stream(stream)))));
     return rc;
 }
@@ -324,6 +291,11 @@ static int gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float
     ALMA_REQUIRE(nm.gamma == nullptr || nm.h != nullptr);
     if (n == 0 || rows == 0) return 0;
     int rc = 0;
+    if (n == 1 && alma_gemv_variant_ > 0) {
+        rc = alma_gemv_stream(d_wg, d_wu, d_wg, type, rows, rows, 0, d_x, d_y, nullptr, nullptr, cols, 0, true, nm,
+                              NO_ROPE, alma_stream(stream));
+        if (rc >= 0) return rc;
+    }
     ALMA_DISPATCH_TYPE(type, T,
         ALMA_DISPATCH_N(n, N, rc = (launch_swiglu<T, N>(d_wg, d_wu, d_x, d_y, rows, cols, nm, alma_stream(stream)))));
     return rc;

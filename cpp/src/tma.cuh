@@ -41,6 +41,9 @@ __device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
 __device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap *map, int c0, int c1, uint64_t *bar) {
     alma_emu::tma_load_2d(alma_emu::shared_offset(dst), map, c0, c1, alma_emu::shared_offset(bar));
 }
+__device__ __forceinline__ void bulk_load(void *dst, const void *src, unsigned bytes, uint64_t *bar) {
+    alma_emu::bulk_load(alma_emu::shared_offset(dst), src, bytes, alma_emu::shared_offset(bar));
+}
 #elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define ALMA_HAVE_TMA 1
 __device__ __forceinline__ void mbar_init(uint64_t *bar, unsigned count) {
@@ -92,6 +95,14 @@ __device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap *map, i
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], "
                  "[%4];\n" ::"r"(smem_address(dst)),
                  "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(smem_address(bar))
+                 : "memory");
+}
+// `bytes` contiguous bytes from global memory at src into shared memory at dst (cp.async.bulk, no tensor map; both
+// 16-byte aligned, bytes a multiple of 16), completing them on `bar`.
+__device__ __forceinline__ void bulk_load(void *dst, const void *src, unsigned bytes, uint64_t *bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+                     smem_address(dst)),
+                 "l"(reinterpret_cast<uint64_t>(src)), "r"(bytes), "r"(smem_address(bar))
                  : "memory");
 }
 #endif

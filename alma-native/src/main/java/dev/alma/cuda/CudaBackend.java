@@ -84,6 +84,15 @@ public final class CudaBackend implements Backend {
     static final int WGMMA_GEMM_VARIANT = 10;
     /** The wgmma GEMM shapes alma_gemm_set_variant accepts. */
     static final int WGMMA_GEMM_SHAPES = 10;
+    /**
+     * System property choosing the one-token CUDA-core GEMVs on a compute capability 9.0 or later device, process-wide:
+     * 0 (the default) one warp per weight row, 1 or 2 one or two persistent blocks per SM streaming the weight rows
+     * into shared memory with bulk copies (alma_gemv_set_variant, cpp/src/gemv_stream.cu), for timing them through the
+     * model on a GPU (cpp/gpu-check.sh). Ignored on older devices.
+     */
+    public static final String GEMV_STREAM_PROPERTY = "alma.cuda.gemvStream";
+    /** The one-token GEMV kernels (alma_gemv_set_variant) used by default: one warp per row. */
+    static final int GEMV_STREAM_DEFAULT = 0;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 
@@ -127,6 +136,7 @@ public final class CudaBackend implements Backend {
     public CudaBackend(int device, boolean tensorCores) {
         this.tensorCores = tensorCores;
         int gemmShape = gemmShape();
+        int gemvStream = gemvStream();
         String why = CudaRuntime.unavailableReason();
         if (why != null) throw new CudaException("CUDA is unavailable: " + why);
         int count = CudaRuntime.deviceCount();
@@ -154,6 +164,8 @@ public final class CudaBackend implements Backend {
         boolean pagedShort = !"false".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "true"));
         CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(pagedShort ? 1 : 0),
                 "alma_attention_paged_set_variant");
+        if (capability >= 90)
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(gemvStream), "alma_gemv_set_variant(" + gemvStream + ")");
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
@@ -172,6 +184,19 @@ public final class CudaBackend implements Backend {
             // reported below
         }
         throw new CudaException("-D" + GEMM_SHAPE_PROPERTY + "=" + v + ": a wgmma GEMM shape is 1.." + WGMMA_GEMM_SHAPES);
+    }
+
+    /** {@link #GEMV_STREAM_PROPERTY}, checked: 0, 1 or 2. */
+    static int gemvStream() {
+        String v = System.getProperty(GEMV_STREAM_PROPERTY);
+        if (v == null || v.isBlank()) return GEMV_STREAM_DEFAULT;
+        return switch (v.strip()) {
+            case "0" -> 0;
+            case "1" -> 1;
+            case "2" -> 2;
+            default -> throw new CudaException("-D" + GEMV_STREAM_PROPERTY + "=" + v
+                    + ": the one-token GEMV kernels are 0 (a warp per row), 1 or 2 (streamed, blocks per SM)");
+        };
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */

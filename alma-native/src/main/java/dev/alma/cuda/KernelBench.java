@@ -163,7 +163,35 @@ public final class KernelBench {
                 gemmShapes(s(m), s(nk[0]), s(nk[1]), new int[]{4, 7, 8, 9, 10});
         for (int v = 1; v <= 2; v++) prefillAttention(s(4096), s(32), s(32), 128, true, v);
         prefillAttention(s(8192), s(32), s(32), 128, true, CudaBackend.WGMMA_PREFILL_VARIANT);
+        streamedGemvs();
     }
+
+    /**
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 and 2: one or two persistent blocks per SM, weight rows
+     * bulk-copied into shared memory) in the rows of the warp-per-row kernels above: the plain GEMVs, gate/up +
+     * SwiGLU, the fused ones, and the greedy 7B decode with the backend's defaults (PDL, short splits).
+     */
+    private void streamedGemvs() {
+        try {
+            for (int v = 1; v <= 2; v++) {
+                CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
+                gemvStream = v;
+                add("# streamed one-token GEMVs, alma_gemv_set_variant " + v + " (" + v + " block" + (v > 1 ? "s" : "")
+                        + " per SM)");
+                for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
+                    gemv(s(d[0]), s(d[1]), 1, false);
+                gemvSwiglu(s(11008), s(4096), 1);
+                fusedGemvs(s(4096), s(11008));
+                decode(1, false, true, true);
+            }
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
+            gemvStream = 0;
+        }
+    }
+
+    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-2 streamed. */
+    private int gemvStream;
 
     /**
      * alma_gemm_set_variant's choices: 0 mma.sync, 1..10 the wgmma shapes (7..9: TMA, warp-specialised; 10: 8 or 9 by
@@ -272,8 +300,8 @@ public final class KernelBench {
         };
         String shape = rows + "x" + cols;
         String gemvTarget = "GEMV bf16 n=" + n + (tensorCores ? " tc " : " ") + shape + ", % of copy";
-        String tcHow = tensorCores ? ", tc shape " + tcShape : "";
-        gemvRow("gemv bf16 " + (tensorCores ? "tc " : "") + "n=" + n, shape, bytes, time(name, one), gemvTarget,
+        String tcHow = tensorCores ? ", tc shape " + tcShape : gemvStream > 0 ? ", streamed " + gemvStream : "";
+        gemvRow("gemv bf16 " + (tensorCores ? "tc " : gemvStream > 0 ? "streamed " : "") + "n=" + n, shape, bytes, time(name, one), gemvTarget,
                 "alone" + tcHow);
         // As a decode step runs them: back to back in a CUDA graph (no launch gap between them).
         gemvRow("  in a graph of 32", shape, bytes, timeGraph(name, 32, one), gemvTarget, "32 in a graph" + tcHow);
@@ -283,7 +311,7 @@ public final class KernelBench {
             gpu.usePdl(true);
             try {
                 gemvRow("  in a graph of 32, PDL", shape, bytes, timeGraph(name + " (PDL)", 32, one), gemvTarget,
-                        "32 in a graph, PDL");
+                        "32 in a graph, PDL" + tcHow);
             } finally {
                 gpu.usePdl(false);
             }
@@ -353,7 +381,7 @@ public final class KernelBench {
         });
         gemvRow("gemv gate/up+swiglu" + (n > 1 ? " tc n=" + n : ""), "2x " + rows + "x" + cols, bytes, ms,
                 "GEMV gate/up+SwiGLU n=" + n + " 2x" + rows + "x" + cols + ", % of copy",
-                n > 1 ? "tc shape " + tcShape : "alone");
+                n > 1 ? "tc shape " + tcShape : gemvStream > 0 ? "alone, streamed " + gemvStream : "alone");
         for (int i = 0; i < copies; i++) {
             g[i].close();
             u[i].close();
@@ -735,7 +763,8 @@ public final class KernelBench {
                 beamTokens[0] = beams == 1 ? gpu.argmax(logits, 1) : pick(gpu.topK(logits, beams, beams));
             };
             String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ");
-            String options = (pdl ? "PDL " : "") + (shortSplits ? "short " : "");
+            String options = (pdl ? "PDL " : "") + (shortSplits ? "short " : "")
+                    + (gemvStream > 0 && beams == 1 ? "streamed " + gemvStream + " " : "");
             String mode = beams == 1 ? "greedy" : beams + " beams";
             gpu.usePdl(pdl);
             CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(shortSplits ? 1 : 0),
@@ -759,7 +788,8 @@ public final class KernelBench {
                     LaunchTape.Stats st = gpu.graphStats();
                     if (!int8)
                         target("decode " + what + mode + (beams == 1 ? ", tok/s" : ", steps/s"), rate,
-                                (graphs ? "graph" : "eager") + (pdl ? ", PDL" : "") + (shortSplits ? ", short splits" : ""));
+                                (graphs ? "graph" : "eager") + (pdl ? ", PDL" : "") + (shortSplits ? ", short splits" : "")
+                                        + (gemvStream > 0 && beams == 1 ? ", streamed GEMVs " + gemvStream : ""));
                     row("decode " + what + options + (graphs ? "graph" : "eager"), mode,
                             sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s; host %.2f ms%s", rate, beams == 1 ? "tok/s" : "steps/s",
                                     layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",

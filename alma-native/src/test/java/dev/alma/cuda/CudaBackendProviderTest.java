@@ -5,6 +5,8 @@ import dev.alma.backend.Backend;
 import dev.alma.backend.Backends;
 import org.junit.jupiter.api.Test;
 
+import java.util.function.IntSupplier;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,21 +45,38 @@ class CudaBackendProviderTest {
     /** -Dalma.cuda.gemmShape: 1..10, the default without it; anything else is an error naming the property and value. */
     @Test
     void gemmShapePropertyIsCheckedBeforeAnyDeviceIsTouched() {
-        String before = System.getProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
+        checkChoice(CudaBackend.GEMM_SHAPE_PROPERTY, CudaBackend::gemmShape, CudaBackend.WGMMA_GEMM_VARIANT, 8,
+                new String[]{"0", "11", "seven", "-1"}, "1..10");
+    }
+
+    /** -Dalma.cuda.gemvStream: 0, 1 or 2, 0 without it; anything else is an error naming the property and value. */
+    @Test
+    void gemvStreamPropertyIsCheckedBeforeAnyDeviceIsTouched() {
+        checkChoice(CudaBackend.GEMV_STREAM_PROPERTY, CudaBackend::gemvStream, CudaBackend.GEMV_STREAM_DEFAULT, 2,
+                new String[]{"3", "-1", "yes", "1.0"}, "1 or 2");
+    }
+
+    /**
+     * A numbered choice read from a system property: {@code fallback} without it, {@code good} given with spaces
+     * around, and for each of {@code bad} an error naming the property, the value and ({@code says}) what is allowed.
+     */
+    private static void checkChoice(String property, IntSupplier read, int fallback, int good, String[] bad,
+                                    String says) {
+        String before = System.getProperty(property);
         try {
-            System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
-            assertEquals(CudaBackend.WGMMA_GEMM_VARIANT, CudaBackend.gemmShape());
-            System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, " 8 ");
-            assertEquals(8, CudaBackend.gemmShape());
-            for (String bad : new String[]{"0", "11", "seven", "-1"}) {
-                System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, bad);
-                CudaException e = assertThrows(CudaException.class, CudaBackend::gemmShape);
-                assertTrue(e.getMessage().contains("alma.cuda.gemmShape=" + bad) && e.getMessage().contains("1..10"),
+            System.clearProperty(property);
+            assertEquals(fallback, read.getAsInt());
+            System.setProperty(property, " " + good + " ");
+            assertEquals(good, read.getAsInt());
+            for (String b : bad) {
+                System.setProperty(property, b);
+                CudaException e = assertThrows(CudaException.class, read::getAsInt);
+                assertTrue(e.getMessage().contains(property + "=" + b) && e.getMessage().contains(says),
                         e.getMessage());
             }
         } finally {
-            if (before == null) System.clearProperty(CudaBackend.GEMM_SHAPE_PROPERTY);
-            else System.setProperty(CudaBackend.GEMM_SHAPE_PROPERTY, before);
+            if (before == null) System.clearProperty(property);
+            else System.setProperty(property, before);
         }
     }
 }

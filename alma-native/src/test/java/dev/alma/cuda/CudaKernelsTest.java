@@ -146,7 +146,7 @@ class CudaKernelsTest {
                             for (int i = 0; i < n; i++)
                                 assertArrayEquals(plain[j][i], pdl[j][i], what + ", product " + j + " row " + i);
                         double tol = n > 1 && type != DType.F32 ? BackendContract.HALF_TOL : BackendContract.F32_TOL;
-                        double err = relError(pdl[0], Reference.matmul(p.x, p.w, DecodeProducts.ROWS, cols));
+                        double err = relError(pdl[0], Reference.matmul(p.x, p.w, p.rows, cols));
                         assertTrue(err <= tol, what + ": " + err);
                     }
         } finally {
@@ -155,24 +155,71 @@ class CudaKernelsTest {
     }
 
     /**
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 and 2: one or two persistent blocks per SM streaming
+     * weight rows into shared memory; the emulator has 8 SMs and compute capability 9.0) against the warp-per-row
+     * kernels and the twin: every product of a decode step, with 16-bit weights (streamed) and float32 ones (which keep
+     * the warp kernels), rows of 1 to 514 chunks, shares of 5 rows (all in the first stages) up to 150 (the ring of
+     * stages refilled several times over), and 9,000 rows of 8 columns (shares capped at 1,024 rows: more blocks).
+     */
+    @Test
+    void streamedGemvsGiveTheWarpKernelsProducts() {
+        Random rnd = new Random(29);
+        int before = AlmaCuda.alma_gemv_variant();
+        try {
+            for (int[] s : new int[][]{{40, 8, 2, 1}, {40, 1000, 2, 1}, {40, 4112, 2, 1}, {1200, 4104, 16, 8},
+                    {600, 11008, 2, 2}, {9000, 8, 2, 2}})
+                for (DType type : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                    if (type == DType.F32 && s[0] > 100) continue;
+                    int rows = s[0], cols = s[1];
+                    DecodeProducts p = new DecodeProducts(rnd, type, 1, cols, rows, s[2], s[3]);
+                    CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
+                    float[][][] warp = p.run(false);
+                    for (int variant = 1; variant <= 2; variant++) {
+                        CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(variant), "alma_gemv_set_variant");
+                        float[][][] streamed = p.run(false);
+                        String what = "variant " + variant + " " + type + " " + rows + "x" + cols;
+                        for (int j = 0; j < warp.length; j++) {
+                            double err = relError(streamed[j], warp[j]);
+                            assertTrue(err <= BackendContract.F32_TOL, what + ", product " + j + ": " + err);
+                        }
+                        double err = relError(streamed[0], Reference.matmul(p.x, p.w, rows, cols));
+                        assertTrue(err <= BackendContract.F32_TOL, what + " against float64: " + err);
+                    }
+                }
+            assertEquals(1, AlmaCuda.alma_gemv_set_variant(3));  // cudaErrorInvalidValue
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(before), "alma_gemv_set_variant");
+        }
+    }
+
+    /**
      * The decode GEMVs of random weights for {@code n} random rows of {@code cols}: a plain product, one added to a
-     * residual, gate/up + SwiGLU with the RMSNorm folded in, and Q/K/V with RMSNorm and RoPE folded in.
+     * residual, gate/up + SwiGLU with the RMSNorm folded in, and Q/K/V with RMSNorm and RoPE folded in (and the
+     * normalised rows that writes).
      */
     private static final class DecodeProducts {
-        static final int ROWS = 40, HEADS = 2, KV_HEADS = 1, HD = 16;
-        final int n, cols;
+        static final int ROWS = 40, HD = 16;
+        final int n, cols, rows, heads, kvHeads;
         final float[] w;
         final float[][] x, base;
-        final int[] qkvRows = {HEADS * HD, KV_HEADS * HD, KV_HEADS * HD}, positions;
+        final int[] qkvRows, positions;
         final Weight gw, gu, gamma;
         final Weight[] gqkv = new Weight[3];
 
         DecodeProducts(Random rnd, DType type, int n, int cols) {
+            this(rnd, type, n, cols, ROWS, 2, 1);
+        }
+
+        DecodeProducts(Random rnd, DType type, int n, int cols, int rows, int heads, int kvHeads) {
             this.n = n;
             this.cols = cols;
-            w = round(random(rnd, ROWS * cols, 1f), type);
-            gw = gpu.weight(tensor("w", type, ROWS, cols, w));
-            gu = gpu.weight(tensor("u", type, ROWS, cols, round(random(rnd, ROWS * cols, 1f), type)));
+            this.rows = rows;
+            this.heads = heads;
+            this.kvHeads = kvHeads;
+            qkvRows = new int[]{heads * HD, kvHeads * HD, kvHeads * HD};
+            w = round(random(rnd, rows * cols, 1f), type);
+            gw = gpu.weight(tensor("w", type, rows, cols, w));
+            gu = gpu.weight(tensor("u", type, rows, cols, round(random(rnd, rows * cols, 1f), type)));
             gamma = gpu.weight(tensor("gamma", DType.F32, 0, cols, random(rnd, cols, 2f)));
             for (int j = 0; j < 3; j++)
                 gqkv[j] = gpu.weight(tensor("qkv" + j, type, qkvRows[j], cols,
@@ -180,22 +227,22 @@ class CudaKernelsTest {
             positions = new int[n];
             for (int i = 0; i < n; i++) positions[i] = 37 + i;
             x = randomRows(rnd, n, cols, 1f);
-            base = randomRows(rnd, n, ROWS, 1f);
+            base = randomRows(rnd, n, rows, 1f);
         }
 
         /** The products (each [n][rows]) with programmatic dependent launch on or off. */
         float[][][] run(boolean pdl) {
             gpu.usePdl(pdl);
-            Activations xa = load(gpu, x, n, cols), y = gpu.allocate(n, ROWS), acc = load(gpu, base, n, ROWS);
-            Activations g = gpu.allocate(n, ROWS), u = gpu.allocate(n, ROWS), h = gpu.allocate(n, cols);
+            Activations xa = load(gpu, x, n, cols), y = gpu.allocate(n, rows), acc = load(gpu, base, n, rows);
+            Activations g = gpu.allocate(n, rows), u = gpu.allocate(n, rows), h = gpu.allocate(n, cols);
             Activations[] qkv = new Activations[3];
             for (int j = 0; j < 3; j++) qkv[j] = gpu.allocate(n, qkvRows[j]);
             gpu.matmul(xa, gw, n, y);
-            gpu.matmulAdd(xa, gw, n, gpu.allocate(n, ROWS), acc);
+            gpu.matmulAdd(xa, gw, n, gpu.allocate(n, rows), acc);
             gpu.rmsNormGateUpSwiglu(xa, gamma, 1e-5f, n, h, gw, gu, g, u);
-            gpu.rmsNormQkvRope(xa, gamma, 1e-5f, n, h, gqkv, qkv, HEADS, KV_HEADS, HD, positions, 10000.0, false);
+            gpu.rmsNormQkvRope(xa, gamma, 1e-5f, n, h, gqkv, qkv, heads, kvHeads, HD, positions, 10000.0, false);
             return new float[][][]{read(gpu, y, n), read(gpu, acc, n), read(gpu, g, n), read(gpu, qkv[0], n),
-                    read(gpu, qkv[1], n), read(gpu, qkv[2], n)};
+                    read(gpu, qkv[1], n), read(gpu, qkv[2], n), read(gpu, h, n)};
         }
     }
 

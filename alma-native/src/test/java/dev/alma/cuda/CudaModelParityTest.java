@@ -65,6 +65,26 @@ class CudaModelParityTest {
         check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-5);
     }
 
+    /**
+     * -Dalma.cuda.gemvStream=1 (the streamed one-token GEMVs, compute capability 9.0: the emulator's): the same logits
+     * and greedy tokens, every decode step's products streamed (variant 2 differs only in its grid and stages, which
+     * CudaKernelsTest covers; each variant costs the emulator about two minutes here).
+     */
+    @Test
+    void bf16GqaModelMatchesTheFloat64ReferenceWithStreamedGemvs() {
+        needsDevice();
+        String before = System.getProperty(CudaBackend.GEMV_STREAM_PROPERTY);
+        try {
+            System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, "1");
+            check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-5);
+            assertEquals(1, AlmaCuda.alma_gemv_variant());
+        } finally {
+            if (before == null) System.clearProperty(CudaBackend.GEMV_STREAM_PROPERTY);
+            else System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, before);
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(CudaBackend.gemvStream()), "alma_gemv_set_variant");
+        }
+    }
+
     @Test
     void bf16GqaModelStaysCloseWithTensorCoreMath() {
         needsDevice();

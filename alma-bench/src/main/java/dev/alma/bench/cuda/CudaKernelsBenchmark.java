@@ -46,9 +46,15 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 public class CudaKernelsBenchmark {
 
-    /** A CUDA backend for one trial; fails the benchmark, saying why, where CUDA is unavailable. */
+    /**
+     * A CUDA backend for one trial; fails the benchmark, saying why, where CUDA is unavailable. {@code gemvStream}: the
+     * one-token GEMV kernels ({@link CudaBackend#GEMV_STREAM_PROPERTY}: 0 a warp per row, 1 or 2 streamed), e.g.
+     * {@code -p gemvStream=0,1,2}.
+     */
     @State(Scope.Benchmark)
     public static class Device {
+        @Param({"0"})
+        public String gemvStream;
         CudaBackend gpu;
 
         @Setup(Level.Trial)
@@ -56,7 +62,14 @@ public class CudaKernelsBenchmark {
             BackendProvider p = new CudaBackendProvider();
             String why = p.unavailableReason();
             if (why != null) throw new IllegalStateException("CUDA benchmarks need a GPU: " + why);
-            gpu = new CudaBackend(0);
+            String before = System.getProperty(CudaBackend.GEMV_STREAM_PROPERTY);
+            System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, gemvStream);
+            try {
+                gpu = new CudaBackend(0);
+            } finally {
+                if (before == null) System.clearProperty(CudaBackend.GEMV_STREAM_PROPERTY);
+                else System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, before);
+            }
         }
 
         @TearDown(Level.Trial)

@@ -1,0 +1,321 @@
+// Streamed one-token GEMVs (alma_gemv_set_variant 1 and 2, compute capability 9.0): the decode products of gemv.cu
+// for a single token, with the weight rows streamed into shared memory by bulk copies instead of loaded by the warps.
+//
+// Why: a warp-per-row GEMV keeps only the loads its warps have issued in flight, and a launch starts with none, so a
+// 4096-wide matrix (32 MiB, ~7 µs of bytes on an H200) pays a few µs of ramp and tail (cpp/PERF.md: 72% of copy in a
+// graph). Here each block is persistent over a contiguous share of the rows (one share per block, blocks = SMs ×
+// blocks per SM), and one lane of its producer warp issues a cp.async.bulk per row into a ring of shared-memory
+// stages (tma.cuh) — as many rows as fit, up to ~200 KB per SM, at once, before the kernel waits for its
+// predecessor (PDL): weights are never written by a kernel. The eight consumer warps wait for a stage on its `full`
+// mbarrier, take their dot products and release it on its `empty` mbarrier (one arrival per warp), and the producer
+// refills it with the next row.
+//
+// Consumer thread t owns the 16-byte chunks t, t + 256, ... of every row (CPT of them at most), so it keeps its
+// part of x (γ ⊙ x with the RMSNorm folded in) in registers for the whole kernel and reads only weights from shared
+// memory. A row's dot product is summed over each warp, the eight warps' sums stored in shared memory, and after the
+// last row the block adds them up in a fixed order and writes its outputs: y = (or +=) the product, the RMSNorm's
+// 1 / rms applied, pairs of rows rotated by RoPE or combined by SwiGLU. The logical rows are ordered so that a
+// pair is two adjacent rows of one block's share (shares are whole pairs).
+//
+// Rows must be whole 16-byte chunks (cols % 8 == 0, 16-byte aligned matrices and x) and 16-bit; other shapes, and
+// more than one token, take gemv.cu's kernels.
+#include "gemv_fold.cuh"
+#include "tma.cuh"
+
+int alma_gemv_variant_ = 0;  // alma_gemv_set_variant; read by gemv.cu
+
+namespace {
+
+constexpr int CONSUMER_WARPS = 8, CONSUMERS = 32 * CONSUMER_WARPS, THREADS = CONSUMERS + 32;
+constexpr int MAX_STAGES = 32;
+// The most rows a block's share may have: its warps' sums take 32 bytes of shared memory per row.
+constexpr int MAX_SHARE = 1024;
+
+enum Mode { PLAIN = 0, ROPE = 1, SWIGLU = 2 };
+
+struct StreamArgs {
+    const void *w[3];  // PLAIN, ROPE: the stacked matrices (Q, K, V); SWIGLU: gate, up
+    float *y[3];       // SWIGLU: y[0]
+    int rows[3];       // SWIGLU: rows[0] rows each
+    int logical;       // rows in all: rows[0] + rows[1] + rows[2], or 2 rows[0] for SWIGLU
+    int cols;
+    int stages;
+    int accumulate;    // PLAIN: y += W x
+};
+
+// The matrix and row of logical row l: PLAIN and ROPE stack the matrices (ROPE's queries and keys in pair order);
+// SWIGLU interleaves gate (even) and up (odd) rows.
+template <int MODE>
+__device__ __forceinline__ void locate(const StreamArgs &a, int l, const RopeArgs &ra, int &m, int &r) {
+    if (MODE == SWIGLU) {
+        m = l & 1;
+        r = l >> 1;
+        return;
+    }
+    if (l < a.rows[0]) {
+        m = 0; r = l;
+    } else if ((l -= a.rows[0]) < a.rows[1]) {
+        m = 1; r = l;
+    } else {
+        m = 2; r = l - a.rows[1];
+    }
+    if (MODE == ROPE && m < 2) r = rope_row(r, ra);
+}
+
+// Element m of an argument array, by conditionals (dynamic indexing would put the arguments in local memory).
+template <typename P> __device__ __forceinline__ P pick(P const v[3], int m) {
+    return m == 0 ? v[0] : m == 1 ? v[1] : v[2];
+}
+
+// Block b's share of the logical rows: [begin, end), whole pairs where MODE pairs rows.
+template <int MODE>
+__device__ __forceinline__ void share(const StreamArgs &a, int &begin, int &end) {
+    constexpr int UNIT = MODE == PLAIN ? 1 : 2;
+    long long units = (a.logical + UNIT - 1) / UNIT;
+    begin = (int)(units * blockIdx.x / gridDim.x) * UNIT;
+    end = min((int)(units * (blockIdx.x + 1) / gridDim.x) * UNIT, a.logical);
+}
+
+// Dynamic shared memory: the stages (row_bytes each), their 2 × stages mbarriers, the warps' sums [share][8], and the
+// RMSNorm's per-warp sums of squares and its 1 / rms.
+struct Layout {
+    int row_bytes, stages, barriers, sums, norm, bytes;
+    __host__ __device__ Layout(int row_bytes_, int stages_, int share_rows) : row_bytes(row_bytes_), stages(stages_) {
+        barriers = stages * row_bytes;
+        sums = barriers + 16 * stages;
+        norm = sums + 4 * CONSUMER_WARPS * share_rows;
+        bytes = norm + 4 * (CONSUMER_WARPS + 1);
+    }
+};
+
+template <typename T, int CPT, int MODE, bool NORM>
+__global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, const float *x, NormArgs nm, RopeArgs ra,
+                                                             int share_rows) {
+#if defined(ALMA_EMU) || defined(ALMA_HAVE_TMA)
+    constexpr int V = Vec16<T>::N;
+    pdl_launch_dependents();
+    extern __shared__ unsigned char smem[];  // 16-byte aligned
+    const int cols = a.cols, chunks = cols / V, row_bytes = cols * (int)sizeof(T), S = a.stages;
+    Layout lay(row_bytes, S, share_rows);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + lay.barriers), *empty = full + S;
+    float *sums = reinterpret_cast<float *>(smem + lay.sums), *norm = reinterpret_cast<float *>(smem + lay.norm);
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int begin, end;
+    share<MODE>(a, begin, end);
+    int count = end - begin;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < S; s++) {
+            mbar_init(&full[s], 1);                // the producer's arrive.expect_tx; the bytes come from the copy
+            mbar_init(&empty[s], CONSUMER_WARPS);  // one arrival per consumer warp
+        }
+        mbar_init_fence();
+    }
+    __syncthreads();
+    bool producer = warp == CONSUMER_WARPS && lane == 0;
+    // The producer's copy of logical row begin + i into stage i % S.
+    auto issue = [&](int i) {
+        int m, r;
+        locate<MODE>(a, begin + i, ra, m, r);
+        const T *src = reinterpret_cast<const T *>(pick(a.w, m)) + (size_t)r * cols;
+        int s = i % S;
+        mbar_arrive_expect_tx(&full[s], row_bytes);
+        bulk_load(smem + (size_t)s * row_bytes, src, row_bytes, &full[s]);
+    };
+    // Before the wait for the predecessor: the first S rows, weights only.
+    if (producer)
+        for (int i = 0; i < min(S, count); i++) issue(i);
+    pdl_wait();
+
+    // Consumer thread t's part of x (with the RMSNorm: γ ⊙ x, and the block's 1 / rms).
+    float xr[CPT * V];
+    float inv = 1.f;
+    if (warp < CONSUMER_WARPS) {
+        float ss = 0.f;
+#pragma unroll
+        for (int k = 0; k < CPT; k++) {
+            int c = threadIdx.x + CONSUMERS * k;
+#pragma unroll
+            for (int q = 0; q < V; q += 4) {
+                float4 v = c < chunks ? __ldg(reinterpret_cast<const float4 *>(x + (size_t)c * V + q))
+                                      : make_float4(0.f, 0.f, 0.f, 0.f);
+                xr[k * V + q] = v.x; xr[k * V + q + 1] = v.y; xr[k * V + q + 2] = v.z; xr[k * V + q + 3] = v.w;
+                if (NORM) ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+            }
+        }
+        if (NORM) {
+            ss = warp_sum(ss);
+            if (lane == 0) norm[warp] = ss;
+        }
+    }
+    if (NORM) {
+        __syncthreads();  // every thread, the producer's lane 0 included (it issued its first rows above)
+        float total = 0.f;
+        for (int w = 0; w < CONSUMER_WARPS; w++) total += norm[w];
+        float inv1[1], ss1[1] = {total};
+        rms_inv<1>(ss1, cols, nm.eps, inv1);
+        inv = inv1[0];
+        if (warp < CONSUMER_WARPS) {
+#pragma unroll
+            for (int k = 0; k < CPT; k++) {
+                int c = threadIdx.x + CONSUMERS * k;
+                if (c >= chunks) continue;
+#pragma unroll
+                for (int q = 0; q < V; q++) {
+                    float g = nm.gamma[(size_t)c * V + q];
+                    if (blockIdx.x == 0) nm.h[(size_t)c * V + q] = g * (xr[k * V + q] * inv);
+                    xr[k * V + q] *= g;
+                }
+            }
+        }
+    }
+
+    if (producer) {
+        // The rest of the share: row i goes into stage i % S once every warp has released its previous row there.
+        for (int i = S; i < count; i++) {
+            mbar_wait(&empty[i % S], (i / S - 1) & 1);
+            issue(i);
+        }
+    } else if (warp < CONSUMER_WARPS) {
+        for (int i = 0; i < count; i++) {
+            int s = i % S;
+            mbar_wait(&full[s], (i / S) & 1);
+            const uint4 *row = reinterpret_cast<const uint4 *>(smem + (size_t)s * row_bytes);
+            float acc = 0.f;
+#pragma unroll
+            for (int k = 0; k < CPT; k++) {
+                int c = threadIdx.x + CONSUMERS * k;
+                if (c < chunks) {
+                    float wv[V];
+                    Vec16<T>::unpack(row[c], wv);
+#pragma unroll
+                    for (int q = 0; q < V; q++) acc += wv[q] * xr[k * V + q];
+                }
+            }
+            acc = warp_sum(acc);  // every lane's reads of the stage are done
+            if (lane == 0) {
+                mbar_arrive(&empty[s]);
+                sums[i * CONSUMER_WARPS + warp] = acc;
+            }
+        }
+    }
+    __syncthreads();
+
+    // The block's outputs: its rows' products (sums of the warps' sums in warp order), then what is folded in.
+    for (int i = threadIdx.x; i < count; i += THREADS) {
+        float p = 0.f;
+        for (int w = 0; w < CONSUMER_WARPS; w++) p += sums[i * CONSUMER_WARPS + w];
+        sums[i * CONSUMER_WARPS] = p * inv;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < count; i += THREADS) {
+        int l = begin + i, m, r;
+        locate<MODE>(a, l, ra, m, r);
+        float p = sums[i * CONSUMER_WARPS];
+        if (MODE == SWIGLU) {
+            if ((l & 1) == 0) {
+                float u = i + 1 < count ? sums[(i + 1) * CONSUMER_WARPS] : 0.f;
+                a.y[0][r] = p / (1.0f + expf(-p)) * u;
+            }
+            continue;
+        }
+        if (MODE == ROPE && m < 2) p = rope_rotate(p, sums[(i ^ 1) * CONSUMER_WARPS], r, l & 1, ra.positions[0], ra);
+        float *y = pick(a.y, m) + r;
+        *y = a.accumulate ? *y + p : p;
+    }
+#else
+    __trap();  // launched only on compute capability 9.0 devices (alma_gemv_set_variant checks)
+#endif
+}
+
+template <typename T, int CPT, int MODE, bool NORM>
+int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, int blocks_per_sm, cudaStream_t s) {
+    int dev = 0, sms = 0, smem_max = 0;
+    ALMA_CHECK(cudaGetDevice(&dev));
+    ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    ALMA_CHECK(cudaDeviceGetAttribute(&smem_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    constexpr int UNIT = MODE == PLAIN ? 1 : 2;
+    StreamArgs a = args;
+    int units = (int)(((long long)a.logical + UNIT - 1) / UNIT);
+    // Persistent blocks, more of them only where a share would exceed MAX_SHARE rows (a large vocabulary).
+    int blocks = min(units, sms * blocks_per_sm);
+    blocks = max(blocks, (int)(((long long)units + MAX_SHARE / UNIT - 1) / (MAX_SHARE / UNIT)));
+    int share_rows = ((units + blocks - 1) / blocks) * UNIT;
+    // Shared memory: an SM's ~200 KB (of the 227 KB a block may have on Hopper) over its blocks, in stages of a row.
+    int budget = min(smem_max, 200 * 1024) / blocks_per_sm - 1024;  // the 1 KB the runtime reserves per block
+    int row_bytes = a.cols * (int)sizeof(T);
+    Layout fixed(row_bytes, 0, share_rows);
+    a.stages = min(MAX_STAGES, (budget - fixed.bytes) / (row_bytes + 16));
+    if (a.stages < 2) return -1;  // rows too long to double-buffer: gemv.cu's kernels
+    Layout lay(row_bytes, a.stages, share_rows);
+    auto kernel = gemv_stream_kernel<T, CPT, MODE, NORM>;
+    ALMA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, lay.bytes));
+    ALMA_CHECK(alma_launch_pdl("gemv_stream_kernel", kernel, blocks, THREADS, lay.bytes, s, a, x, nm, ra, share_rows));
+    return 0;
+}
+
+template <typename T, int MODE, bool NORM>
+int launch_cpt(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, int blocks_per_sm, cudaStream_t s) {
+    int cpt = (a.cols / Vec16<T>::N + CONSUMERS - 1) / CONSUMERS;
+    if (cpt <= 2) return launch<T, 2, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
+    if (cpt <= 4) return launch<T, 4, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
+    if (cpt <= 6) return launch<T, 6, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
+    if (cpt <= 8) return launch<T, 8, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
+    return -1;  // over 16,384 columns: gemv.cu's kernels
+}
+
+template <typename T>
+int dispatch(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, bool swiglu, int blocks_per_sm,
+             cudaStream_t s) {
+    bool norm = nm.gamma != nullptr;
+    if (swiglu)
+        return norm ? launch_cpt<T, SWIGLU, true>(a, x, nm, ra, blocks_per_sm, s)
+                    : launch_cpt<T, SWIGLU, false>(a, x, nm, ra, blocks_per_sm, s);
+    if (ra.positions != nullptr) return launch_cpt<T, ROPE, true>(a, x, nm, ra, blocks_per_sm, s);
+    return norm ? launch_cpt<T, PLAIN, true>(a, x, nm, ra, blocks_per_sm, s)
+                : launch_cpt<T, PLAIN, false>(a, x, nm, ra, blocks_per_sm, s);
+}
+
+}  // namespace
+
+// Called by gemv.cu for one token while a streamed variant is selected: the products of gemv3 (up to three stacked
+// matrices; swiglu: gate w0 and up w1 into y0), arguments checked there. -1 where the shape does not suit (gemv.cu
+// then launches its own kernels), else 0 or a CUDA error.
+int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, int rows0, int rows1, int rows2,
+                     const float *x, float *y0, float *y1, float *y2, int cols, int accumulate, bool swiglu,
+                     NormArgs nm, RopeArgs ra, cudaStream_t s) {
+    if (type != ALMA_BF16 && type != ALMA_F16) return -1;
+    uintptr_t bits = (uintptr_t)w0 | (uintptr_t)w1 | (uintptr_t)w2 | (uintptr_t)x | (uintptr_t)nm.gamma;
+    if (cols % 8 != 0 || (bits & 15) != 0) return -1;
+    long long logical = swiglu ? 2LL * rows0 : (long long)rows0 + rows1 + rows2;
+    if (logical == 0) return 0;
+    if (logical > 0x7fffffff) return -1;
+    StreamArgs a;
+    a.w[0] = w0; a.w[1] = w1; a.w[2] = w2;
+    a.y[0] = y0; a.y[1] = y1; a.y[2] = y2;
+    a.rows[0] = rows0; a.rows[1] = swiglu ? rows0 : rows1; a.rows[2] = swiglu ? 0 : rows2;
+    a.logical = (int)logical;
+    a.cols = cols;
+    a.stages = 0;
+    a.accumulate = accumulate;
+    int blocks_per_sm = alma_gemv_variant_;  // 1 or 2
+    if (type == ALMA_BF16) return dispatch<__nv_bfloat16>(a, x, nm, ra, swiglu, blocks_per_sm, s);
+    return dispatch<__half>(a, x, nm, ra, swiglu, blocks_per_sm, s);
+}
+
+extern "C" {
+
+int alma_gemv_set_variant(int variant) {
+    if (variant < 0 || variant > 2) return (int)cudaErrorInvalidValue;
+    if (variant > 0) {
+        int dev = 0, major = 0;
+        ALMA_CHECK(cudaGetDevice(&dev));
+        ALMA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+        if (major < 9) return (int)cudaErrorInvalidDeviceFunction;
+    }
+    alma_gemv_variant_ = variant;
+    return 0;
+}
+
+int alma_gemv_variant(void) { return alma_gemv_variant_; }
+
+}  // extern "C"
