@@ -1001,6 +1001,13 @@ void mbarrier_wait(size_t offset, unsigned parity) {
     }
 }
 
+/** An asynchronous copy's `bytes` arriving at the mbarrier at `mbar` (`what`: the copy, for the error message). */
+static void complete_tx(size_t mbar, size_t bytes, const char *what) {
+    Mbarrier &m = mbarrier_at(mbar, what);
+    m.tx -= (long long)bytes;
+    mbarrier_check(m);
+}
+
 // The emulator's tensor map, in the 128 bytes of a CUtensorMap.
 struct TensorMap2d {
     const unsigned char *base;
@@ -1058,9 +1065,7 @@ void tma_load_2d(size_t dst, const void *map, int c0, int c1, size_t mbar) {
                 memcpy(smem + at + e * 2, &v, 2);
             }
         }
-    Mbarrier &m = mbarrier_at(mbar, "cp.async.bulk.tensor's mbarrier");
-    m.tx -= (long long)bytes;
-    mbarrier_check(m);
+    complete_tx(mbar, bytes, "cp.async.bulk.tensor's mbarrier");
 }
 
 void bulk_load(size_t dst, const void *src, unsigned bytes, size_t mbar) {
@@ -1072,9 +1077,7 @@ void bulk_load(size_t dst, const void *src, unsigned bytes, size_t mbar) {
         abort();
     }
     memcpy(current_block->dynamic_smem + dst, src, bytes);
-    Mbarrier &m = mbarrier_at(mbar, "cp.async.bulk's mbarrier");
-    m.tx -= (long long)bytes;
-    mbarrier_check(m);
+    complete_tx(mbar, bytes, "cp.async.bulk's mbarrier");
 }
 
 }  // namespace alma_emu

@@ -301,8 +301,8 @@ public final class KernelBench {
         String shape = rows + "x" + cols;
         String gemvTarget = "GEMV bf16 n=" + n + (tensorCores ? " tc " : " ") + shape + ", % of copy";
         String tcHow = tensorCores ? ", tc shape " + tcShape : gemvStream > 0 ? ", streamed " + gemvStream : "";
-        gemvRow("gemv bf16 " + (tensorCores ? "tc " : gemvStream > 0 ? "streamed " : "") + "n=" + n, shape, bytes, time(name, one), gemvTarget,
-                "alone" + tcHow);
+        String kernel = "gemv bf16 " + (tensorCores ? "tc " : gemvStream > 0 ? "streamed " : "") + "n=" + n;
+        gemvRow(kernel, shape, bytes, time(name, one), gemvTarget, "alone" + tcHow);
         // As a decode step runs them: back to back in a CUDA graph (no launch gap between them).
         gemvRow("  in a graph of 32", shape, bytes, timeGraph(name, 32, one), gemvTarget, "32 in a graph" + tcHow);
         if (n == 1 && !tensorCores && gpu.capability() >= 90) {
