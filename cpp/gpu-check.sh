@@ -121,8 +121,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     echo "exit $?" >> "$out/clibench.txt"
   }
   # ALMA_CLIBENCH (default all): which runs, by name: beams 13b ropefold nopdl noshort plain f16kv stream1 stream2
-  # requests prefill.
-  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv stream1 stream2 requests prefill} "
+  # stream3 requests prefill.
+  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv stream1 stream2 stream3 requests prefill} "
   pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
   prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
@@ -137,9 +137,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   pick plain && clibench "alma.cuda.pdl=false alma.cuda.pagedShort=false" --model random:7b "${decode[@]}" --beams 5
   # An f16 KV cache (--kv-cache f16): half the cache's memory and the attention's reads.
   pick f16kv && clibench "" --model random:7b "${decode[@]}" --beams 5 --kv-cache f16
-  # The streamed one-token GEMVs (one or two blocks per SM; greedy decoding only, beams use the tensor-core GEMVs).
-  pick stream1 && clibench alma.cuda.gemvStream=1 --model random:7b "${decode[@]}"
-  pick stream2 && clibench alma.cuda.gemvStream=2 --model random:7b "${decode[@]}"
+  # The streamed one-token GEMVs (variants 1-3; greedy decoding only, beams use the tensor-core GEMVs).
+  for v in 1 2 3; do pick stream$v && clibench alma.cuda.gemvStream=$v --model random:7b "${decode[@]}"; done
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
   pick requests && for wait in "" --wait-for-longest; do

@@ -157,8 +157,9 @@ int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type
 int alma_gemv_tc_set_variant(int variant);
 /**
  * Picks the kernels of the one-token CUDA-core GEMVs (alma_gemv, alma_gemv_add, alma_gemv3*, alma_gemv_swiglu*, n == 1)
- * for this process: 0 (the default) one warp per weight row (gemv.cu); 1 or 2: one or two persistent blocks per SM
- * streaming their rows into shared memory with bulk copies (gemv_stream.cu; compute capability 9.0 and later, else
+ * for this process: 0 (the default) one warp per weight row (gemv.cu); 1 to 3: persistent blocks streaming their
+ * rows into shared memory with bulk copies (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in
+ * ~100 KB, leaving room for the next kernel's block) (gemv_stream.cu; compute capability 9.0 and later, else
  * cudaErrorInvalidDeviceFunction; 16-bit weights with cols % 8 == 0, other shapes keep the warp kernels). The same
  * products up to rounding order.
  */

@@ -1,12 +1,15 @@
-// Streamed one-token GEMVs (alma_gemv_set_variant 1 and 2, compute capability 9.0): the decode products of gemv.cu
-// for a single token, with the weight rows streamed into shared memory by bulk copies instead of loaded by the warps.
+// Streamed one-token GEMVs (alma_gemv_set_variant 1-3, compute capability 9.0): the decode products of gemv.cu for a
+// single token, with the weight rows streamed into shared memory by bulk copies instead of loaded by the warps.
 //
 // Why: a warp-per-row GEMV keeps only the loads its warps have issued in flight, and a launch starts with none, so a
 // 4096-wide matrix (32 MiB, ~7 µs of bytes on an H200) pays a few µs of ramp and tail (cpp/PERF.md: 72% of copy in a
 // graph). Here each block is persistent over a contiguous share of the rows (one share per block, blocks = SMs ×
 // blocks per SM), and one lane of its producer warp issues a cp.async.bulk per row into a ring of shared-memory
-// stages (tma.cuh) — as many rows as fit, up to ~200 KB per SM, at once, before the kernel waits for its
-// predecessor (PDL): weights are never written by a kernel. The eight consumer warps wait for a stage on its `full`
+// stages (tma.cuh) — as many rows as fit in the variant's shared memory at once, before the kernel waits for its
+// predecessor (PDL): weights are never written by a kernel. The variants (Shape below) differ in how an SM's
+// shared memory is spent: all of ~200 KB by one block or two, or ~100 KB by one block, which leaves room for the
+// next kernel's block (under PDL, the next streamed GEMV's) to become resident beside it and stream its own first
+// rows while this one finishes. The eight consumer warps wait for a stage on its `full`
 // mbarrier, take their dot products and release it on its `empty` mbarrier (one arrival per warp), and the producer
 // refills it with the next row.
 //
@@ -227,8 +230,15 @@ __global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, cons
 #endif
 }
 
+// A variant's launch: blocks per SM, and the shared memory of an SM they take between them.
+struct Shape {
+    int blocks_per_sm, smem_per_sm;
+};
+constexpr Shape SHAPES[] = {{0, 0}, {1, 200 * 1024}, {2, 200 * 1024}, {1, 100 * 1024}};
+constexpr int VARIANTS = sizeof(SHAPES) / sizeof(SHAPES[0]);
+
 template <typename T, int CPT, int MODE, bool NORM>
-int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, int blocks_per_sm, cudaStream_t s) {
+int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, Shape shape, cudaStream_t s) {
     int dev = 0, sms = 0, smem_max = 0;
     ALMA_CHECK(cudaGetDevice(&dev));
     ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
@@ -237,11 +247,12 @@ int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, int
     StreamArgs a = args;
     int units = (int)(((long long)a.logical + UNIT - 1) / UNIT);
     // Persistent blocks, more of them only where a share would exceed MAX_SHARE rows (a large vocabulary).
-    int blocks = min(units, sms * blocks_per_sm);
+    int blocks = min(units, sms * shape.blocks_per_sm);
     blocks = max(blocks, (int)(((long long)units + MAX_SHARE / UNIT - 1) / (MAX_SHARE / UNIT)));
     int share_rows = ((units + blocks - 1) / blocks) * UNIT;
-    // Shared memory: an SM's ~200 KB (of the 227 KB a block may have on Hopper) over its blocks, in stages of a row.
-    int budget = min(smem_max, 200 * 1024) / blocks_per_sm - 1024;  // the 1 KB the runtime reserves per block
+    // Shared memory: the variant's share of an SM (of the 227 KB a block may have on Hopper) over its blocks, in
+    // stages of a row, less the 1 KB the runtime reserves per block.
+    int budget = min(smem_max, shape.smem_per_sm) / shape.blocks_per_sm - 1024;
     int row_bytes = a.cols * (int)sizeof(T);
     Layout fixed(row_bytes, 0, share_rows);
     a.stages = min(MAX_STAGES, (budget - fixed.bytes) / (row_bytes + 16));
@@ -254,25 +265,25 @@ int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, int
 }
 
 template <typename T, int MODE, bool NORM>
-int launch_cpt(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, int blocks_per_sm, cudaStream_t s) {
+int launch_cpt(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, Shape shape, cudaStream_t s) {
     int cpt = (a.cols / Vec16<T>::N + CONSUMERS - 1) / CONSUMERS;
-    if (cpt <= 2) return launch<T, 2, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
-    if (cpt <= 4) return launch<T, 4, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
-    if (cpt <= 6) return launch<T, 6, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
-    if (cpt <= 8) return launch<T, 8, MODE, NORM>(a, x, nm, ra, blocks_per_sm, s);
+    if (cpt <= 2) return launch<T, 2, MODE, NORM>(a, x, nm, ra, shape, s);
+    if (cpt <= 4) return launch<T, 4, MODE, NORM>(a, x, nm, ra, shape, s);
+    if (cpt <= 6) return launch<T, 6, MODE, NORM>(a, x, nm, ra, shape, s);
+    if (cpt <= 8) return launch<T, 8, MODE, NORM>(a, x, nm, ra, shape, s);
     return -1;  // over 16,384 columns: gemv.cu's kernels
 }
 
 template <typename T>
-int dispatch(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, bool swiglu, int blocks_per_sm,
+int dispatch(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, bool swiglu, Shape shape,
              cudaStream_t s) {
     bool norm = nm.gamma != nullptr;
     if (swiglu)
-        return norm ? launch_cpt<T, SWIGLU, true>(a, x, nm, ra, blocks_per_sm, s)
-                    : launch_cpt<T, SWIGLU, false>(a, x, nm, ra, blocks_per_sm, s);
-    if (ra.positions != nullptr) return launch_cpt<T, ROPE, true>(a, x, nm, ra, blocks_per_sm, s);
-    return norm ? launch_cpt<T, PLAIN, true>(a, x, nm, ra, blocks_per_sm, s)
-                : launch_cpt<T, PLAIN, false>(a, x, nm, ra, blocks_per_sm, s);
+        return norm ? launch_cpt<T, SWIGLU, true>(a, x, nm, ra, shape, s)
+                    : launch_cpt<T, SWIGLU, false>(a, x, nm, ra, shape, s);
+    if (ra.positions != nullptr) return launch_cpt<T, ROPE, true>(a, x, nm, ra, shape, s);
+    return norm ? launch_cpt<T, PLAIN, true>(a, x, nm, ra, shape, s)
+                : launch_cpt<T, PLAIN, false>(a, x, nm, ra, shape, s);
 }
 
 }  // namespace
@@ -297,15 +308,15 @@ int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, i
     a.cols = cols;
     a.stages = 0;
     a.accumulate = accumulate;
-    int blocks_per_sm = alma_gemv_variant_;  // 1 or 2
-    if (type == ALMA_BF16) return dispatch<__nv_bfloat16>(a, x, nm, ra, swiglu, blocks_per_sm, s);
-    return dispatch<__half>(a, x, nm, ra, swiglu, blocks_per_sm, s);
+    Shape shape = SHAPES[alma_gemv_variant_];
+    if (type == ALMA_BF16) return dispatch<__nv_bfloat16>(a, x, nm, ra, swiglu, shape, s);
+    return dispatch<__half>(a, x, nm, ra, swiglu, shape, s);
 }
 
 extern "C" {
 
 int alma_gemv_set_variant(int variant) {
-    if (variant < 0 || variant > 2) return (int)cudaErrorInvalidValue;
+    if (variant < 0 || variant >= VARIANTS) return (int)cudaErrorInvalidValue;
     if (variant > 0) {
         int dev = 0, major = 0;
         ALMA_CHECK(cudaGetDevice(&dev));

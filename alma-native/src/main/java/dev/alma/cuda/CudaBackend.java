@@ -86,9 +86,10 @@ public final class CudaBackend implements Backend {
     static final int WGMMA_GEMM_SHAPES = 10;
     /**
      * System property choosing the one-token CUDA-core GEMVs on a compute capability 9.0 or later device, process-wide:
-     * 0 (the default) one warp per weight row, 1 or 2 one or two persistent blocks per SM streaming the weight rows
-     * into shared memory with bulk copies (alma_gemv_set_variant, cpp/src/gemv_stream.cu), for timing them through the
-     * model on a GPU (cpp/gpu-check.sh). Ignored on older devices.
+     * 0 (the default) one warp per weight row; 1 to 3 persistent blocks streaming the weight rows into shared memory
+     * with bulk copies (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in ~100 KB, leaving room for
+     * the next kernel's; alma_gemv_set_variant, cpp/src/gemv_stream.cu), for timing them through the model on a GPU
+     * (cpp/gpu-check.sh). Ignored on older devices.
      */
     public static final String GEMV_STREAM_PROPERTY = "alma.cuda.gemvStream";
     /** The one-token GEMV kernels (alma_gemv_set_variant) used by default: one warp per row. */
@@ -186,7 +187,7 @@ public final class CudaBackend implements Backend {
         throw new CudaException("-D" + GEMM_SHAPE_PROPERTY + "=" + v + ": a wgmma GEMM shape is 1.." + WGMMA_GEMM_SHAPES);
     }
 
-    /** {@link #GEMV_STREAM_PROPERTY}, checked: 0, 1 or 2. */
+    /** {@link #GEMV_STREAM_PROPERTY}, checked: 0 to 3. */
     static int gemvStream() {
         String v = System.getProperty(GEMV_STREAM_PROPERTY);
         if (v == null || v.isBlank()) return GEMV_STREAM_DEFAULT;
@@ -194,8 +195,9 @@ public final class CudaBackend implements Backend {
             case "0" -> 0;
             case "1" -> 1;
             case "2" -> 2;
+            case "3" -> 3;
             default -> throw new CudaException("-D" + GEMV_STREAM_PROPERTY + "=" + v
-                    + ": the one-token GEMV kernels are 0 (a warp per row), 1 or 2 (streamed, blocks per SM)");
+                    + ": the one-token GEMV kernels are 0 (a warp per row), 1, 2 or 3 (streamed)");
         };
     }
 

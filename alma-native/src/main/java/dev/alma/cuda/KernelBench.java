@@ -167,17 +167,18 @@ public final class KernelBench {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 and 2: one or two persistent blocks per SM, weight rows
-     * bulk-copied into shared memory) in the rows of the warp-per-row kernels above: the plain GEMVs, gate/up +
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 3: one block per SM in ~200 KB of shared memory, two
+     * in ~100 KB each, one in ~100 KB; weight rows bulk-copied into shared memory) in the rows of the warp-per-row kernels above: the plain GEMVs, gate/up +
      * SwiGLU, the fused ones, and the greedy 7B decode with the backend's defaults (PDL, short splits).
      */
     private void streamedGemvs() {
         try {
-            for (int v = 1; v <= 2; v++) {
+            String[] shapes = {"", "one block per SM, ~200 KB", "two blocks per SM, ~100 KB each",
+                    "one block per SM, ~100 KB"};
+            for (int v = 1; v <= 3; v++) {
                 CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
                 gemvStream = v;
-                add("# streamed one-token GEMVs, alma_gemv_set_variant " + v + " (" + v + " block" + (v > 1 ? "s" : "")
-                        + " per SM)");
+                add("# streamed one-token GEMVs, alma_gemv_set_variant " + v + " (" + shapes[v] + ")");
                 for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
                     gemv(s(d[0]), s(d[1]), 1, false);
                 gemvSwiglu(s(11008), s(4096), 1);
@@ -190,7 +191,7 @@ public final class KernelBench {
         }
     }
 
-    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-2 streamed. */
+    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-3 streamed. */
     private int gemvStream;
 
     /**

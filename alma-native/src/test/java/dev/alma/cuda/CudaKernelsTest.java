@@ -155,8 +155,9 @@ class CudaKernelsTest {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 and 2: one or two persistent blocks per SM streaming
-     * weight rows into shared memory; the emulator has 8 SMs and compute capability 9.0) against the warp-per-row
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 3: one or two persistent blocks per SM streaming
+     * weight rows into a ring of shared-memory stages, ~200 or ~100 KB per SM; the emulator has 8 SMs and compute
+     * capability 9.0) against the warp-per-row
      * kernels and the twin: every product of a decode step, with 16-bit weights (streamed) and float32 ones (which keep
      * the warp kernels), rows of 1 to 514 chunks, shares of 5 rows (all in the first stages) up to 150 (the ring of
      * stages refilled several times over), and 9,000 rows of 8 columns (shares capped at 1,024 rows: more blocks).
@@ -174,7 +175,7 @@ class CudaKernelsTest {
                     DecodeProducts p = new DecodeProducts(rnd, type, 1, cols, rows, s[2], s[3]);
                     CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
                     float[][][] warp = p.run(false);
-                    for (int variant = 1; variant <= 2; variant++) {
+                    for (int variant = 1; variant <= 3; variant++) {
                         CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(variant), "alma_gemv_set_variant");
                         float[][][] streamed = p.run(false);
                         String what = "variant " + variant + " " + type + " " + rows + "x" + cols;
@@ -186,7 +187,7 @@ class CudaKernelsTest {
                         assertTrue(err <= BackendContract.F32_TOL, what + " against float64: " + err);
                     }
                 }
-            assertEquals(1, AlmaCuda.alma_gemv_set_variant(3));  // cudaErrorInvalidValue
+            assertEquals(1, AlmaCuda.alma_gemv_set_variant(4));  // cudaErrorInvalidValue
         } finally {
             CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(before), "alma_gemv_set_variant");
         }

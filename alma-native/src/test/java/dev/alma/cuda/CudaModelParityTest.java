@@ -67,8 +67,8 @@ class CudaModelParityTest {
 
     /**
      * -Dalma.cuda.gemvStream=1 (the streamed one-token GEMVs, compute capability 9.0: the emulator's): the same logits
-     * and greedy tokens, every decode step's products streamed (variant 2 differs only in its grid and stages, which
-     * CudaKernelsTest covers; each variant costs the emulator about two minutes here).
+     * and greedy tokens, every decode step's products streamed (variants 2 and 3 differ only in their grid and stages,
+     * which CudaKernelsTest covers; each variant costs the emulator about two minutes here).
      */
     @Test
     void bf16GqaModelMatchesTheFloat64ReferenceWithStreamedGemvs() {

@@ -48,8 +48,8 @@ public class CudaKernelsBenchmark {
 
     /**
      * A CUDA backend for one trial; fails the benchmark, saying why, where CUDA is unavailable. {@code gemvStream}: the
-     * one-token GEMV kernels ({@link CudaBackend#GEMV_STREAM_PROPERTY}: 0 a warp per row, 1 or 2 streamed), e.g.
-     * {@code -p gemvStream=0,1,2}.
+     * one-token GEMV kernels ({@link CudaBackend#GEMV_STREAM_PROPERTY}: 0 a warp per row, 1 to 3 streamed), e.g.
+     * {@code -p gemvStream=0,1,3}.
      */
     @State(Scope.Benchmark)
     public static class Device {
