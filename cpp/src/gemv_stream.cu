@@ -9,9 +9,9 @@
 // predecessor (PDL): weights are never written by a kernel. The variants (Shape below) differ in how an SM's
 // shared memory is spent: all of ~200 KB by one block or two, or ~100 KB by one block, which leaves room for the
 // next kernel's block (under PDL, the next streamed GEMV's) to become resident beside it and stream its own first
-// rows while this one finishes. The eight consumer warps wait for a stage on its `full`
-// mbarrier, take their dot products and release it on its `empty` mbarrier (one arrival per warp), and the producer
-// refills it with the next row.
+// rows while this one finishes. The eight consumer warps wait for a stage on its `full` mbarrier, take their dot
+// products and release it on its `empty` mbarrier (one arrival per warp), and the producer refills it with the next
+// row.
 //
 // Consumer thread t owns the 16-byte chunks t, t + 256, ... of every row (CPT of them at most), so it keeps its
 // part of x (γ ⊙ x with the RMSNorm folded in) in registers for the whole kernel and reads only weights from shared
