@@ -209,18 +209,10 @@ __global__ void gemv_swiglu_kernel(const T *wg, const T *wu, const float *x, flo
     }
 }
 
-// 16-byte loads need every row start aligned: cols a multiple of the vector width and 16-byte aligned bases.
-template <typename T>
-static bool vectorizable(int cols, const void *w0, const void *w1, const void *w2, const float *x) {
-    constexpr int V = Vec16<T>::N;
-    uintptr_t bits = (uintptr_t)w0 | (uintptr_t)w1 | (uintptr_t)w2 | (uintptr_t)x;
-    return cols % V == 0 && (bits & 15) == 0;
-}
-
 template <typename T, int N>
 static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, RopeArgs ra, cudaStream_t s) {
     int total = a.rows[0] + a.rows[1] + a.rows[2];
-    bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x) && ((uintptr_t)nm.gamma & 15) == 0;
+    bool vec = vectorizable<T>(cols, a.w[0], a.w[1], a.w[2], x, nm.gamma);
     unsigned blocks = (total + GEMV_WARPS - 1) / GEMV_WARPS;
     // PRE: one token under PDL preloads weight chunks; the rest are the kernels measured before PDL.
     constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;
@@ -236,7 +228,7 @@ static int launch_gemv3(Gemv3Args a, const float *x, int cols, NormArgs nm, Rope
 template <typename T, int N>
 static int launch_swiglu(const void *wg, const void *wu, const float *x, float *y, int rows, int cols, NormArgs nm,
                          cudaStream_t s) {
-    bool vec = vectorizable<T>(cols, wg, wu, wg, x) && ((uintptr_t)nm.gamma & 15) == 0;
+    bool vec = vectorizable<T>(cols, wg, wu, wg, x, nm.gamma);
     unsigned blocks = (rows + GEMV_WARPS - 1) / GEMV_WARPS;
     constexpr int PRE = N == 1 ? GEMV_PRELOAD : 0;  // as in launch_gemv3
     auto kernel = nm.gamma != nullptr

@@ -10,6 +10,15 @@ struct NormArgs {
     float eps;
 };
 
+// Whether rows of cols elements of type T are read in 16-byte chunks: cols a multiple of the chunk's elements and
+// every base (the weights, x, γ where there is one) 16-byte aligned.
+template <typename T>
+static inline bool vectorizable(int cols, const void *w0, const void *w1, const void *w2, const float *x,
+                                const float *gamma) {
+    uintptr_t bits = (uintptr_t)w0 | (uintptr_t)w1 | (uintptr_t)w2 | (uintptr_t)x | (uintptr_t)gamma;
+    return cols % Vec16<T>::N == 0 && (bits & 15) == 0;
+}
+
 // Each token's 1 / RMS from its sum of squares, computed as alma_rmsnorm does.
 template <int N>
 __device__ __forceinline__ void rms_inv(const float ss[N], int cols, float eps, float inv[N]) {

@@ -82,8 +82,8 @@ __device__ __forceinline__ void share(const StreamArgs &a, int &begin, int &end)
 // Dynamic shared memory: the stages (row_bytes each), their 2 × stages mbarriers, the warps' sums [share][8], and the
 // RMSNorm's per-warp sums of squares and its 1 / rms.
 struct Layout {
-    int row_bytes, stages, barriers, sums, norm, bytes;
-    __host__ __device__ Layout(int row_bytes_, int stages_, int share_rows) : row_bytes(row_bytes_), stages(stages_) {
+    int barriers, sums, norm, bytes;
+    __host__ __device__ Layout(int row_bytes, int stages, int share_rows) {
         barriers = stages * row_bytes;
         sums = barriers + 16 * stages;
         norm = sums + 4 * CONSUMER_WARPS * share_rows;
@@ -295,8 +295,7 @@ int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, i
                      const float *x, float *y0, float *y1, float *y2, int cols, int accumulate, bool swiglu,
                      NormArgs nm, RopeArgs ra, cudaStream_t s) {
     if (type != ALMA_BF16 && type != ALMA_F16) return -1;
-    uintptr_t bits = (uintptr_t)w0 | (uintptr_t)w1 | (uintptr_t)w2 | (uintptr_t)x | (uintptr_t)nm.gamma;
-    if (cols % 8 != 0 || (bits & 15) != 0) return -1;
+    if (!vectorizable<__nv_bfloat16>(cols, w0, w1, w2, x, nm.gamma)) return -1;  // f16 rows: the same 8-element chunks
     long long logical = swiglu ? 2LL * rows0 : (long long)rows0 + rows1 + rows2;
     if (logical == 0) return 0;
     if (logical > 0x7fffffff) return -1;
