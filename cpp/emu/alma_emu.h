@@ -172,6 +172,16 @@ cudaError_t set_func_attribute(const void *func, cudaFuncAttribute attr, int val
 template <typename F> cudaError_t cudaFuncSetAttribute(F *func, cudaFuncAttribute attr, int value) {
     return alma_emu::set_func_attribute((const void *)func, attr, value);
 }
+// The blocks of blockSize threads an SM holds, by threads alone (the emulator has no registers to count): 2,048
+// threads and 32 blocks per SM, as on an H100.
+template <typename F>
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, F *func, int blockSize, size_t dynamicSmem) {
+    (void)func;
+    (void)dynamicSmem;
+    if (blocks == nullptr || blockSize <= 0 || blockSize > 1024) return cudaErrorInvalidValue;
+    *blocks = 2048 / blockSize < 32 ? 2048 / blockSize : 32;
+    return cudaSuccess;
+}
 
 // ---- threads, barriers and warp operations ----------------------------------------------------------------
 namespace alma_emu {

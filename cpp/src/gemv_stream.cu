@@ -1,4 +1,4 @@
-// Streamed one-token GEMVs (alma_gemv_set_variant 1-3, compute capability 9.0): the decode products of gemv.cu for a
+// Streamed one-token GEMVs (alma_gemv_set_variant 1-6, compute capability 9.0): the decode products of gemv.cu for a
 // single token, with the weight rows streamed into shared memory by bulk copies instead of loaded by the warps.
 //
 // Why: a warp-per-row GEMV keeps only the loads its warps have issued in flight, and a launch starts with none, so a
@@ -230,11 +230,14 @@ __global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, cons
 #endif
 }
 
-// A variant's launch: blocks per SM, and the shared memory of an SM they take between them.
+// A variant's launch: blocks per SM, and the shared memory of an SM they take between them. 4 and 5 run more, smaller
+// rings (more rows in flight at once in more pipelines); 6 leaves a quarter of the SM for the next kernel's block.
+// Where registers allow fewer blocks per SM than a variant asks for, the SM's shared memory is split among those.
 struct Shape {
     int blocks_per_sm, smem_per_sm;
 };
-constexpr Shape SHAPES[] = {{0, 0}, {1, 200 * 1024}, {2, 200 * 1024}, {1, 100 * 1024}};
+constexpr Shape SHAPES[] = {{0, 0},           {1, 200 * 1024}, {2, 200 * 1024}, {1, 100 * 1024},
+                            {3, 200 * 1024}, {4, 200 * 1024}, {2, 150 * 1024}};
 constexpr int VARIANTS = sizeof(SHAPES) / sizeof(SHAPES[0]);
 
 template <typename T, int CPT, int MODE, bool NORM>
@@ -244,21 +247,24 @@ int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, Sha
     ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     ALMA_CHECK(cudaDeviceGetAttribute(&smem_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
     constexpr int UNIT = MODE == PLAIN ? 1 : 2;
+    auto kernel = gemv_stream_kernel<T, CPT, MODE, NORM>;
+    int fit = 0;  // blocks of this kernel an SM's registers and threads hold
+    ALMA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fit, kernel, THREADS, 0));
+    int per_sm = max(1, min(shape.blocks_per_sm, fit));
     StreamArgs a = args;
     int units = (int)(((long long)a.logical + UNIT - 1) / UNIT);
     // Persistent blocks, more of them only where a share would exceed MAX_SHARE rows (a large vocabulary).
-    int blocks = min(units, sms * shape.blocks_per_sm);
+    int blocks = min(units, sms * per_sm);
     blocks = max(blocks, (int)(((long long)units + MAX_SHARE / UNIT - 1) / (MAX_SHARE / UNIT)));
     int share_rows = ((units + blocks - 1) / blocks) * UNIT;
     // Shared memory: the variant's share of an SM (of the 227 KB a block may have on Hopper) over its blocks, in
     // stages of a row, less the 1 KB the runtime reserves per block.
-    int budget = min(smem_max, shape.smem_per_sm) / shape.blocks_per_sm - 1024;
+    int budget = min(smem_max, shape.smem_per_sm / per_sm) - 1024;
     int row_bytes = a.cols * (int)sizeof(T);
     Layout fixed(row_bytes, 0, share_rows);
     a.stages = min(MAX_STAGES, (budget - fixed.bytes) / (row_bytes + 16));
     if (a.stages < 2) return -1;  // rows too long to double-buffer: gemv.cu's kernels
     Layout lay(row_bytes, a.stages, share_rows);
-    auto kernel = gemv_stream_kernel<T, CPT, MODE, NORM>;
     ALMA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, lay.bytes));
     ALMA_CHECK(alma_launch_pdl("gemv_stream_kernel", kernel, blocks, THREADS, lay.bytes, s, a, x, nm, ra, share_rows));
     return 0;

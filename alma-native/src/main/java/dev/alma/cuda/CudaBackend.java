@@ -86,14 +86,20 @@ public final class CudaBackend implements Backend {
     static final int WGMMA_GEMM_SHAPES = 10;
     /**
      * System property choosing the one-token CUDA-core GEMVs on a compute capability 9.0 or later device, process-wide:
-     * 0 (the default) one warp per weight row; 1 to 3 persistent blocks streaming the weight rows into shared memory
-     * with bulk copies (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in ~100 KB, leaving room for
-     * the next kernel's; alma_gemv_set_variant, cpp/src/gemv_stream.cu), for timing them through the model on a GPU
-     * (cpp/gpu-check.sh). Ignored on older devices.
+     * 0 one warp per weight row; 1 to 6 persistent blocks streaming the weight rows into shared memory with bulk copies
+     * (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in ~100 KB, 4: three in ~67 KB each, 5: four in
+     * ~50 KB each, 6: two in ~75 KB each; alma_gemv_set_variant, cpp/src/gemv_stream.cu). Without it
+     * {@link #GEMV_STREAM_DEFAULT}. Ignored on older devices.
      */
     public static final String GEMV_STREAM_PROPERTY = "alma.cuda.gemvStream";
-    /** The one-token GEMV kernels (alma_gemv_set_variant) used by default: one warp per row. */
-    static final int GEMV_STREAM_DEFAULT = 0;
+    /**
+     * The one-token GEMV kernels (alma_gemv_set_variant) used by default on compute capability 9.0+: variant 2, two
+     * streaming blocks per SM (H200, cpp/PERF.md run 18: greedy 7B decode 254.5 tok/s against 203.2 with a warp per
+     * row).
+     */
+    static final int GEMV_STREAM_DEFAULT = 2;
+    /** The variants alma_gemv_set_variant accepts: 0 to this. */
+    static final int GEMV_STREAM_VARIANTS = 6;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 
@@ -187,18 +193,14 @@ public final class CudaBackend implements Backend {
         throw new CudaException("-D" + GEMM_SHAPE_PROPERTY + "=" + v + ": a wgmma GEMM shape is 1.." + WGMMA_GEMM_SHAPES);
     }
 
-    /** {@link #GEMV_STREAM_PROPERTY}, checked: 0 to 3. */
+    /** {@link #GEMV_STREAM_PROPERTY}, checked: 0..{@link #GEMV_STREAM_VARIANTS}. */
     static int gemvStream() {
         String v = System.getProperty(GEMV_STREAM_PROPERTY);
         if (v == null || v.isBlank()) return GEMV_STREAM_DEFAULT;
-        return switch (v.strip()) {
-            case "0" -> 0;
-            case "1" -> 1;
-            case "2" -> 2;
-            case "3" -> 3;
-            default -> throw new CudaException("-D" + GEMV_STREAM_PROPERTY + "=" + v
-                    + ": the one-token GEMV kernels are 0 (a warp per row), 1, 2 or 3 (streamed)");
-        };
+        String t = v.strip();
+        if (t.length() == 1 && t.charAt(0) >= '0' && t.charAt(0) <= '0' + GEMV_STREAM_VARIANTS) return t.charAt(0) - '0';
+        throw new CudaException("-D" + GEMV_STREAM_PROPERTY + "=" + v
+                + ": the one-token GEMV kernels are 0 (a warp per row) or 1.." + GEMV_STREAM_VARIANTS + " (streamed)");
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */

@@ -21,9 +21,10 @@ import java.util.Locale;
  * ({@link Cublas}, when it loads), causal prefill attention TFLOP/s, paged decode attention, and whole decode steps
  * of a LLaMA-7B-shape model with random bf16 weights (greedy and 5 beams; launched one by one, then as CUDA graphs)
  * and with Q8_0 matrices (greedy, graphs).
- * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick | --tiny]}: {@code --quick} times 8
- * layers instead of 32 and skips the 8192³ GEMM; {@code --tiny} divides every size by 16 (2 layers), to try the whole
- * benchmark quickly, e.g. under the CPU emulator of cpp/emu — its figures mean nothing there.
+ * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick | --tiny] [--streamed]}: {@code --quick}
+ * times 8 layers instead of 32 and skips the 8192³ GEMM; {@code --tiny} divides every size by 16 (2 layers), to try the
+ * whole benchmark quickly, e.g. under the CPU emulator of cpp/emu — its figures mean nothing there; {@code --streamed}
+ * times only the one-token GEMVs and greedy decode, a warp per row and then each streamed variant.
  */
 public final class KernelBench {
     private final CudaBackend gpu;
@@ -39,8 +40,12 @@ public final class KernelBench {
 
     private final Path out;
 
-    private KernelBench(CudaBackend gpu, boolean quick, int div, Path out) {
+    /** Only the one-token GEMVs and greedy decode (--streamed). */
+    private final boolean streamedOnly;
+
+    private KernelBench(CudaBackend gpu, boolean quick, int div, boolean streamedOnly, Path out) {
         this.gpu = gpu;
+        this.streamedOnly = streamedOnly;
         this.stream = gpu.stream();
         this.quick = quick;
         this.div = div;
@@ -55,10 +60,11 @@ public final class KernelBench {
 
     public static void main(String[] args) throws IOException {
         Path out = null;
-        boolean quick = false;
+        boolean quick = false, streamedOnly = false;
         int div = 1;
         for (String a : args) {
             if (a.equals("--quick")) quick = true;
+            else if (a.equals("--streamed")) streamedOnly = true;
             else if (a.equals("--tiny")) {
                 quick = true;
                 div = 16;
@@ -71,7 +77,7 @@ public final class KernelBench {
         }
         if (out != null) Files.deleteIfExists(out);
         try (CudaBackend gpu = new CudaBackend(0)) {
-            KernelBench b = new KernelBench(gpu, quick, div, out);
+            KernelBench b = new KernelBench(gpu, quick, div, streamedOnly, out);
             b.add(String.format(Locale.ROOT, "# device: %s (sm_%d, %d SMs)", gpu.deviceName(), gpu.capability(),
                     gpu.multiprocessors()));
             try {
@@ -84,6 +90,22 @@ public final class KernelBench {
     }
 
     private void run() {
+        // The GEMV rows below are the warp-per-row kernels' unless they say streamed (the backend's default on
+        // compute capability 9.0; streamedGemvs() times those).
+        CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
+        if (streamedOnly) {
+            gpu.usePdl(false);
+            add("# --streamed: the one-token GEMVs and greedy decode, a warp per row, then streamed");
+            copy();
+            for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
+                gemv(s(d[0]), s(d[1]), 1, false);
+            gemvSwiglu(s(11008), s(4096), 1);
+            fusedGemvs(s(4096), s(11008));
+            decode(1, false, true, true);
+            if (gpu.capability() >= 90) streamedGemvs();
+            else add("# streamed GEMVs: compute capability 9.0 or later only");
+            return;
+        }
         // Rows are of ordinary launches and the paged attention's general path unless they say PDL or short (the
         // backend's defaults, compute capability 9.0, are both on).
         gpu.usePdl(false);
@@ -167,15 +189,17 @@ public final class KernelBench {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 3: one block per SM in ~200 KB of shared memory, two
-     * in ~100 KB each, one in ~100 KB; weight rows bulk-copied into shared memory) in the rows of the warp-per-row kernels above: the plain GEMVs, gate/up +
-     * SwiGLU, the fused ones, and the greedy 7B decode with the backend's defaults (PDL, short splits).
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 6: one to four blocks per SM sharing ~100 to ~200 KB of
+     * shared memory; weight rows bulk-copied into shared memory) in the rows of the warp-per-row kernels: the plain
+     * GEMVs, gate/up + SwiGLU, the fused ones, and the greedy 7B decode with the backend's defaults (PDL, short
+     * splits). Then back to the backend's default.
      */
     private void streamedGemvs() {
         try {
             String[] shapes = {"", "one block per SM, ~200 KB", "two blocks per SM, ~100 KB each",
-                    "one block per SM, ~100 KB"};
-            for (int v = 1; v <= 3; v++) {
+                    "one block per SM, ~100 KB", "three blocks per SM, ~67 KB each", "four blocks per SM, ~50 KB each",
+                    "two blocks per SM, ~75 KB each"};
+            for (int v = 1; v <= CudaBackend.GEMV_STREAM_VARIANTS; v++) {
                 CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
                 gemvStream = v;
                 add("# streamed one-token GEMVs, alma_gemv_set_variant " + v + " (" + shapes[v] + ")");
@@ -186,12 +210,13 @@ public final class KernelBench {
                 decode(1, false, true, true);
             }
         } finally {
-            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
+            int v = CudaBackend.gemvStream();
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
             gemvStream = 0;
         }
     }
 
-    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-3 streamed. */
+    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-6 streamed. */
     private int gemvStream;
 
     /**

@@ -49,11 +49,11 @@ class CudaBackendProviderTest {
                 new String[]{"0", "11", "seven", "-1"}, "1..10");
     }
 
-    /** -Dalma.cuda.gemvStream: 0 to 3, 0 without it; anything else is an error naming the property and value. */
+    /** -Dalma.cuda.gemvStream: 0 to 6, the default without it; anything else is an error naming the property and value. */
     @Test
     void gemvStreamPropertyIsCheckedBeforeAnyDeviceIsTouched() {
-        checkChoice(CudaBackend.GEMV_STREAM_PROPERTY, CudaBackend::gemvStream, CudaBackend.GEMV_STREAM_DEFAULT, 2,
-                new String[]{"4", "-1", "yes", "1.0"}, "1, 2 or 3");
+        checkChoice(CudaBackend.GEMV_STREAM_PROPERTY, CudaBackend::gemvStream, CudaBackend.GEMV_STREAM_DEFAULT, 5,
+                new String[]{"7", "-1", "yes", "1.0", "12"}, "1..6");
     }
 
     /**

@@ -155,8 +155,8 @@ class CudaKernelsTest {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 3: one or two persistent blocks per SM streaming
-     * weight rows into a ring of shared-memory stages, ~200 or ~100 KB per SM; the emulator has 8 SMs and compute
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 6: one to four persistent blocks per SM streaming
+     * weight rows into rings of shared-memory stages, ~100 to ~200 KB per SM; the emulator has 8 SMs and compute
      * capability 9.0) against the warp-per-row
      * kernels and the twin: every product of a decode step, with 16-bit weights (streamed) and float32 ones (which keep
      * the warp kernels), rows of 1 to 514 chunks, shares of 5 rows (all in the first stages) up to 150 (the ring of
@@ -175,7 +175,7 @@ class CudaKernelsTest {
                     DecodeProducts p = new DecodeProducts(rnd, type, 1, cols, rows, s[2], s[3]);
                     CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
                     float[][][] warp = p.run(false);
-                    for (int variant = 1; variant <= 3; variant++) {
+                    for (int variant = 1; variant <= CudaBackend.GEMV_STREAM_VARIANTS; variant++) {
                         CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(variant), "alma_gemv_set_variant");
                         float[][][] streamed = p.run(false);
                         String what = "variant " + variant + " " + type + " " + rows + "x" + cols;
@@ -187,7 +187,7 @@ class CudaKernelsTest {
                         assertTrue(err <= BackendContract.F32_TOL, what + " against float64: " + err);
                     }
                 }
-            assertEquals(1, AlmaCuda.alma_gemv_set_variant(4));  // cudaErrorInvalidValue
+            assertEquals(1, AlmaCuda.alma_gemv_set_variant(CudaBackend.GEMV_STREAM_VARIANTS + 1));  // cudaErrorInvalidValue
         } finally {
             CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(before), "alma_gemv_set_variant");
         }

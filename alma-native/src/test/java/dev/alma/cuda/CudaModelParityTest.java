@@ -10,6 +10,8 @@ import dev.alma.io.Json;
 import dev.alma.model.Checkpoint;
 import dev.alma.model.LlamaModel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,18 +68,20 @@ class CudaModelParityTest {
     }
 
     /**
-     * -Dalma.cuda.gemvStream=1 (the streamed one-token GEMVs, compute capability 9.0: the emulator's): the same logits
-     * and greedy tokens, every decode step's products streamed (variants 2 and 3 differ only in their grid and stages,
-     * which CudaKernelsTest covers; each variant costs the emulator about two minutes here).
+     * -Dalma.cuda.gemvStream=0 and =2 (a warp per row, and the streamed one-token GEMVs that are the default on compute
+     * capability 9.0, the emulator's): the same logits and greedy tokens, every decode step's products taken by either
+     * (the other streamed variants differ only in their grid and stages, which CudaKernelsTest covers; a streamed
+     * variant costs the emulator about two minutes here).
      */
-    @Test
-    void bf16GqaModelMatchesTheFloat64ReferenceWithStreamedGemvs() {
+    @ParameterizedTest
+    @ValueSource(ints = {0, 2})
+    void bf16GqaModelMatchesTheFloat64ReferenceWithEitherGemvKernels(int gemvStream) {
         needsDevice();
         String before = System.getProperty(CudaBackend.GEMV_STREAM_PROPERTY);
         try {
-            System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, "1");
+            System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, Integer.toString(gemvStream));
             check("tiny-llama-gqa-bf16", "ref-gqa-bf16.json", false, 1e-5);
-            assertEquals(1, AlmaCuda.alma_gemv_variant());
+            assertEquals(gemvStream, AlmaCuda.alma_gemv_variant());
         } finally {
             if (before == null) System.clearProperty(CudaBackend.GEMV_STREAM_PROPERTY);
             else System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, before);
