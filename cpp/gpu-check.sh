@@ -120,8 +120,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     timeout 120 "${java[@]}" ${props[@]+"${props[@]}"} dev.alma.cli.Main bench --device cuda "$@" >> "$out/clibench.txt" 2>&1
     echo "exit $?" >> "$out/clibench.txt"
   }
-  # ALMA_CLIBENCH (default all but stream1-6): which runs, by name: beams 13b ropefold nopdl noshort plain f16kv
-  # stream0 ... stream6 requests prefill.
+  # ALMA_CLIBENCH (default all but stream1-7): which runs, by name: beams 13b ropefold nopdl noshort plain f16kv
+  # stream0 ... stream7 requests prefill.
   runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv stream0 requests prefill} "
   pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
@@ -137,9 +137,9 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   pick plain && clibench "alma.cuda.pdl=false alma.cuda.pagedShort=false" --model random:7b "${decode[@]}" --beams 5
   # An f16 KV cache (--kv-cache f16): half the cache's memory and the attention's reads.
   pick f16kv && clibench "" --model random:7b "${decode[@]}" --beams 5 --kv-cache f16
-  # The one-token GEMVs: 0 a warp per row, 1-6 streamed (2 the default; greedy decoding only, beams use the
+  # The one-token GEMVs: 0 a warp per row, 1-7 streamed (2 the default; greedy decoding only, beams use the
   # tensor-core GEMVs).
-  for v in 0 1 2 3 4 5 6; do pick stream$v && clibench alma.cuda.gemvStream=$v --model random:7b "${decode[@]}"; done
+  for v in 0 1 2 3 4 5 6 7; do pick stream$v && clibench alma.cuda.gemvStream=$v --model random:7b "${decode[@]}"; done
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
   pick requests && for wait in "" --wait-for-longest; do

@@ -157,11 +157,12 @@ int alma_gemv_tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type
 int alma_gemv_tc_set_variant(int variant);
 /**
  * Picks the kernels of the one-token CUDA-core GEMVs (alma_gemv, alma_gemv_add, alma_gemv3*, alma_gemv_swiglu*, n == 1)
- * for this process: 0 (the default) one warp per weight row (gemv.cu); 1 to 3: persistent blocks streaming their
- * rows into shared memory with bulk copies (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in
- * ~100 KB, leaving room for the next kernel's block) (gemv_stream.cu; compute capability 9.0 and later, else
- * cudaErrorInvalidDeviceFunction; 16-bit weights with cols % 8 == 0, other shapes keep the warp kernels). The same
- * products up to rounding order.
+ * for this process: 0 (the default here; CudaBackend picks 2 on compute capability 9.0+) one warp per weight row
+ * (gemv.cu); 1 to 7: persistent blocks streaming their rows into shared memory with bulk copies (1: one block per SM
+ * in ~200 KB, 2: two in ~100 KB each, 3: one in ~100 KB, 4: three in ~67 KB each, 5: four in ~50 KB each, 6: two in
+ * ~75 KB each, 7: two in ~56 KB each; fewer where registers hold fewer; 3, 6 and 7 leave room for the next kernel's
+ * blocks) (gemv_stream.cu; compute capability 9.0 and later, else cudaErrorInvalidDeviceFunction; 16-bit weights with
+ * cols % 8 == 0, other shapes keep the warp kernels). The same products up to rounding order.
  */
 int alma_gemv_set_variant(int variant);
 /** The kernels alma_gemv_set_variant selected last (0 unless it was called). */

@@ -1,4 +1,4 @@
-// Streamed one-token GEMVs (alma_gemv_set_variant 1-6, compute capability 9.0): the decode products of gemv.cu for a
+// Streamed one-token GEMVs (alma_gemv_set_variant 1-7, compute capability 9.0): the decode products of gemv.cu for a
 // single token, with the weight rows streamed into shared memory by bulk copies instead of loaded by the warps.
 //
 // Why: a warp-per-row GEMV keeps only the loads its warps have issued in flight, and a launch starts with none, so a
@@ -7,11 +7,12 @@
 // blocks per SM), and one lane of its producer warp issues a cp.async.bulk per row into a ring of shared-memory
 // stages (tma.cuh) — as many rows as fit in the variant's shared memory at once, before the kernel waits for its
 // predecessor (PDL): weights are never written by a kernel. The variants (Shape below) differ in how an SM's
-// shared memory is spent: all of ~200 KB by one block or two, or ~100 KB by one block, which leaves room for the
-// next kernel's block (under PDL, the next streamed GEMV's) to become resident beside it and stream its own first
-// rows while this one finishes. The eight consumer warps wait for a stage on its `full` mbarrier, take their dot
-// products and release it on its `empty` mbarrier (one arrival per warp), and the producer refills it with the next
-// row.
+// shared memory is spent: ~200 KB by one to four blocks, or less, which leaves room for the next kernel's blocks
+// (under PDL, the next streamed GEMV's) to become resident beside them and stream their own first rows while these
+// finish. Two blocks in ~100 KB each (variant 2) gave the fastest decode step on an H100 and H200s (cpp/PERF.md,
+// runs 18-20): one block per SM is a single row-by-row pipeline, too slow to draw the full bandwidth. The eight
+// consumer warps wait for a stage on its `full` mbarrier, take their dot products and release it on its `empty`
+// mbarrier (one arrival per warp), and the producer refills it with the next row.
 //
 // Consumer thread t owns the 16-byte chunks t, t + 256, ... of every row (CPT of them at most), so it keeps its
 // part of x (γ ⊙ x with the RMSNorm folded in) in registers for the whole kernel and reads only weights from shared
@@ -231,13 +232,15 @@ __global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, cons
 }
 
 // A variant's launch: blocks per SM, and the shared memory of an SM they take between them. 4 and 5 run more, smaller
-// rings (more rows in flight at once in more pipelines); 6 leaves a quarter of the SM for the next kernel's block.
-// Where registers allow fewer blocks per SM than a variant asks for, the SM's shared memory is split among those.
+// rings (more rows in flight at once in more pipelines); 6 leaves a third of the SM for one block of the next kernel,
+// 7 half of it, for both of the next streamed GEMV's blocks (four resident: ≤ 56 registers a thread, which the
+// 4096-wide plain products use). Where registers allow fewer blocks per SM than a variant asks for, the SM's shared
+// memory is split among those.
 struct Shape {
     int blocks_per_sm, smem_per_sm;
 };
 constexpr Shape SHAPES[] = {{0, 0},           {1, 200 * 1024}, {2, 200 * 1024}, {1, 100 * 1024},
-                            {3, 200 * 1024}, {4, 200 * 1024}, {2, 150 * 1024}};
+                            {3, 200 * 1024}, {4, 200 * 1024}, {2, 150 * 1024}, {2, 112 * 1024}};
 constexpr int VARIANTS = sizeof(SHAPES) / sizeof(SHAPES[0]);
 
 template <typename T, int CPT, int MODE, bool NORM>

@@ -86,20 +86,20 @@ public final class CudaBackend implements Backend {
     static final int WGMMA_GEMM_SHAPES = 10;
     /**
      * System property choosing the one-token CUDA-core GEMVs on a compute capability 9.0 or later device, process-wide:
-     * 0 one warp per weight row; 1 to 6 persistent blocks streaming the weight rows into shared memory with bulk copies
+     * 0 one warp per weight row; 1 to 7 persistent blocks streaming the weight rows into shared memory with bulk copies
      * (1: one block per SM in ~200 KB, 2: two in ~100 KB each, 3: one in ~100 KB, 4: three in ~67 KB each, 5: four in
-     * ~50 KB each, 6: two in ~75 KB each; alma_gemv_set_variant, cpp/src/gemv_stream.cu). Without it
+     * ~50 KB each, 6: two in ~75 KB each, 7: two in ~56 KB each; alma_gemv_set_variant, cpp/src/gemv_stream.cu). Without it
      * {@link #GEMV_STREAM_DEFAULT}. Ignored on older devices.
      */
     public static final String GEMV_STREAM_PROPERTY = "alma.cuda.gemvStream";
     /**
      * The one-token GEMV kernels (alma_gemv_set_variant) used by default on compute capability 9.0+: variant 2, two
-     * streaming blocks per SM (H200, cpp/PERF.md run 18: greedy 7B decode 254.5 tok/s against 203.2 with a warp per
-     * row).
+     * streaming blocks per SM (cpp/PERF.md runs 18-20, KernelBench's greedy 7B decode: H200 254.5 tok/s against 203.2
+     * with a warp per row, H100 186.5 against 166.8).
      */
     static final int GEMV_STREAM_DEFAULT = 2;
     /** The variants alma_gemv_set_variant accepts: 0 to this. */
-    static final int GEMV_STREAM_VARIANTS = 6;
+    static final int GEMV_STREAM_VARIANTS = 7;
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 

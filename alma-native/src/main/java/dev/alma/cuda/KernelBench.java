@@ -189,7 +189,7 @@ public final class KernelBench {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 6: one to four blocks per SM sharing ~100 to ~200 KB of
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 7: one to four blocks per SM sharing ~100 to ~200 KB of
      * shared memory; weight rows bulk-copied into shared memory) in the rows of the warp-per-row kernels: the plain
      * GEMVs, gate/up + SwiGLU, the fused ones, and the greedy 7B decode with the backend's defaults (PDL, short
      * splits). Then back to the backend's default.
@@ -198,7 +198,7 @@ public final class KernelBench {
         try {
             String[] shapes = {"", "one block per SM, ~200 KB", "two blocks per SM, ~100 KB each",
                     "one block per SM, ~100 KB", "three blocks per SM, ~67 KB each", "four blocks per SM, ~50 KB each",
-                    "two blocks per SM, ~75 KB each"};
+                    "two blocks per SM, ~75 KB each", "two blocks per SM, ~56 KB each"};
             for (int v = 1; v <= CudaBackend.GEMV_STREAM_VARIANTS; v++) {
                 CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
                 gemvStream = v;
@@ -216,7 +216,7 @@ public final class KernelBench {
         }
     }
 
-    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-6 streamed. */
+    /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-7 streamed. */
     private int gemvStream;
 
     /**

@@ -49,11 +49,11 @@ class CudaBackendProviderTest {
                 new String[]{"0", "11", "seven", "-1"}, "1..10");
     }
 
-    /** -Dalma.cuda.gemvStream: 0 to 6, the default without it; anything else is an error naming the property and value. */
+    /** -Dalma.cuda.gemvStream: 0 to 7, the default without it; anything else is an error naming the property and value. */
     @Test
     void gemvStreamPropertyIsCheckedBeforeAnyDeviceIsTouched() {
         checkChoice(CudaBackend.GEMV_STREAM_PROPERTY, CudaBackend::gemvStream, CudaBackend.GEMV_STREAM_DEFAULT, 5,
-                new String[]{"7", "-1", "yes", "1.0", "12"}, "1..6");
+                new String[]{"8", "-1", "yes", "1.0", "12"}, "1..7");
     }
 
     /**

@@ -155,7 +155,7 @@ class CudaKernelsTest {
     }
 
     /**
-     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 6: one to four persistent blocks per SM streaming
+     * The streamed one-token GEMVs (alma_gemv_set_variant 1 to 7: one to four persistent blocks per SM streaming
      * weight rows into rings of shared-memory stages, ~100 to ~200 KB per SM; the emulator has 8 SMs and compute
      * capability 9.0) against the warp-per-row
      * kernels and the twin: every product of a decode step, with 16-bit weights (streamed) and float32 ones (which keep

@@ -48,12 +48,12 @@ public class CudaKernelsBenchmark {
 
     /**
      * A CUDA backend for one trial; fails the benchmark, saying why, where CUDA is unavailable. {@code gemvStream}: the
-     * one-token GEMV kernels ({@link CudaBackend#GEMV_STREAM_PROPERTY}: 0 a warp per row, 1 to 3 streamed), e.g.
-     * {@code -p gemvStream=0,1,3}.
+     * one-token GEMV kernels ({@link CudaBackend#GEMV_STREAM_PROPERTY}: 0 a warp per row, 1 to 7 streamed, 2 the
+     * backend's default on compute capability 9.0+), e.g. {@code -p gemvStream=0,2,6}.
      */
     @State(Scope.Benchmark)
     public static class Device {
-        @Param({"0"})
+        @Param({"2"})
         public String gemvStream;
         CudaBackend gpu;
 
