@@ -121,8 +121,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
     echo "exit $?" >> "$out/clibench.txt"
   }
   # ALMA_CLIBENCH (default all but stream1-7): which runs, by name: beams 13b ropefold nopdl noshort plain f16kv
-  # stream0 ... stream7 requests prefill.
-  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv stream0 requests prefill} "
+  # stream0 ... stream7 beamstream requests prefill.
+  runs=" ${ALMA_CLIBENCH:-beams 13b ropefold nopdl noshort plain f16kv stream0 beamstream requests prefill} "
   pick() { [[ "$runs" == *" $1 "* ]]; }
   decode=(--prompt-tokens 64 --new-tokens 32 --runs 3 --warmup 1)
   prompts=(--model random:7b --prompt-tokens 1024 --new-tokens 4 --runs 2 --warmup 1)
@@ -140,6 +140,8 @@ if (( gpu )) && [[ -z "$emulated" ]] && want clibench; then
   # The one-token GEMVs: 0 a warp per row, 1-7 streamed (2 the default; greedy decoding only, beams use the
   # tensor-core GEMVs).
   for v in 0 1 2 3 4 5 6 7; do pick stream$v && clibench alma.cuda.gemvStream=$v --model random:7b "${decode[@]}"; done
+  # The beams' products streamed too (2..5 tokens, rows up to 4,096 columns) instead of the tensor-core GEMVs.
+  pick beamstream && clibench alma.cuda.gemvStreamBeams=true --model random:7b "${decode[@]}" --beams 5
   # Continuous batching against batches that wait for their longest: 64 WMT'22 de-en requests (ALMA's prompt
   # lengths, ALMA-13B-LoRA's output lengths; alma-bench/requests), 16 at once, greedy.
   pick requests && for wait in "" --wait-for-longest; do

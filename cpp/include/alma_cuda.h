@@ -167,6 +167,13 @@ int alma_gemv_tc_set_variant(int variant);
 int alma_gemv_set_variant(int variant);
 /** The kernels alma_gemv_set_variant selected last (0 unless it was called). */
 int alma_gemv_variant(void);
+/**
+ * 1: the tensor-core GEMVs of 2..8 tokens (alma_gemv_tc, alma_gemv_tc3*, alma_gemv_tc_swiglu*: beam search) take the
+ * streamed kernels of alma_gemv_set_variant instead where a streamed variant is selected and rows are at most 4,096
+ * 16-bit columns (x rounded to the weights' type as the tensor-core kernels round it); 0 (the default): they do not.
+ * cudaErrorInvalidValue for anything else.
+ */
+int alma_gemv_stream_beams(int on);
 /** y[t] = silu(Wg x[t]) * (Wu x[t]) on tensor cores (beam search), as alma_gemv_tc; y is [n, rows]. */
 int alma_gemv_tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, float *d_y, int rows,
                         int cols, int n, void *stream);

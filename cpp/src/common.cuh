@@ -102,6 +102,26 @@ __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
 __device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
 
+// Two floats rounded to nearest in T (bf16 or f16) as one 32-bit word, low element first, and back.
+template <typename T> __device__ __forceinline__ unsigned pack2(float lo, float hi);
+template <> __device__ __forceinline__ unsigned pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<unsigned *>(&v);
+}
+template <> __device__ __forceinline__ unsigned pack2<__half>(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<unsigned *>(&v);
+}
+template <typename T> __device__ __forceinline__ void unpack2(unsigned v, float &lo, float &hi);
+template <> __device__ __forceinline__ void unpack2<__nv_bfloat16>(unsigned v, float &lo, float &hi) {
+    lo = __uint_as_float(v << 16);  // a bf16 is the upper half of its float32
+    hi = __uint_as_float(v & 0xffff0000u);
+}
+template <> __device__ __forceinline__ void unpack2<__half>(unsigned v, float &lo, float &hi) {
+    lo = __half2float(__ushort_as_half((unsigned short)(v & 0xffffu)));
+    hi = __half2float(__ushort_as_half((unsigned short)(v >> 16)));
+}
+
 template <typename T> __device__ __forceinline__ T from_f32(float v);
 template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
 template <> __device__ __forceinline__ __half from_f32<__half>(float v) { return __float2half_rn(v); }

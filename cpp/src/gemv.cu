@@ -269,7 +269,7 @@ static int gemv3(const void *d_w0, const void *d_w1, const void *d_w2, int type,
     a.accumulate = accumulate;
     int rc = 0;
     if (n == 1 && alma_gemv_variant_ > 0) {
-        rc = alma_gemv_stream(a.w[0], a.w[1], a.w[2], type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols,
+        rc = alma_gemv_stream(a.w[0], a.w[1], a.w[2], type, rows0, rows1, rows2, d_x, d_y0, d_y1, d_y2, cols, 1,
                               accumulate, false, nm, ra, alma_stream(stream));
         if (rc >= 0) return rc;
     }
@@ -284,8 +284,8 @@ static int gemv_swiglu(const void *d_wg, const void *d_wu, int type, const float
     if (n == 0 || rows == 0) return 0;
     int rc = 0;
     if (n == 1 && alma_gemv_variant_ > 0) {
-        rc = alma_gemv_stream(d_wg, d_wu, d_wg, type, rows, rows, 0, d_x, d_y, nullptr, nullptr, cols, 0, true, nm,
-                              NO_ROPE, alma_stream(stream));
+        rc = alma_gemv_stream(d_wg, d_wu, d_wg, type, rows, rows, 0, d_x, d_y, nullptr, nullptr, cols, 1, 0, true,
+                              nm, NO_ROPE, alma_stream(stream));
         if (rc >= 0) return rc;
     }
     ALMA_DISPATCH_TYPE(type, T,

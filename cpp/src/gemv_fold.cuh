@@ -53,11 +53,12 @@ __device__ __forceinline__ float rope_rotate(float p, float other, int row, bool
     return second ? p * c + other * sn : p * c - other * sn;
 }
 
-// The streamed one-token GEMVs (gemv_stream.cu), taken by gemv.cu's entry points while alma_gemv_set_variant selected
-// them: the products of up to three stacked matrices (swiglu: gate w0 and up w1 into y0) for one token x, with what
-// nm and ra fold in. -1 where the shape or type does not suit them (gemv.cu then launches its own kernels), else 0
-// or a CUDA error.
-extern int alma_gemv_variant_;
+// The streamed GEMVs (gemv_stream.cu), taken by gemv.cu's entry points for one token while alma_gemv_set_variant
+// selected them, and by gemv_tc.cu's for 2..8 tokens while alma_gemv_stream_beams is on too: the products of up to
+// three stacked matrices (swiglu: gate w0 and up w1 into y0) for n tokens x [n][cols] (each y [n][its rows]), with
+// what nm and ra fold in. -1 where the shape or type does not suit them (the caller then launches its own kernels),
+// else 0 or a CUDA error.
+extern int alma_gemv_variant_, alma_gemv_stream_beams_;
 int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, int rows0, int rows1, int rows2,
-                     const float *x, float *y0, float *y1, float *y2, int cols, int accumulate, bool swiglu,
+                     const float *x, float *y0, float *y1, float *y2, int cols, int n, int accumulate, bool swiglu,
                      NormArgs nm, RopeArgs ra, cudaStream_t s);

@@ -22,7 +22,10 @@
 // pair is two adjacent rows of one block's share (shares are whole pairs).
 //
 // Rows must be whole 16-byte chunks (cols % 8 == 0, 16-byte aligned matrices and x) and 16-bit; other shapes, and
-// more than one token, take gemv.cu's kernels.
+// more than one token, take gemv.cu's kernels. With alma_gemv_stream_beams on, gemv_tc.cu's entry points send the
+// products of 2 to 5 tokens (beam search) here too where rows have at most 4,096 columns: a consumer then keeps each
+// token's part of x as pairs of the weights' type (rounded as the tensor-core kernels round it) and takes every
+// token's dot product with each row it reads from shared memory.
 #include "gemv_fold.cuh"
 #include "tma.cuh"
 
@@ -45,6 +48,7 @@ struct StreamArgs {
     int cols;
     int stages;
     int accumulate;    // PLAIN: y += W x
+    int n;             // tokens (x [n][cols], each y [n][its rows]); the kernel's NT or fewer
 };
 
 // The matrix and row of logical row l: PLAIN and ROPE stack the matrices (ROPE's queries and keys in pair order);
@@ -80,27 +84,29 @@ __device__ __forceinline__ void share(const StreamArgs &a, int &begin, int &end)
     end = min((int)(units * (blockIdx.x + 1) / gridDim.x) * UNIT, a.logical);
 }
 
-// Dynamic shared memory: the stages (row_bytes each), their 2 × stages mbarriers, the warps' sums [share][8], and the
-// RMSNorm's per-warp sums of squares and its 1 / rms.
+// Dynamic shared memory: the stages (row_bytes each), their 2 × stages mbarriers, the warps' sums [share][nt][8], and
+// the RMSNorm's per-warp sums of squares [8][nt].
 struct Layout {
     int barriers, sums, norm, bytes;
-    __host__ __device__ Layout(int row_bytes, int stages, int share_rows) {
+    __host__ __device__ Layout(int row_bytes, int stages, int share_rows, int nt) {
         barriers = stages * row_bytes;
         sums = barriers + 16 * stages;
-        norm = sums + 4 * CONSUMER_WARPS * share_rows;
-        bytes = norm + 4 * (CONSUMER_WARPS + 1);
+        norm = sums + 4 * CONSUMER_WARPS * share_rows * nt;
+        bytes = norm + 4 * (CONSUMER_WARPS + 1) * nt;
     }
 };
 
-template <typename T, int CPT, int MODE, bool NORM>
-__global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, const float *x, NormArgs nm, RopeArgs ra,
-                                                             int share_rows) {
+// NT tokens at most (a.n of them): with NT == 1 a consumer keeps its part of x in float32 registers; with more (beam
+// search, alma_gemv_stream_beams) as pairs of T, rounded as the tensor-core GEMVs round x, NT × CPT × 4 registers.
+template <typename T, int CPT, int MODE, bool NORM, int NT>
+__device__ __forceinline__ void stream_products(const StreamArgs &a, const float *x, const NormArgs &nm,
+                                                const RopeArgs &ra, int share_rows) {
 #if defined(ALMA_EMU) || defined(ALMA_HAVE_TMA)
     constexpr int V = Vec16<T>::N;
     pdl_launch_dependents();
     extern __shared__ unsigned char smem[];  // 16-byte aligned
     const int cols = a.cols, chunks = cols / V, row_bytes = cols * (int)sizeof(T), S = a.stages;
-    Layout lay(row_bytes, S, share_rows);
+    Layout lay(row_bytes, S, share_rows, NT);
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + lay.barriers), *empty = full + S;
     float *sums = reinterpret_cast<float *>(smem + lay.sums), *norm = reinterpret_cast<float *>(smem + lay.norm);
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -130,47 +136,82 @@ __global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, cons
         for (int i = 0; i < min(S, count); i++) issue(i);
     pdl_wait();
 
-    // Consumer thread t's part of x (with the RMSNorm: γ ⊙ x, and the block's 1 / rms).
-    float xr[CPT * V];
-    float inv = 1.f;
+    // Consumer thread t's part of x (with the RMSNorm: γ ⊙ x, and each token's 1 / rms).
+    constexpr int XR = NT == 1 ? CPT * V : 1, XP = NT == 1 ? 1 : CPT * V / 2;
+    float xr[XR];
+    unsigned xp[NT][XP];
+    float inv[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++) inv[t] = 1.f;
     if (warp < CONSUMER_WARPS) {
-        float ss = 0.f;
+        float ss[NT];
 #pragma unroll
-        for (int k = 0; k < CPT; k++) {
-            int c = threadIdx.x + CONSUMERS * k;
+        for (int t = 0; t < NT; t++) {
+            ss[t] = 0.f;
 #pragma unroll
-            for (int q = 0; q < V; q += 4) {
-                float4 v = c < chunks ? __ldg(reinterpret_cast<const float4 *>(x + (size_t)c * V + q))
-                                      : make_float4(0.f, 0.f, 0.f, 0.f);
-                xr[k * V + q] = v.x; xr[k * V + q + 1] = v.y; xr[k * V + q + 2] = v.z; xr[k * V + q + 3] = v.w;
-                if (NORM) ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+            for (int k = 0; k < CPT; k++) {
+                int c = threadIdx.x + CONSUMERS * k;
+#pragma unroll
+                for (int q = 0; q < V; q += 4) {
+                    float4 v = c < chunks && t < a.n
+                                   ? __ldg(reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V + q))
+                                   : make_float4(0.f, 0.f, 0.f, 0.f);
+                    if constexpr (NT == 1) {
+                        xr[k * V + q] = v.x; xr[k * V + q + 1] = v.y; xr[k * V + q + 2] = v.z; xr[k * V + q + 3] = v.w;
+                    }
+                    if (NORM) ss[t] += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+                }
             }
-        }
-        if (NORM) {
-            ss = warp_sum(ss);
-            if (lane == 0) norm[warp] = ss;
+            if (NORM) {
+                ss[t] = warp_sum(ss[t]);
+                if (lane == 0) norm[warp * NT + t] = ss[t];
+            }
         }
     }
     if (NORM) {
         __syncthreads();  // every thread, the producer's lane 0 included (it issued its first rows above)
-        float total = 0.f;
-        for (int w = 0; w < CONSUMER_WARPS; w++) total += norm[w];
-        float inv1[1], ss1[1] = {total};
-        rms_inv<1>(ss1, cols, nm.eps, inv1);
-        inv = inv1[0];
-        if (warp < CONSUMER_WARPS) {
+        float total[NT];
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            total[t] = 0.f;
+            for (int w = 0; w < CONSUMER_WARPS; w++) total[t] += norm[w * NT + t];
+        }
+        rms_inv<NT>(total, cols, nm.eps, inv);
+    }
+    if (warp < CONSUMER_WARPS) {
+#pragma unroll
+        for (int t = 0; t < NT; t++)
 #pragma unroll
             for (int k = 0; k < CPT; k++) {
                 int c = threadIdx.x + CONSUMERS * k;
-                if (c >= chunks) continue;
 #pragma unroll
-                for (int q = 0; q < V; q++) {
-                    float g = nm.gamma[(size_t)c * V + q];
-                    if (blockIdx.x == 0) nm.h[(size_t)c * V + q] = g * (xr[k * V + q] * inv);
-                    xr[k * V + q] *= g;
+                for (int q = 0; q < V; q += 2) {
+                    float v0 = 0.f, v1 = 0.f;
+                    if constexpr (NT == 1) {
+                        v0 = xr[k * V + q];
+                        v1 = xr[k * V + q + 1];
+                    } else if (c < chunks && t < a.n) {
+                        float2 v = __ldg(reinterpret_cast<const float2 *>(x + (size_t)t * cols + (size_t)c * V + q));
+                        v0 = v.x;
+                        v1 = v.y;
+                    }
+                    if (NORM && c < chunks && t < a.n) {
+                        float g0 = nm.gamma[(size_t)c * V + q], g1 = nm.gamma[(size_t)c * V + q + 1];
+                        if (blockIdx.x == 0) {
+                            nm.h[(size_t)t * cols + (size_t)c * V + q] = g0 * (v0 * inv[t]);
+                            nm.h[(size_t)t * cols + (size_t)c * V + q + 1] = g1 * (v1 * inv[t]);
+                        }
+                        v0 *= g0;
+                        v1 *= g1;
+                    }
+                    if constexpr (NT == 1) {
+                        xr[k * V + q] = v0;
+                        xr[k * V + q + 1] = v1;
+                    } else {
+                        xp[t][(k * V + q) / 2] = pack2<T>(v0, v1);
+                    }
                 }
             }
-        }
     }
 
     if (producer) {
@@ -184,52 +225,98 @@ __global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, cons
             int s = i % S;
             mbar_wait(&full[s], (i / S) & 1);
             const uint4 *row = reinterpret_cast<const uint4 *>(smem + (size_t)s * row_bytes);
-            float acc = 0.f;
+            float acc[NT];
+#pragma unroll
+            for (int t = 0; t < NT; t++) acc[t] = 0.f;
 #pragma unroll
             for (int k = 0; k < CPT; k++) {
                 int c = threadIdx.x + CONSUMERS * k;
                 if (c < chunks) {
                     float wv[V];
                     Vec16<T>::unpack(row[c], wv);
+                    if constexpr (NT == 1) {
 #pragma unroll
-                    for (int q = 0; q < V; q++) acc += wv[q] * xr[k * V + q];
+                        for (int q = 0; q < V; q++) acc[0] += wv[q] * xr[k * V + q];
+                    } else {
+#pragma unroll
+                        for (int t = 0; t < NT; t++)
+#pragma unroll
+                            for (int q = 0; q < V; q += 2) {
+                                // Widened here, row by row: hoisted out of the loop, x would take NT × CPT × V
+                                // float registers again (the empty asm keeps the compiler from doing so).
+                                unsigned pair = xp[t][(k * V + q) / 2];
+                                asm volatile("" : "+r"(pair));
+                                float x0, x1;
+                                unpack2<T>(pair, x0, x1);
+                                acc[t] += wv[q] * x0 + wv[q + 1] * x1;
+                            }
+                    }
                 }
             }
-            acc = warp_sum(acc);  // every lane's reads of the stage are done
+#pragma unroll
+            for (int t = 0; t < NT; t++) acc[t] = warp_sum(acc[t]);  // after the first, every lane's reads are done
             if (lane == 0) {
                 mbar_arrive(&empty[s]);
-                sums[i * CONSUMER_WARPS + warp] = acc;
+#pragma unroll
+                for (int t = 0; t < NT; t++) sums[(i * NT + t) * CONSUMER_WARPS + warp] = acc[t];
             }
         }
     }
     __syncthreads();
 
-    // The block's outputs: its rows' products (sums of the warps' sums in warp order), then what is folded in.
-    for (int i = threadIdx.x; i < count; i += THREADS) {
-        float p = 0.f;
-        for (int w = 0; w < CONSUMER_WARPS; w++) p += sums[i * CONSUMER_WARPS + w];
-        sums[i * CONSUMER_WARPS] = p * inv;
+    // The block's outputs: its rows' products per token (sums of the warps' sums in warp order), then what is folded
+    // in. Entry j = i * NT + t is row i's product for token t.
+    for (int j = threadIdx.x; j < count * NT; j += THREADS) {
+        float p = 0.f, iv = inv[0];
+        for (int w = 0; w < CONSUMER_WARPS; w++) p += sums[j * CONSUMER_WARPS + w];
+#pragma unroll
+        for (int t = 1; t < NT; t++)
+            if (j % NT == t) iv = inv[t];
+        sums[j * CONSUMER_WARPS] = p * iv;
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < count; i += THREADS) {
+    for (int j = threadIdx.x; j < count * NT; j += THREADS) {
+        int i = j / NT, t = j % NT;
+        if (t >= a.n) continue;
         int l = begin + i, m, r;
         locate<MODE>(a, l, ra, m, r);
-        float p = sums[i * CONSUMER_WARPS];
+        float p = sums[j * CONSUMER_WARPS];
         if (MODE == SWIGLU) {
             if ((l & 1) == 0) {
-                float u = i + 1 < count ? sums[(i + 1) * CONSUMER_WARPS] : 0.f;
-                a.y[0][r] = p / (1.0f + expf(-p)) * u;
+                float u = i + 1 < count ? sums[((i + 1) * NT + t) * CONSUMER_WARPS] : 0.f;
+                a.y[0][(size_t)t * a.rows[0] + r] = p / (1.0f + expf(-p)) * u;
             }
             continue;
         }
-        if (MODE == ROPE && m < 2) p = rope_rotate(p, sums[(i ^ 1) * CONSUMER_WARPS], r, l & 1, ra.positions[0], ra);
-        float *y = pick(a.y, m) + r;
+        if (MODE == ROPE && m < 2)
+            p = rope_rotate(p, sums[((i ^ 1) * NT + t) * CONSUMER_WARPS], r, l & 1, ra.positions[t], ra);
+        float *y = pick(a.y, m) + (size_t)t * pick(a.rows, m) + r;
         *y = a.accumulate ? *y + p : p;
     }
 #else
     __trap();  // launched only on compute capability 9.0 devices (alma_gemv_set_variant checks)
 #endif
 }
+
+// One token, and two to five (two blocks of 288 threads per SM need ≤ 113 registers a thread; the compiler is held
+// to it there, where it would otherwise keep x widened to float32 in registers).
+template <typename T, int CPT, int MODE, bool NORM>
+__global__ void __launch_bounds__(THREADS) gemv_stream_kernel(StreamArgs a, const float *x, NormArgs nm, RopeArgs ra,
+                                                             int share_rows) {
+    stream_products<T, CPT, MODE, NORM, 1>(a, x, nm, ra, share_rows);
+}
+template <typename T, int CPT, int MODE, bool NORM, int NT>
+__global__ void __launch_bounds__(THREADS, 2) gemv_stream_tokens_kernel(StreamArgs a, const float *x, NormArgs nm,
+                                                                        RopeArgs ra, int share_rows) {
+    stream_products<T, CPT, MODE, NORM, NT>(a, x, nm, ra, share_rows);
+}
+
+template <typename T, int CPT, int MODE, bool NORM, int NT> struct Kernel {
+    static constexpr auto fn = gemv_stream_tokens_kernel<T, CPT, MODE, NORM, NT>;
+};
+template <typename T, int CPT, int MODE, bool NORM> struct Kernel<T, CPT, MODE, NORM, 1> {
+    static constexpr auto fn = gemv_stream_kernel<T, CPT, MODE, NORM>;
+};
 
 // A variant's launch: blocks per SM, and the shared memory of an SM they take between them. 4 and 5 run more, smaller
 // rings (more rows in flight at once in more pipelines); 6 leaves a third of the SM for one block of the next kernel,
@@ -243,43 +330,51 @@ constexpr Shape SHAPES[] = {{0, 0},           {1, 200 * 1024}, {2, 200 * 1024}, 
                             {3, 200 * 1024}, {4, 200 * 1024}, {2, 150 * 1024}, {2, 112 * 1024}};
 constexpr int VARIANTS = sizeof(SHAPES) / sizeof(SHAPES[0]);
 
-template <typename T, int CPT, int MODE, bool NORM>
+template <typename T, int CPT, int MODE, bool NORM, int NT>
 int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, Shape shape, cudaStream_t s) {
     int dev = 0, sms = 0, smem_max = 0;
     ALMA_CHECK(cudaGetDevice(&dev));
     ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     ALMA_CHECK(cudaDeviceGetAttribute(&smem_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    constexpr int UNIT = MODE == PLAIN ? 1 : 2;
-    auto kernel = gemv_stream_kernel<T, CPT, MODE, NORM>;
+    constexpr int UNIT = MODE == PLAIN ? 1 : 2, SHARE_UNITS = MAX_SHARE / NT / UNIT;
+    auto kernel = Kernel<T, CPT, MODE, NORM, NT>::fn;
     int fit = 0;  // blocks of this kernel an SM's registers and threads hold
     ALMA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fit, kernel, THREADS, 0));
     int per_sm = max(1, min(shape.blocks_per_sm, fit));
     StreamArgs a = args;
     int units = (int)(((long long)a.logical + UNIT - 1) / UNIT);
-    // Persistent blocks, more of them only where a share would exceed MAX_SHARE rows (a large vocabulary).
+    // Persistent blocks, more of them only where a share's sums would exceed MAX_SHARE rows' (a large vocabulary).
     int blocks = min(units, sms * per_sm);
-    blocks = max(blocks, (int)(((long long)units + MAX_SHARE / UNIT - 1) / (MAX_SHARE / UNIT)));
+    blocks = max(blocks, (units + SHARE_UNITS - 1) / SHARE_UNITS);
     int share_rows = ((units + blocks - 1) / blocks) * UNIT;
     // Shared memory: the variant's share of an SM (of the 227 KB a block may have on Hopper) over its blocks, in
     // stages of a row, less the 1 KB the runtime reserves per block.
     int budget = min(smem_max, shape.smem_per_sm / per_sm) - 1024;
     int row_bytes = a.cols * (int)sizeof(T);
-    Layout fixed(row_bytes, 0, share_rows);
+    Layout fixed(row_bytes, 0, share_rows, NT);
     a.stages = min(MAX_STAGES, (budget - fixed.bytes) / (row_bytes + 16));
     if (a.stages < 2) return -1;  // rows too long to double-buffer: gemv.cu's kernels
-    Layout lay(row_bytes, a.stages, share_rows);
+    Layout lay(row_bytes, a.stages, share_rows, NT);
     ALMA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, lay.bytes));
     ALMA_CHECK(alma_launch_pdl("gemv_stream_kernel", kernel, blocks, THREADS, lay.bytes, s, a, x, nm, ra, share_rows));
     return 0;
 }
 
+// One token: a kernel per width bucket (x in float32 registers). Two to five (five beams): rows of up to 512 16-byte
+// chunks (4,096 16-bit columns: the decode products but the MLP's down projection), the tokens rounded up to 2 or 5.
 template <typename T, int MODE, bool NORM>
 int launch_cpt(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, Shape shape, cudaStream_t s) {
     int cpt = (a.cols / Vec16<T>::N + CONSUMERS - 1) / CONSUMERS;
-    if (cpt <= 2) return launch<T, 2, MODE, NORM>(a, x, nm, ra, shape, s);
-    if (cpt <= 4) return launch<T, 4, MODE, NORM>(a, x, nm, ra, shape, s);
-    if (cpt <= 6) return launch<T, 6, MODE, NORM>(a, x, nm, ra, shape, s);
-    if (cpt <= 8) return launch<T, 8, MODE, NORM>(a, x, nm, ra, shape, s);
+    if (a.n > 1) {
+        if (cpt > 2) return -1;
+        if (a.n <= 2) return launch<T, 2, MODE, NORM, 2>(a, x, nm, ra, shape, s);
+        if (a.n <= 5) return launch<T, 2, MODE, NORM, 5>(a, x, nm, ra, shape, s);
+        return -1;  // 6 to 8 tokens: the tensor-core GEMVs
+    }
+    if (cpt <= 2) return launch<T, 2, MODE, NORM, 1>(a, x, nm, ra, shape, s);
+    if (cpt <= 4) return launch<T, 4, MODE, NORM, 1>(a, x, nm, ra, shape, s);
+    if (cpt <= 6) return launch<T, 6, MODE, NORM, 1>(a, x, nm, ra, shape, s);
+    if (cpt <= 8) return launch<T, 8, MODE, NORM, 1>(a, x, nm, ra, shape, s);
     return -1;  // over 16,384 columns: gemv.cu's kernels
 }
 
@@ -297,13 +392,16 @@ int dispatch(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, bool
 
 }  // namespace
 
-// Called by gemv.cu for one token while a streamed variant is selected: the products of gemv3 (up to three stacked
-// matrices; swiglu: gate w0 and up w1 into y0), arguments checked there. -1 where the shape does not suit (gemv.cu
-// then launches its own kernels), else 0 or a CUDA error.
+int alma_gemv_stream_beams_ = 0;  // alma_gemv_stream_beams; read by gemv_tc.cu
+
+// Called by gemv.cu (one token) and gemv_tc.cu (2..8 tokens, alma_gemv_stream_beams) while a streamed variant is
+// selected: the products of gemv3 (up to three stacked matrices; swiglu: gate w0 and up w1 into y0), arguments
+// checked there. -1 where the shape does not suit (the caller then launches its own kernels), else 0 or a CUDA error.
 int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, int rows0, int rows1, int rows2,
-                     const float *x, float *y0, float *y1, float *y2, int cols, int accumulate, bool swiglu,
+                     const float *x, float *y0, float *y1, float *y2, int cols, int n, int accumulate, bool swiglu,
                      NormArgs nm, RopeArgs ra, cudaStream_t s) {
     if (type != ALMA_BF16 && type != ALMA_F16) return -1;
+    if (n < 1 || n > 8) return -1;
     if (!vectorizable<__nv_bfloat16>(cols, w0, w1, w2, x, nm.gamma)) return -1;  // f16 rows: the same 8-element chunks
     long long logical = swiglu ? 2LL * rows0 : (long long)rows0 + rows1 + rows2;
     if (logical == 0) return 0;
@@ -316,6 +414,7 @@ int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, i
     a.cols = cols;
     a.stages = 0;
     a.accumulate = accumulate;
+    a.n = n;
     Shape shape = SHAPES[alma_gemv_variant_];
     if (type == ALMA_BF16) return dispatch<__nv_bfloat16>(a, x, nm, ra, swiglu, shape, s);
     return dispatch<__half>(a, x, nm, ra, swiglu, shape, s);
@@ -336,5 +435,11 @@ int alma_gemv_set_variant(int variant) {
 }
 
 int alma_gemv_variant(void) { return alma_gemv_variant_; }
+
+int alma_gemv_stream_beams(int on) {
+    if (on != 0 && on != 1) return (int)cudaErrorInvalidValue;
+    alma_gemv_stream_beams_ = on;
+    return 0;
+}
 
 }  // extern "C"

@@ -11,6 +11,9 @@
 // sum x² on the way, the block adds those partial sums up per token and scales each product by 1 / rms at the end
 // (W (γ ⊙ x) / rms = W h), and block 0 also writes h. Rounding γ ⊙ x rather than h changes only which bf16 neighbour
 // an element rounds to, not the size of the rounding error.
+// With alma_gemv_stream_beams and a streamed variant on, the entry points hand rows of up to 4,096 columns and up to
+// 5 tokens to gemv_stream.cu instead.
+#include "gemv_fold.cuh"
 #include "mma.cuh"
 
 namespace {
@@ -43,16 +46,6 @@ struct TcArgs {
     int interleaved;
     double theta;
 };
-
-template <typename T> __device__ __forceinline__ unsigned pack2(float lo, float hi);
-template <> __device__ __forceinline__ unsigned pack2<__nv_bfloat16>(float lo, float hi) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<unsigned *>(&v);
-}
-template <> __device__ __forceinline__ unsigned pack2<__half>(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<unsigned *>(&v);
-}
 
 // 8 consecutive floats at p (16-byte aligned) as four pairs of T, rounded to nearest.
 template <typename T> __device__ __forceinline__ uint4 load_x8(const float *p) {
@@ -277,6 +270,18 @@ struct TcNorm {
 };
 constexpr TcNorm NO_NORM = {nullptr, nullptr, 0.f, nullptr, 0, 0, 0.0};
 
+// The streamed GEMVs instead (gemv_stream.cu), while a streamed variant and alma_gemv_stream_beams are on: -1 where
+// they do not take the shape.
+int streamed(const void *w0, const void *w1, const void *w2, int type, int rows0, int rows1, int rows2,
+             const float *x, float *y0, float *y1, float *y2, int cols, int n, int accumulate, bool swiglu,
+             const TcNorm &norm, void *stream) {
+    if (alma_gemv_variant_ == 0 || !alma_gemv_stream_beams_ || n < 2) return -1;
+    NormArgs nm = {norm.gamma, norm.h, norm.eps};
+    RopeArgs ra = {norm.positions, norm.head_dim, norm.interleaved, norm.theta};
+    return alma_gemv_stream(w0, w1, w2, type, rows0, rows1, rows2, x, y0, y1, y2, cols, n, accumulate, swiglu, nm, ra,
+                            alma_stream(stream));
+}
+
 int tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows0, int rows1, int rows2,
         const float *d_x, float *d_y0, float *d_y1, float *d_y2, int cols, int n, int accumulate, TcNorm norm,
         void *stream) {
@@ -284,6 +289,9 @@ int tc3(const void *d_w0, const void *d_w1, const void *d_w2, int type, int rows
                  n <= ALMA_GEMV_MAX_ROWS && aligned16(d_w0) && (rows1 == 0 || aligned16(d_w1)) &&
                  (rows2 == 0 || aligned16(d_w2)) && aligned16(d_x));
     if (n == 0 || rows0 + rows1 + rows2 == 0) return 0;
+    int rc = streamed(d_w0, rows1 ? d_w1 : d_w0, rows2 ? d_w2 : d_w0, type, rows0, rows1, rows2, d_x, d_y0, d_y1,
+                      d_y2, cols, n, accumulate, false, norm, stream);
+    if (rc >= 0) return rc;
     TcArgs a;
     a.w[0] = d_w0; a.w[1] = d_w1; a.w[2] = d_w2;
     a.y[0] = d_y0; a.y[1] = d_y1; a.y[2] = d_y2;
@@ -300,6 +308,8 @@ int tc_swiglu(const void *d_wg, const void *d_wu, int type, const float *d_x, fl
     ALMA_REQUIRE(rows >= 0 && cols > 0 && cols % 8 == 0 && n >= 0 && n <= ALMA_GEMV_MAX_ROWS && aligned16(d_wg) &&
                  aligned16(d_wu) && aligned16(d_x));
     if (n == 0 || rows == 0) return 0;
+    int rc = streamed(d_wg, d_wu, d_wg, type, rows, rows, 0, d_x, d_y, nullptr, nullptr, cols, n, 0, true, norm, stream);
+    if (rc >= 0) return rc;
     TcArgs a;
     a.w[0] = d_wg; a.w[1] = d_wu; a.w[2] = nullptr;
     a.y[0] = d_y; a.y[1] = a.y[2] = nullptr;

@@ -146,6 +146,8 @@ final class AlmaCuda {
 
     static native int alma_gemv_variant();
 
+    static native int alma_gemv_stream_beams(int on);
+
     static native int alma_gemv_tc3(@Cast("const void*") long w0, @Cast("const void*") long w1,
                                     @Cast("const void*") long w2, int type, int rows0, int rows1, int rows2,
                                     @Cast("const float*") long x, @Cast("float*") long y0, @Cast("float*") long y1,

@@ -100,6 +100,12 @@ public final class CudaBackend implements Backend {
     static final int GEMV_STREAM_DEFAULT = 2;
     /** The variants alma_gemv_set_variant accepts: 0 to this. */
     static final int GEMV_STREAM_VARIANTS = 7;
+    /**
+     * System property: {@code true} streams the products of 2..8 tokens (beam search) too, where a streamed variant is
+     * selected ({@link #GEMV_STREAM_PROPERTY}) and rows are at most 4,096 16-bit columns, instead of taking the
+     * tensor-core GEMVs (alma_gemv_stream_beams). Off by default: not yet timed on a GPU.
+     */
+    public static final String GEMV_STREAM_BEAMS_PROPERTY = "alma.cuda.gemvStreamBeams";
     /** The wgmma prompt attention (alma_attention_prefill_set_variant) used on compute capability 9.0. */
     static final int WGMMA_PREFILL_VARIANT = 2;
 
@@ -144,6 +150,7 @@ public final class CudaBackend implements Backend {
         this.tensorCores = tensorCores;
         int gemmShape = gemmShape();
         int gemvStream = gemvStream();
+        boolean streamBeams = gemvStreamBeams();
         String why = CudaRuntime.unavailableReason();
         if (why != null) throw new CudaException("CUDA is unavailable: " + why);
         int count = CudaRuntime.deviceCount();
@@ -171,8 +178,10 @@ public final class CudaBackend implements Backend {
         boolean pagedShort = !"false".equalsIgnoreCase(System.getProperty(PAGED_SHORT_PROPERTY, "true"));
         CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(pagedShort ? 1 : 0),
                 "alma_attention_paged_set_variant");
-        if (capability >= 90)
+        if (capability >= 90) {
             CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(gemvStream), "alma_gemv_set_variant(" + gemvStream + ")");
+            CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(streamBeams ? 1 : 0), "alma_gemv_stream_beams");
+        }
         if (capability == 90 && !"false".equalsIgnoreCase(System.getProperty(WGMMA_PROPERTY, "true"))) {
             CudaRuntime.check(AlmaCuda.alma_gemm_set_variant(gemmShape), "alma_gemm_set_variant(" + gemmShape + ")");
             CudaRuntime.check(AlmaCuda.alma_attention_prefill_set_variant(WGMMA_PREFILL_VARIANT),
@@ -201,6 +210,14 @@ public final class CudaBackend implements Backend {
         if (t.length() == 1 && t.charAt(0) >= '0' && t.charAt(0) <= '0' + GEMV_STREAM_VARIANTS) return t.charAt(0) - '0';
         throw new CudaException("-D" + GEMV_STREAM_PROPERTY + "=" + v
                 + ": the one-token GEMV kernels are 0 (a warp per row) or 1.." + GEMV_STREAM_VARIANTS + " (streamed)");
+    }
+
+    /** {@link #GEMV_STREAM_BEAMS_PROPERTY}, checked: true or false (the default). */
+    static boolean gemvStreamBeams() {
+        String v = System.getProperty(GEMV_STREAM_BEAMS_PROPERTY);
+        if (v == null || v.isBlank() || v.strip().equalsIgnoreCase("false")) return false;
+        if (v.strip().equalsIgnoreCase("true")) return true;
+        throw new CudaException("-D" + GEMV_STREAM_BEAMS_PROPERTY + "=" + v + ": true or false");
     }
 
     /** The CUDA graph calls of the tape, on this backend's stream. */

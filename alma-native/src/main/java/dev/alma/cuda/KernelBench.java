@@ -24,7 +24,8 @@ import java.util.Locale;
  * Usage: {@code java -cp ... dev.alma.cuda.KernelBench [results-file] [--quick | --tiny] [--streamed]}: {@code --quick}
  * times 8 layers instead of 32 and skips the 8192³ GEMM; {@code --tiny} divides every size by 16 (2 layers), to try the
  * whole benchmark quickly, e.g. under the CPU emulator of cpp/emu — its figures mean nothing there; {@code --streamed}
- * times only the one-token GEMVs and greedy decode, a warp per row and then each streamed variant.
+ * times only the decode GEMVs and steps (greedy and 5 beams), the warp-per-row and tensor-core kernels and then the
+ * streamed ones.
  */
 public final class KernelBench {
     private final CudaBackend gpu;
@@ -95,13 +96,16 @@ public final class KernelBench {
         CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
         if (streamedOnly) {
             gpu.usePdl(false);
-            add("# --streamed: the one-token GEMVs and greedy decode, a warp per row, then streamed");
+            add("# --streamed: the decode GEMVs and steps, a warp per row (tensor cores for beams), then streamed");
             copy();
             for (int[] d : new int[][]{{4096, 4096}, {11008, 4096}, {4096, 11008}, {32000, 4096}})
                 gemv(s(d[0]), s(d[1]), 1, false);
             gemvSwiglu(s(11008), s(4096), 1);
             fusedGemvs(s(4096), s(11008));
             decode(1, false, true, true);
+            gemv(s(4096), s(4096), 5, true);
+            gemvSwiglu(s(11008), s(4096), 5);
+            decode(5, false, true, true);
             if (gpu.capability() >= 90) streamedGemvs();
             else add("# streamed GEMVs: compute capability 9.0 or later only");
             return;
@@ -209,7 +213,22 @@ public final class KernelBench {
                 fusedGemvs(s(4096), s(11008));
                 decode(1, false, true, true);
             }
+            // The products of five beams streamed too (alma_gemv_stream_beams; rows up to 4,096 columns: all but the
+            // MLP's down projection), against the tensor-core GEMVs' rows and 5-beam step above.
+            CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(1), "alma_gemv_stream_beams(1)");
+            streamBeams = true;
+            for (int v : new int[]{2, 4, 5}) {
+                CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
+                gemvStream = v;
+                add("# beams' GEMVs streamed (alma_gemv_stream_beams 1), alma_gemv_set_variant " + v);
+                gemv(s(4096), s(4096), 5, true);
+                gemvSwiglu(s(11008), s(4096), 5);
+                decode(5, false, true, true);
+            }
         } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(CudaBackend.gemvStreamBeams() ? 1 : 0),
+                    "alma_gemv_stream_beams");
+            streamBeams = false;
             int v = CudaBackend.gemvStream();
             CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(v), "alma_gemv_set_variant(" + v + ")");
             gemvStream = 0;
@@ -218,6 +237,8 @@ public final class KernelBench {
 
     /** The one-token GEMV kernels selected now (alma_gemv_set_variant): 0 a warp per row, 1-7 streamed. */
     private int gemvStream;
+    /** Whether the products of several tokens are streamed too (alma_gemv_stream_beams). */
+    private boolean streamBeams;
 
     /**
      * alma_gemm_set_variant's choices: 0 mma.sync, 1..10 the wgmma shapes (7..9: TMA, warp-specialised; 10: 8 or 9 by
@@ -326,8 +347,9 @@ public final class KernelBench {
         };
         String shape = rows + "x" + cols;
         String gemvTarget = "GEMV bf16 n=" + n + (tensorCores ? " tc " : " ") + shape + ", % of copy";
-        String tcHow = tensorCores ? ", tc shape " + tcShape : gemvStream > 0 ? ", streamed " + gemvStream : "";
-        String kernel = "gemv bf16 " + (tensorCores ? "tc " : gemvStream > 0 ? "streamed " : "") + "n=" + n;
+        boolean streamed = gemvStream > 0 && (!tensorCores || streamBeams);
+        String tcHow = streamed ? ", streamed " + gemvStream : tensorCores ? ", tc shape " + tcShape : "";
+        String kernel = "gemv bf16 " + (streamed ? "streamed " : tensorCores ? "tc " : "") + "n=" + n;
         gemvRow(kernel, shape, bytes, time(name, one), gemvTarget, "alone" + tcHow);
         // As a decode step runs them: back to back in a CUDA graph (no launch gap between them).
         gemvRow("  in a graph of 32", shape, bytes, timeGraph(name, 32, one), gemvTarget, "32 in a graph" + tcHow);
@@ -405,9 +427,10 @@ public final class KernelBench {
                     : AlmaCuda.alma_gemv_swiglu(g[i].data.ptr, u[i].data.ptr, g[i].type, x.data.ptr, y.data.ptr,
                             rows, cols, 1, stream);
         });
-        gemvRow("gemv gate/up+swiglu" + (n > 1 ? " tc n=" + n : ""), "2x " + rows + "x" + cols, bytes, ms,
-                "GEMV gate/up+SwiGLU n=" + n + " 2x" + rows + "x" + cols + ", % of copy",
-                n > 1 ? "tc shape " + tcShape : gemvStream > 0 ? "alone, streamed " + gemvStream : "alone");
+        boolean streamed = gemvStream > 0 && (n == 1 || streamBeams);
+        gemvRow("gemv gate/up+swiglu" + (n > 1 ? (streamed ? " streamed" : " tc") + " n=" + n : ""),
+                "2x " + rows + "x" + cols, bytes, ms, "GEMV gate/up+SwiGLU n=" + n + " 2x" + rows + "x" + cols + ", % of copy",
+                streamed ? "alone, streamed " + gemvStream : n > 1 ? "tc shape " + tcShape : "alone");
         for (int i = 0; i < copies; i++) {
             g[i].close();
             u[i].close();
@@ -790,7 +813,7 @@ public final class KernelBench {
             };
             String what = (div > 1 ? "tiny " : "7B-shape ") + (int8 ? "q8_0 " : "bf16 ");
             String options = (pdl ? "PDL " : "") + (shortSplits ? "short " : "")
-                    + (gemvStream > 0 && beams == 1 ? "streamed " + gemvStream + " " : "");
+                    + (gemvStream > 0 && (beams == 1 || streamBeams) ? "streamed " + gemvStream + " " : "");
             String mode = beams == 1 ? "greedy" : beams + " beams";
             gpu.usePdl(pdl);
             CudaRuntime.check(AlmaCuda.alma_attention_paged_set_variant(shortSplits ? 1 : 0),
@@ -815,7 +838,7 @@ public final class KernelBench {
                     if (!int8)
                         target("decode " + what + mode + (beams == 1 ? ", tok/s" : ", steps/s"), rate,
                                 (graphs ? "graph" : "eager") + (pdl ? ", PDL" : "") + (shortSplits ? ", short splits" : "")
-                                        + (gemvStream > 0 && beams == 1 ? ", streamed GEMVs " + gemvStream : ""));
+                                        + (gemvStream > 0 && (beams == 1 || streamBeams) ? ", streamed GEMVs " + gemvStream : ""));
                     row("decode " + what + options + (graphs ? "graph" : "eager"), mode,
                             sec * 1e3, String.format(Locale.ROOT, "%.1f %s%s; host %.2f ms%s", rate, beams == 1 ? "tok/s" : "steps/s",
                                     layers == 32 || div > 1 ? "" : " (scaled from " + layers + " layers)",

@@ -56,6 +56,29 @@ class CudaBackendProviderTest {
                 new String[]{"8", "-1", "yes", "1.0", "12"}, "1..7");
     }
 
+    /** -Dalma.cuda.gemvStreamBeams: true or false, false without it; anything else names the property and value. */
+    @Test
+    void gemvStreamBeamsPropertyIsCheckedBeforeAnyDeviceIsTouched() {
+        String property = CudaBackend.GEMV_STREAM_BEAMS_PROPERTY, before = System.getProperty(property);
+        try {
+            System.clearProperty(property);
+            assertFalse(CudaBackend.gemvStreamBeams());
+            System.setProperty(property, " TRUE ");
+            assertTrue(CudaBackend.gemvStreamBeams());
+            System.setProperty(property, "false");
+            assertFalse(CudaBackend.gemvStreamBeams());
+            for (String bad : new String[]{"1", "yes", "on"}) {
+                System.setProperty(property, bad);
+                CudaException e = assertThrows(CudaException.class, CudaBackend::gemvStreamBeams);
+                assertTrue(e.getMessage().contains(property + "=" + bad) && e.getMessage().contains("true or false"),
+                        e.getMessage());
+            }
+        } finally {
+            if (before == null) System.clearProperty(property);
+            else System.setProperty(property, before);
+        }
+    }
+
     /**
      * A numbered choice read from a system property: {@code fallback} without it, {@code good} given with spaces
      * around, and for each of {@code bad} an error naming the property, the value and ({@code says}) what is allowed.

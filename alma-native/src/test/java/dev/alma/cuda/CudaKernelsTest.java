@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntConsumer;
@@ -21,6 +22,7 @@ import java.util.function.IntUnaryOperator;
 import static dev.alma.cuda.TestData.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -189,6 +191,55 @@ class CudaKernelsTest {
                 }
             assertEquals(1, AlmaCuda.alma_gemv_set_variant(CudaBackend.GEMV_STREAM_VARIANTS + 1));  // cudaErrorInvalidValue
         } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(before), "alma_gemv_set_variant");
+        }
+    }
+
+    /**
+     * With alma_gemv_stream_beams on, the decode products of 2 to 5 tokens (beam search) take the streamed kernels
+     * where rows are at most 4,096 16-bit columns, x rounded to the weights' type as the tensor-core GEMVs round it:
+     * the tensor-core products up to summation order and float64 within the 16-bit tolerance, for a variant of two
+     * blocks per SM and one of four, shares within the first stages and refilled, shares capped by their sums' room
+     * (9,000 rows); 6 tokens and wider rows keep the tensor-core kernels, bit for bit.
+     */
+    @Test
+    void streamedGemvsOfBeamsMatchTheTensorCoreProducts() {
+        Random rnd = new Random(31);
+        int before = AlmaCuda.alma_gemv_variant();
+        try {
+            // rows, cols, heads, kv heads, tokens
+            for (int[] s : new int[][]{{40, 8, 2, 1, 2}, {40, 1000, 2, 1, 5}, {1200, 4096, 16, 8, 3},
+                    {9000, 8, 2, 2, 5}, {600, 4104, 2, 2, 5}, {40, 1000, 2, 1, 6}})
+                for (DType type : new DType[]{DType.BF16, DType.F16}) {
+                    int rows = s[0], cols = s[1], n = s[4];
+                    boolean streams = n <= 5 && cols <= 4096;
+                    DecodeProducts p = new DecodeProducts(rnd, type, n, cols, rows, s[2], s[3]);
+                    CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(0), "alma_gemv_set_variant(0)");
+                    CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(0), "alma_gemv_stream_beams(0)");
+                    float[][][] tc = p.run(false);
+                    CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(1), "alma_gemv_stream_beams(1)");
+                    for (int variant : new int[]{2, 5}) {
+                        CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(variant), "alma_gemv_set_variant");
+                        float[][][] streamed = p.run(false);
+                        String what = "variant " + variant + " " + type + " " + rows + "x" + cols + " n=" + n;
+                        if (!streams) {
+                            assertTrue(Arrays.deepEquals(tc, streamed), what + ": not the tensor-core kernels");
+                            continue;
+                        }
+                        if (cols >= 1000)  // the order of the sums differs: these are not the tensor-core kernels
+                            assertFalse(Arrays.deepEquals(tc, streamed), what + ": the tensor-core kernels");
+                        for (int j = 0; j < tc.length; j++) {
+                            double err = relError(streamed[j], tc[j]);
+                            assertTrue(err <= BackendContract.F32_TOL, what + ", product " + j + ": " + err);
+                        }
+                        double err = relError(streamed[0], Reference.matmul(p.x, p.w, rows, cols));
+                        assertTrue(err <= BackendContract.HALF_TOL, what + " against float64: " + err);
+                    }
+                }
+            assertEquals(1, AlmaCuda.alma_gemv_stream_beams(2));  // cudaErrorInvalidValue
+        } finally {
+            CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(CudaBackend.gemvStreamBeams() ? 1 : 0),
+                    "alma_gemv_stream_beams");
             CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(before), "alma_gemv_set_variant");
         }
     }

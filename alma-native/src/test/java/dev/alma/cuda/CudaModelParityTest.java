@@ -89,6 +89,50 @@ class CudaModelParityTest {
         }
     }
 
+    /**
+     * -Dalma.cuda.gemvStreamBeams=true with the streamed GEMVs of variant 2: the tiny bf16 model's five beams with
+     * tensor-core math (8 new tokens) are those of the tensor-core GEMVs, which round x alike and sum in another order:
+     * the same tokens, scores to 1e-4.
+     */
+    @Test
+    void streamedBeamGemvsGiveTheTensorCoreBeams() {
+        needsDevice();
+        int[] prompt = ints(Json.read(fixture("models/ref-gqa-bf16.json")).get(0).get("ids"));
+        String stream = System.getProperty(CudaBackend.GEMV_STREAM_PROPERTY);
+        String beams = System.getProperty(CudaBackend.GEMV_STREAM_BEAMS_PROPERTY);
+        try {
+            System.setProperty(CudaBackend.GEMV_STREAM_PROPERTY, "2");
+            List<Hypothesis> tc = bf16Beams(prompt, "false"), streamed = bf16Beams(prompt, "true");
+            assertEquals(5, streamed.size());
+            for (int k = 0; k < 5; k++) {
+                assertArrayEquals(tc.get(k).tokens(), streamed.get(k).tokens(), "beam " + k);
+                assertEquals(tc.get(k).score(), streamed.get(k).score(), 1e-4, "score " + k);
+            }
+        } finally {
+            restore(CudaBackend.GEMV_STREAM_PROPERTY, stream);
+            restore(CudaBackend.GEMV_STREAM_BEAMS_PROPERTY, beams);
+            CudaRuntime.check(AlmaCuda.alma_gemv_set_variant(CudaBackend.gemvStream()), "alma_gemv_set_variant");
+            CudaRuntime.check(AlmaCuda.alma_gemv_stream_beams(CudaBackend.gemvStreamBeams() ? 1 : 0),
+                    "alma_gemv_stream_beams");
+        }
+    }
+
+    /** The five beams of the tiny bf16 GQA model (tensor-core math), with the beams' GEMVs streamed or not. */
+    private static List<Hypothesis> bf16Beams(int[] prompt, String streamBeams) {
+        System.setProperty(CudaBackend.GEMV_STREAM_BEAMS_PROPERTY, streamBeams);
+        try (CudaBackend gpu = new CudaBackend(0, true)) {
+            Checkpoint ckpt = Checkpoint.open(fixture("models/tiny-llama-gqa-bf16"));
+            try (LlamaModel m = LlamaModel.create(ckpt, gpu, List.of(), ckpt)) {
+                return new Generator(m, BEAMS.withMaxNewTokens(8)).generate(prompt);
+            }
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) System.clearProperty(property);
+        else System.setProperty(property, value);
+    }
+
     @Test
     void bf16GqaModelStaysCloseWithTensorCoreMath() {
         needsDevice();
