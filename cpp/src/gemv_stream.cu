@@ -143,75 +143,104 @@ __device__ __forceinline__ void stream_products(const StreamArgs &a, const float
     float inv[NT];
 #pragma unroll
     for (int t = 0; t < NT; t++) inv[t] = 1.f;
-    if (warp < CONSUMER_WARPS) {
-        float ss[NT];
-#pragma unroll
-        for (int t = 0; t < NT; t++) {
-            ss[t] = 0.f;
+    if constexpr (NT == 1) {
+        if (warp < CONSUMER_WARPS) {
+            float ss = 0.f;
 #pragma unroll
             for (int k = 0; k < CPT; k++) {
                 int c = threadIdx.x + CONSUMERS * k;
 #pragma unroll
                 for (int q = 0; q < V; q += 4) {
-                    float4 v = c < chunks && t < a.n
-                                   ? __ldg(reinterpret_cast<const float4 *>(x + (size_t)t * cols + (size_t)c * V + q))
-                                   : make_float4(0.f, 0.f, 0.f, 0.f);
-                    if constexpr (NT == 1) {
-                        xr[k * V + q] = v.x; xr[k * V + q + 1] = v.y; xr[k * V + q + 2] = v.z; xr[k * V + q + 3] = v.w;
-                    }
-                    if (NORM) ss[t] += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+                    float4 v = c < chunks ? __ldg(reinterpret_cast<const float4 *>(x + (size_t)c * V + q))
+                                          : make_float4(0.f, 0.f, 0.f, 0.f);
+                    xr[k * V + q] = v.x; xr[k * V + q + 1] = v.y; xr[k * V + q + 2] = v.z; xr[k * V + q + 3] = v.w;
+                    if (NORM) ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
                 }
             }
             if (NORM) {
-                ss[t] = warp_sum(ss[t]);
-                if (lane == 0) norm[warp * NT + t] = ss[t];
+                ss = warp_sum(ss);
+                if (lane == 0) norm[warp] = ss;
             }
         }
-    }
-    if (NORM) {
-        __syncthreads();  // every thread, the producer's lane 0 included (it issued its first rows above)
-        float total[NT];
+        if (NORM) {
+            __syncthreads();  // every thread, the producer's lane 0 included (it issued its first rows above)
+            float total = 0.f;
+            for (int w = 0; w < CONSUMER_WARPS; w++) total += norm[w];
+            float ss1[1] = {total};
+            rms_inv<1>(ss1, cols, nm.eps, inv);
+            if (warp < CONSUMER_WARPS) {
 #pragma unroll
-        for (int t = 0; t < NT; t++) {
-            total[t] = 0.f;
-            for (int w = 0; w < CONSUMER_WARPS; w++) total[t] += norm[w * NT + t];
-        }
-        rms_inv<NT>(total, cols, nm.eps, inv);
-    }
-    if (warp < CONSUMER_WARPS) {
+                for (int k = 0; k < CPT; k++) {
+                    int c = threadIdx.x + CONSUMERS * k;
+                    if (c >= chunks) continue;
 #pragma unroll
-        for (int t = 0; t < NT; t++)
-#pragma unroll
-            for (int k = 0; k < CPT; k++) {
-                int c = threadIdx.x + CONSUMERS * k;
-#pragma unroll
-                for (int q = 0; q < V; q += 2) {
-                    float v0 = 0.f, v1 = 0.f;
-                    if constexpr (NT == 1) {
-                        v0 = xr[k * V + q];
-                        v1 = xr[k * V + q + 1];
-                    } else if (c < chunks && t < a.n) {
-                        float2 v = __ldg(reinterpret_cast<const float2 *>(x + (size_t)t * cols + (size_t)c * V + q));
-                        v0 = v.x;
-                        v1 = v.y;
-                    }
-                    if (NORM && c < chunks && t < a.n) {
-                        float g0 = nm.gamma[(size_t)c * V + q], g1 = nm.gamma[(size_t)c * V + q + 1];
-                        if (blockIdx.x == 0) {
-                            nm.h[(size_t)t * cols + (size_t)c * V + q] = g0 * (v0 * inv[t]);
-                            nm.h[(size_t)t * cols + (size_t)c * V + q + 1] = g1 * (v1 * inv[t]);
-                        }
-                        v0 *= g0;
-                        v1 *= g1;
-                    }
-                    if constexpr (NT == 1) {
-                        xr[k * V + q] = v0;
-                        xr[k * V + q + 1] = v1;
-                    } else {
-                        xp[t][(k * V + q) / 2] = pack2<T>(v0, v1);
+                    for (int q = 0; q < V; q++) {
+                        float g = nm.gamma[(size_t)c * V + q];
+                        if (blockIdx.x == 0) nm.h[(size_t)c * V + q] = g * (xr[k * V + q] * inv[0]);
+                        xr[k * V + q] *= g;
                     }
                 }
             }
+        }
+    } else {
+        // Several tokens: the sums of squares first (x read once for them), then x read again, γ ⊙ x rounded to
+        // pairs of T, and block 0 writes the normalised rows.
+        if (NORM) {
+            if (warp < CONSUMER_WARPS) {
+#pragma unroll
+                for (int t = 0; t < NT; t++) {
+                    float ss = 0.f;
+#pragma unroll
+                    for (int k = 0; k < CPT; k++) {
+                        int c = threadIdx.x + CONSUMERS * k;
+#pragma unroll
+                        for (int q = 0; q < V; q += 4) {
+                            float4 v = c < chunks && t < a.n ? __ldg(reinterpret_cast<const float4 *>(
+                                                                   x + (size_t)t * cols + (size_t)c * V + q))
+                                                             : make_float4(0.f, 0.f, 0.f, 0.f);
+                            ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+                        }
+                    }
+                    ss = warp_sum(ss);
+                    if (lane == 0) norm[warp * NT + t] = ss;
+                }
+            }
+            __syncthreads();  // every thread, the producer's lane 0 included
+            float total[NT];
+#pragma unroll
+            for (int t = 0; t < NT; t++) {
+                total[t] = 0.f;
+                for (int w = 0; w < CONSUMER_WARPS; w++) total[t] += norm[w * NT + t];
+            }
+            rms_inv<NT>(total, cols, nm.eps, inv);
+        }
+        if (warp < CONSUMER_WARPS) {
+#pragma unroll
+            for (int t = 0; t < NT; t++)
+#pragma unroll
+                for (int k = 0; k < CPT; k++) {
+                    int c = threadIdx.x + CONSUMERS * k;
+#pragma unroll
+                    for (int q = 0; q < V; q += 2) {
+                        float v0 = 0.f, v1 = 0.f;
+                        if (c < chunks && t < a.n) {
+                            float2 v = __ldg(reinterpret_cast<const float2 *>(x + (size_t)t * cols + (size_t)c * V + q));
+                            v0 = v.x;
+                            v1 = v.y;
+                            if (NORM) {
+                                float g0 = nm.gamma[(size_t)c * V + q], g1 = nm.gamma[(size_t)c * V + q + 1];
+                                if (blockIdx.x == 0) {
+                                    nm.h[(size_t)t * cols + (size_t)c * V + q] = g0 * (v0 * inv[t]);
+                                    nm.h[(size_t)t * cols + (size_t)c * V + q + 1] = g1 * (v1 * inv[t]);
+                                }
+                                v0 *= g0;
+                                v1 *= g1;
+                            }
+                        }
+                        xp[t][(k * V + q) / 2] = pack2<T>(v0, v1);
+                    }
+                }
+        }
     }
 
     if (producer) {
