@@ -340,13 +340,6 @@ __global__ void __launch_bounds__(THREADS, 2) gemv_stream_tokens_kernel(StreamAr
     stream_products<T, CPT, MODE, NORM, NT>(a, x, nm, ra, share_rows);
 }
 
-template <typename T, int CPT, int MODE, bool NORM, int NT> struct Kernel {
-    static constexpr auto fn = gemv_stream_tokens_kernel<T, CPT, MODE, NORM, NT>;
-};
-template <typename T, int CPT, int MODE, bool NORM> struct Kernel<T, CPT, MODE, NORM, 1> {
-    static constexpr auto fn = gemv_stream_kernel<T, CPT, MODE, NORM>;
-};
-
 // A variant's launch: blocks per SM, and the shared memory of an SM they take between them. 4 and 5 run more, smaller
 // rings (more rows in flight at once in more pipelines); 6 leaves a third of the SM for one block of the next kernel,
 // 7 half of it, for both of the next streamed GEMV's blocks (four resident: ≤ 56 registers a thread, which the
@@ -366,7 +359,9 @@ int launch(const StreamArgs &args, const float *x, NormArgs nm, RopeArgs ra, Sha
     ALMA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     ALMA_CHECK(cudaDeviceGetAttribute(&smem_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
     constexpr int UNIT = MODE == PLAIN ? 1 : 2, SHARE_UNITS = MAX_SHARE / NT / UNIT;
-    auto kernel = Kernel<T, CPT, MODE, NORM, NT>::fn;
+    void (*kernel)(StreamArgs, const float *, NormArgs, RopeArgs, int);
+    if constexpr (NT == 1) kernel = gemv_stream_kernel<T, CPT, MODE, NORM>;
+    else kernel = gemv_stream_tokens_kernel<T, CPT, MODE, NORM, NT>;
     int fit = 0;  // blocks of this kernel an SM's registers and threads hold
     ALMA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fit, kernel, THREADS, 0));
     int per_sm = max(1, min(shape.blocks_per_sm, fit));
