@@ -168,7 +168,7 @@ int alma_gemv_set_variant(int variant);
 /** The kernels alma_gemv_set_variant selected last (0 unless it was called). */
 int alma_gemv_variant(void);
 /**
- * 1: the tensor-core GEMVs of 2..8 tokens (alma_gemv_tc, alma_gemv_tc3*, alma_gemv_tc_swiglu*: beam search) take the
+ * 1: the tensor-core GEMVs of 2..5 tokens (alma_gemv_tc, alma_gemv_tc3*, alma_gemv_tc_swiglu*: beam search) take the
  * streamed kernels of alma_gemv_set_variant instead where a streamed variant is selected and rows are at most 4,096
  * 16-bit columns (x rounded to the weights' type as the tensor-core kernels round it); 0 (the default): they do not.
  * cudaErrorInvalidValue for anything else.

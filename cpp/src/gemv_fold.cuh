@@ -54,7 +54,7 @@ __device__ __forceinline__ float rope_rotate(float p, float other, int row, bool
 }
 
 // The streamed GEMVs (gemv_stream.cu), taken by gemv.cu's entry points for one token while alma_gemv_set_variant
-// selected them, and by gemv_tc.cu's for 2..8 tokens while alma_gemv_stream_beams is on too: the products of up to
+// selected them, and by gemv_tc.cu's for 2..5 tokens while alma_gemv_stream_beams is on too: the products of up to
 // three stacked matrices (swiglu: gate w0 and up w1 into y0) for n tokens x [n][cols] (each y [n][its rows]), with
 // what nm and ra fold in. -1 where the shape or type does not suit them (the caller then launches its own kernels),
 // else 0 or a CUDA error.

@@ -418,7 +418,7 @@ int dispatch(const StreamArgs &a, const float *x, NormArgs nm, RopeArgs ra, bool
 
 int alma_gemv_stream_beams_ = 0;  // alma_gemv_stream_beams; read by gemv_tc.cu
 
-// Called by gemv.cu (one token) and gemv_tc.cu (2..8 tokens, alma_gemv_stream_beams) while a streamed variant is
+// Called by gemv.cu (one token) and gemv_tc.cu (2..5 tokens, alma_gemv_stream_beams) while a streamed variant is
 // selected: the products of gemv3 (up to three stacked matrices; swiglu: gate w0 and up w1 into y0), arguments
 // checked there. -1 where the shape does not suit (the caller then launches its own kernels), else 0 or a CUDA error.
 int alma_gemv_stream(const void *w0, const void *w1, const void *w2, int type, int rows0, int rows1, int rows2,

@@ -101,7 +101,7 @@ public final class CudaBackend implements Backend {
     /** The variants alma_gemv_set_variant accepts: 0 to this. */
     static final int GEMV_STREAM_VARIANTS = 7;
     /**
-     * System property: {@code true} streams the products of 2..8 tokens (beam search) too, where a streamed variant is
+     * System property: {@code true} streams the products of 2..5 tokens (beam search) too, where a streamed variant is
      * selected ({@link #GEMV_STREAM_PROPERTY}) and rows are at most 4,096 16-bit columns, instead of taking the
      * tensor-core GEMVs (alma_gemv_stream_beams). Off by default: not yet timed on a GPU.
      */
